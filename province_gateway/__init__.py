@@ -1,0 +1,1 @@
+"""province_gateway package."""
