@@ -1,11 +1,125 @@
-"""Device configuration: each device picks its driver by a ``type`` key."""
+"""Device configuration: each device picks its driver by a ``type`` key.
+
+Every model is strict (unknown keys are errors) and frozen. A device left out (``None``) is
+simply not present on this box; the camera defaults to the simulated ``files`` driver so the
+embedded defaults work on a developer machine.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
-class DevicesConfig(BaseModel):
-    """Settings for the box's devices (simulated defaults)."""
+class _Strict(BaseModel):
+    """Strict, frozen base (``firmware`` does not import ``service.configbase``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FilesCameraConfig(_Strict):
+    """Simulated camera: returns the image files of ``folder`` in name order, looping."""
+
+    type: Literal["files"] = "files"
+    folder: Path | None = Field(default=None, description="image folder; None = the service's sample pages")
+    loop: bool = True
+    dpi: float = Field(default=300.0, gt=0, description="used when a file declares no resolution")
+
+
+class OpenCVCameraConfig(_Strict):
+    """USB document camera through OpenCV/V4L2, or a video file (tests, replays)."""
+
+    type: Literal["opencv"] = "opencv"
+    source: int | str = Field(default=0, description="V4L2 index (0 = /dev/video0) or a video file path")
+    width: int | None = Field(default=None, gt=0)
+    height: int | None = Field(default=None, gt=0)
+    dpi: float = Field(default=300.0, gt=0, description="effective resolution at the document plane")
+    timeout_s: float = Field(default=5.0, gt=0, le=60)
+    loop: bool = Field(default=False, description="rewind a video file at its end")
+
+
+class Picamera2CameraConfig(_Strict):
+    """Raspberry Pi camera module through picamera2 (only importable on the Pi)."""
+
+    type: Literal["picamera2"] = "picamera2"
+    width: int = Field(default=4056, gt=0)
+    height: int = Field(default=3040, gt=0)
+    preview_width: int = Field(default=640, gt=0)
+    preview_height: int = Field(default=480, gt=0)
+    dpi: float = Field(default=300.0, gt=0)
+    timeout_s: float = Field(default=5.0, gt=0, le=60)
+
+
+CameraConfig = Annotated[
+    FilesCameraConfig | OpenCVCameraConfig | Picamera2CameraConfig, Field(discriminator="type")
+]
+
+
+class SaneScannerConfig(_Strict):
+    """A SANE scanner (ADF, optional duplex) through python-sane."""
+
+    type: Literal["sane"] = "sane"
+    device: str | None = Field(default=None, description="SANE device name; None = the first one found")
+    adf_source: str | None = Field(default=None, description="source for simplex ADF; None = auto-detect")
+    duplex_source: str | None = Field(default=None, description="source for duplex ADF; None = auto-detect")
+    timeout_s: float = Field(default=30.0, gt=0, le=600, description="longest wait for one page")
+    max_pages: int = Field(default=500, gt=0)
+    options: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="extra SANE options set before scanning (name: value)")
+
+
+class FilesScannerConfig(_Strict):
+    """Simulated scanner: a folder of page images (duplex takes them as front, back, front ...)."""
+
+    type: Literal["files"] = "files"
+    folder: Path | None = None
+    dpi: float = Field(default=300.0, gt=0)
+
+
+ScannerConfig = Annotated[SaneScannerConfig | FilesScannerConfig, Field(discriminator="type")]
+
+
+class PanelConfig(_Strict):
+    """GPIO panel: BCM pin numbers (None = not fitted)."""
+
+    capture_button: int | None = Field(default=17, ge=0, le=53)
+    next_button: int | None = Field(default=27, ge=0, le=53)
+    foot_pedal: int | None = Field(default=22, ge=0, le=53)
+    led_ready: int | None = Field(default=5, ge=0, le=53)
+    led_busy: int | None = Field(default=6, ge=0, le=53)
+    led_error: int | None = Field(default=13, ge=0, le=53)
+    buzzer: int | None = Field(default=19, ge=0, le=53)
+    bounce_time_s: float = Field(default=0.05, ge=0, le=1)
+    pin_factory: Literal["default", "mock"] = "default"
+
+
+class SerialQrReaderConfig(_Strict):
+    """A QR/barcode reader in serial (or USB-CDC) mode: one code per line."""
+
+    type: Literal["serial"] = "serial"
+    port: str = "/dev/ttyACM0"
+    baudrate: int = Field(default=9600, gt=0)
+    timeout_s: float = Field(default=1.0, gt=0, le=60)
+    max_line_bytes: int = Field(default=1024, ge=16, le=65536)
+
+
+class EscposSerialPrinterConfig(_Strict):
+    """An ESC/POS receipt printer on a serial port."""
+
+    type: Literal["escpos-serial"] = "escpos-serial"
+    port: str = "/dev/ttyUSB0"
+    baudrate: int = Field(default=19200, gt=0)
+    timeout_s: float = Field(default=2.0, gt=0, le=60)
+    qr_size: int = Field(default=6, ge=1, le=16)
+
+
+class DevicesConfig(_Strict):
+    """Settings for the box's devices (simulated defaults)."""
+
+    camera: CameraConfig | None = FilesCameraConfig()
+    scanner: ScannerConfig | None = None
+    panel: PanelConfig | None = None
+    qr_reader: SerialQrReaderConfig | None = None
+    printer: EscposSerialPrinterConfig | None = None

@@ -12,6 +12,7 @@ from pydantic import ValidationError as PydanticValidationError
 from firmware.config import DevicesConfig
 from service.capture.config import CaptureConfig
 from service.configbase import StrictModel
+from service.domain.config import CodesConfig
 from service.domain.errors import ConfigError
 from service.extract.config import ExtractConfig
 from service.ocr.config import OcrConfig
@@ -33,6 +34,7 @@ class Config(StrictModel):
     """Root of the configuration file; every section has working embedded defaults."""
 
     identity: DeviceIdentity = DeviceIdentity()
+    codes: CodesConfig = CodesConfig()
     capture: CaptureConfig = CaptureConfig()
     ocr: OcrConfig = OcrConfig()
     extract: ExtractConfig = ExtractConfig()
@@ -49,6 +51,9 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     for key in loc:
         if isinstance(node, yaml.MappingNode):
             nxt = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
+            tag = next((v for k, v in node.value if getattr(k, "value", None) == "type"), None)
+            if nxt is None and tag is not None and getattr(tag, "value", None) == key:
+                continue  # a discriminated union's tag (e.g. devices.camera.opencv.source)
             if nxt is None:
                 key_node = next((k for k, _ in node.value if getattr(k, "value", None) == key), None)
                 return key_node.start_mark.line + 1 if key_node is not None else line

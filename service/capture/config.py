@@ -1,9 +1,25 @@
-"""Configuration of the capture stage."""
+"""Configuration of the capture stage (TT 01/2023 Art. 8 rules, TT 02/2019 technical floor)."""
 
 from __future__ import annotations
+
+from pydantic import Field
 
 from service.configbase import StrictModel
 
 
 class CaptureConfig(StrictModel):
-    """Settings for capture (embedded defaults work out of the box)."""
+    """Settings for capture (embedded defaults work out of the box).
+
+    ``min_dpi`` is the effective resolution floor (TT 02/2019: 200 dpi). A file that declares no
+    resolution is measured against ``assumed_page_width_mm`` (the short side of A4 by default).
+    """
+
+    min_dpi: float = Field(default=200.0, ge=50, le=2400, description="refuse pages below this effective dpi")
+    require_colour: bool = Field(default=True, description="refuse greyscale / black-and-white pages")
+    assumed_page_width_mm: float = Field(default=210.0, gt=50, le=600,
+                                         description="paper short side used when a file declares no dpi")
+    max_pixels: int = Field(default=120_000_000, ge=1_000_000, description="decompression-bomb guard")
+    max_file_bytes: int = Field(default=80 * 1024 * 1024, ge=1024, description="largest accepted image file")
+    blank_dark_level: int = Field(default=140, ge=1, le=254, description="grey level counted as ink")
+    blank_ink_ratio: float = Field(default=0.0015, gt=0, lt=0.5,
+                                   description="a page with less ink than this fraction is blank")

@@ -84,7 +84,7 @@ class Metadata:
     def with_field(self, name: str, value: FieldValue | None) -> Metadata:
         """A copy with one field (Art. 9 name or extra key) replaced."""
         if name in ART9_FIELDS:
-            return replace(self, **{name: value})
+            return replace(self, **{name: value})  # type: ignore[arg-type]
         extra = dict(self.extra)
         if value is None:
             extra.pop(name, None)

@@ -1,1 +1,5 @@
-"""synth package."""
+"""Test-document renderer: Vietnamese administrative pages (Nghị định 30/2020 layout) with ground truth.
+
+Public API: :func:`service.synth.render.render_document` and
+:func:`service.synth.samples.sample_documents`.
+"""

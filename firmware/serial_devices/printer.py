@@ -1,0 +1,178 @@
+"""An ESC/POS receipt printer on a serial port (python-escpos): real-time status and receipts.
+
+Text is rendered to a bitmap with a Unicode font, so Vietnamese prints correctly on printers
+without a Vietnamese code page; the QR code is printed as an image.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import serial
+from PIL import Image, ImageDraw, ImageFont
+
+from firmware.config import EscposSerialPrinterConfig
+from firmware.errors import (
+    BadDeviceInput,
+    CoverOpen,
+    DeviceFault,
+    DeviceIOFault,
+    DeviceMissing,
+    DeviceTimeout,
+    PaperOut,
+)
+
+log = logging.getLogger(__name__)
+
+DLE_EOT = b"\x10\x04"
+FONT_CANDIDATES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+                   "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf")
+PaperLevel = Literal["ok", "low", "out"]
+
+
+@dataclass(frozen=True)
+class PrinterStatus:
+    """The printer's real-time status (ESC/POS ``DLE EOT 1``, ``2`` and ``4``)."""
+
+    online: bool
+    cover_open: bool
+    paper: PaperLevel
+    error: bool
+
+    def fault(self, device: str = "printer") -> DeviceFault | None:
+        """The fault that prevents printing now, or None when the printer is ready."""
+        if self.cover_open:
+            return CoverOpen(device, "the printer cover is open", remedy="close the printer cover")
+        if self.paper == "out":
+            return PaperOut(device, "the printer has no paper", remedy="load a new receipt roll")
+        if self.error or not self.online:
+            return DeviceIOFault(device, "the printer reports an error or is offline",
+                                 remedy="switch the printer off and on; check for a paper jam or a hot head")
+        return None
+
+
+def parse_status(online_byte: int, offline_byte: int, paper_byte: int) -> PrinterStatus:
+    """Decode the three status bytes; each must have the fixed bits 0xx1xx10 of ESC/POS."""
+    for b in (online_byte, offline_byte, paper_byte):
+        if b & 0b10010011 != 0b00010010:
+            raise BadDeviceInput("printer", f"status byte {b:#04x} is not an ESC/POS status",
+                                 remedy="check the baud rate (devices.printer.baudrate) and that it is ESC/POS")
+    paper: PaperLevel = "out" if paper_byte & 0x60 else ("low" if paper_byte & 0x0C else "ok")
+    return PrinterStatus(online=not online_byte & 0x08, cover_open=bool(offline_byte & 0x04),
+                         paper=paper, error=bool(offline_byte & 0x40))
+
+
+def render_text(lines: list[str], width_px: int = 384, size: int = 22) -> Image.Image:
+    """Render ``lines`` (any Unicode) as a 1-bit image ``width_px`` wide, wrapping long lines."""
+    font_path = next((p for p in FONT_CANDIDATES if Path(p).exists()), None)
+    font: Any = ImageFont.truetype(font_path, size) if font_path else ImageFont.load_default()
+    probe = ImageDraw.Draw(Image.new("1", (1, 1)))
+    wrapped: list[str] = []
+    for line in lines:
+        words, current = line.split(" "), ""
+        for word in words:
+            trial = f"{current} {word}".strip()
+            if current and probe.textlength(trial, font=font) > width_px - 8:
+                wrapped.append(current)
+                current = word
+            else:
+                current = trial
+        wrapped.append(current)
+    step = size + 6
+    img = Image.new("1", (width_px, step * len(wrapped) + 8), 1)
+    draw = ImageDraw.Draw(img)
+    for i, line in enumerate(wrapped):
+        draw.text((4, 4 + i * step), line, font=font, fill=0)
+    return img
+
+
+class ReceiptPrinter:
+    """An ESC/POS printer; every exchange is bounded by ``timeout_s``."""
+
+    def __init__(self, config: EscposSerialPrinterConfig, width_px: int = 384) -> None:
+        """Configure; the port is opened by :meth:`open` (or the first call)."""
+        self.config = config
+        self.width_px = width_px
+        self.name = f"printer({config.port})"
+        self._p: Any = None
+
+    def open(self) -> None:
+        """Open the serial port (DeviceMissing when it cannot be opened)."""
+        if self._p is not None:
+            return
+        from escpos.exceptions import DeviceNotFoundError
+        from escpos.printer import Serial
+
+        printer = Serial(devfile=self.config.port, baudrate=self.config.baudrate,
+                         timeout=self.config.timeout_s, dsrdtr=False)
+        try:
+            printer.open()
+        except DeviceNotFoundError as exc:
+            raise DeviceMissing("printer", f"cannot open {self.config.port}",
+                                remedy="plug in the receipt printer or fix devices.printer.port") from exc
+        self._p = printer
+
+    def close(self) -> None:
+        """Close the port; safe to call twice."""
+        p, self._p = self._p, None
+        if p is not None:
+            try:
+                p.close()
+            except (serial.SerialException, OSError):
+                log.debug("printer: close failed")
+
+    def _query(self, n: int) -> int:
+        """Send ``DLE EOT n`` and return the one status byte, within the timeout."""
+        self.open()
+        dev = self._p.device
+        try:
+            dev.reset_input_buffer()
+            dev.write(DLE_EOT + bytes([n]))
+            dev.flush()
+            deadline = time.monotonic() + self.config.timeout_s
+            while time.monotonic() < deadline:
+                data = dev.read(1)
+                if data:
+                    return data[0]
+        except (serial.SerialException, OSError) as exc:
+            self.close()
+            raise DeviceIOFault("printer", f"talking to {self.config.port} failed ({exc})",
+                                remedy="replug the printer cable") from exc
+        raise DeviceTimeout("printer", f"no answer to a status request within {self.config.timeout_s:g} s",
+                            remedy="switch the printer on; check the cable and devices.printer.baudrate")
+
+    def status(self) -> PrinterStatus:
+        """Query online, cover and paper state."""
+        return parse_status(self._query(1), self._query(2), self._query(4))
+
+    def print_receipt(self, lines: list[str], qr: str | None = None, *, cut: bool = True) -> PrinterStatus:
+        """Print a QR code (top) and ``lines``; refuses with a typed fault when not ready."""
+        state = self.status()
+        fault = state.fault()
+        if fault is not None:
+            raise fault
+        p = self._p
+        try:
+            if qr:
+                p.qr(qr, size=self.config.qr_size, native=False)
+            p.image(render_text(lines, self.width_px), impl="bitImageRaster")
+            if cut:
+                p.cut()
+            p.device.flush()
+        except (serial.SerialException, OSError) as exc:
+            self.close()
+            raise DeviceIOFault("printer", f"printing failed ({exc})",
+                                remedy="check the printer, then reprint") from exc
+        return state
+
+    def self_check(self) -> str:
+        """Query the status and describe it (raises the fault that blocks printing)."""
+        state = self.status()
+        fault = state.fault()
+        if fault is not None:
+            raise fault
+        return f"online, paper {state.paper}"

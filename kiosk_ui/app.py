@@ -1,0 +1,184 @@
+"""The kiosk's Flask application factory: blueprints, sessions, CSRF, i18n, security headers."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, g, redirect, render_template, request, session, url_for
+from werkzeug.exceptions import HTTPException
+
+from kiosk_ui import security
+from kiosk_ui.backend import Backend
+from kiosk_ui.config import KioskSettings, load_settings
+from kiosk_ui.i18n import LANGUAGES, translate
+from service.errors import SohoaError
+from service.paths import get_paths
+
+log = logging.getLogger("sohoa.kiosk")
+
+CSP = ("default-src 'self'; img-src 'self' data: blob:; object-src 'none'; frame-ancestors 'none'; "
+       "base-uri 'none'; form-action 'self'")
+
+
+def _secret_key(settings: KioskSettings, home: Path) -> str:
+    """The configured secret, else one generated once and kept (0600) under the service home."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = home / "kiosk" / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = secrets.token_urlsafe(48)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return key
+
+
+def _settings(config: KioskSettings | Mapping[str, Any] | None, home: Path) -> KioskSettings:
+    if isinstance(config, KioskSettings):
+        return config
+    if config is not None:
+        return KioskSettings.model_validate(dict(config))
+    return load_settings(home / "kiosk.yaml")
+
+
+def create_app(config: KioskSettings | Mapping[str, Any] | None = None) -> Flask:
+    """Build the kiosk app; ``config`` overrides ``$SOHOA_HOME/kiosk.yaml`` (tests pass a dict)."""
+    paths = get_paths().ensure()
+    settings = _settings(config, paths.home)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=_secret_key(settings, paths.home),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_NAME="sohoa_kiosk",
+        MAX_CONTENT_LENGTH=25 * 1024 * 1024,
+        KIOSK=settings,
+    )
+    idle = {"officer": settings.officer_idle_timeout_s, "supervisor": settings.officer_idle_timeout_s,
+            "technician": settings.officer_idle_timeout_s, "citizen": settings.citizen_idle_timeout_s}
+    app.extensions["kiosk_sessions"] = security.SessionRegistry(idle, settings.officer_max_session_s)
+    app.extensions["kiosk_backend"] = Backend(paths, settings)
+
+    from kiosk_ui.blueprints import auth, citizen, officer, technician
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(officer.bp, url_prefix="/officer")
+    app.register_blueprint(citizen.bp, url_prefix="/citizen")
+    app.register_blueprint(technician.bp, url_prefix="/technician")
+    _install_hooks(app)
+    return app
+
+
+def backend() -> Backend:
+    """The backend facade of the running app (the only way views reach the service)."""
+    from flask import current_app
+
+    b: Backend = current_app.extensions["kiosk_backend"]
+    return b
+
+
+def lang() -> str:
+    """The language of this request (session choice, else the configured default)."""
+    value = session.get("lang")
+    if isinstance(value, str) and value in LANGUAGES:
+        return value
+    settings: KioskSettings = g.settings
+    return settings.default_language
+
+
+def t(key: str, **params: object) -> str:
+    """Translate ``key`` into the request's language."""
+    return translate(key, lang(), **params)
+
+
+def actor() -> str:
+    """Who is acting, for the audit log: ``role:user`` (no names, no personal data)."""
+    s = security.current()
+    return f"{s.role}:{s.user_id}" if s is not None else "anonymous"
+
+
+def audit(action: str, target: str = "", **detail: str) -> None:
+    """Append one entry to the service audit log for this request's actor."""
+    backend().audit(actor(), action, target, detail)
+
+
+def _install_hooks(app: Flask) -> None:
+    @app.before_request
+    def _load_session() -> Response | None:
+        g.settings = app.config["KIOSK"]
+        g.kiosk_session = None
+        g.session_expired = False
+        sid = session.get("sid")
+        if isinstance(sid, str):
+            s, expired = security.registry().touch(sid)
+            if s is None:
+                session.pop("sid", None)
+                g.session_expired = True
+                if expired:
+                    backend().audit(f"session:{sid[:8]}", "session.expired", "", {})
+            g.kiosk_session = s
+        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            token = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")
+            if not security.csrf_ok(token):
+                if g.session_expired:
+                    return _unauthorised()
+                backend().audit(actor(), "csrf.refused", request.path, {})
+                return Response(render_template("error.html", code=400, message=t("err.csrf")), status=400)
+        return None
+
+    @app.after_request
+    def _headers(resp: Response) -> Response:
+        resp.headers["Content-Security-Policy"] = CSP
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        resp.headers["Referrer-Policy"] = "no-referrer"
+        resp.headers["X-Frame-Options"] = "DENY"
+        if resp.mimetype in ("text/html", "application/json", "application/pdf"):
+            resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"t": t, "lang": lang(), "csrf_token": security.csrf_token, "me": security.current(),
+                "settings": g.get("settings")}
+
+    @app.errorhandler(401)
+    def _unauth(_e: HTTPException) -> Response:
+        return _unauthorised()
+
+    @app.errorhandler(403)
+    def _forbidden(_e: HTTPException) -> Response:
+        audit("access.refused", request.path)
+        return Response(render_template("error.html", code=403, message=t("err.forbidden")), status=403)
+
+    @app.errorhandler(404)
+    def _not_found(_e: HTTPException) -> Response:
+        return Response(render_template("error.html", code=404, message=t("err.not_found")), status=404)
+
+    @app.errorhandler(413)
+    def _too_big(_e: HTTPException) -> Response:
+        return Response(render_template("error.html", code=413, message=t("err.too_big")), status=413)
+
+    @app.errorhandler(SohoaError)
+    def _sohoa(e: SohoaError) -> Response:
+        log.warning("request refused: %s (%s)", type(e).__name__, request.endpoint)
+        return Response(render_template("error.html", code=422, message=e.message, remedy=e.remedy), status=422)
+
+
+def _unauthorised() -> Response:
+    """Send an unauthenticated request to the right start screen, saying when it expired."""
+    expired = "1" if g.get("session_expired") else ""
+    if request.path.startswith("/citizen"):
+        return redirect(url_for("citizen.start", expired=expired or None))  # type: ignore[return-value]
+    nxt = request.path if request.method == "GET" else None
+    return redirect(url_for("auth.login", next=nxt, expired=expired or None))  # type: ignore[return-value]

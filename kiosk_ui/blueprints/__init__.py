@@ -1,0 +1,1 @@
+"""One blueprint per audience: auth, officer desk, citizen self-service, technician."""

@@ -1,0 +1,97 @@
+"""Sign-in (smart card + PIN, or a local account where configured), sign-out, language switch."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+
+from kiosk_ui import security
+from kiosk_ui.app import audit, backend, t
+from kiosk_ui.i18n import LANGUAGES
+from service.errors import TokenError
+
+bp = Blueprint("auth", __name__)
+
+HOME_OF = {"officer": "officer.desk", "supervisor": "officer.desk", "technician": "technician.page",
+           "citizen": "citizen.start"}
+
+
+def _safe_next(value: str | None, fallback: str) -> str:
+    """Only same-site relative paths are followed after login (no open redirects)."""
+    if value and value.startswith("/") and not value.startswith("//") and not urlparse(value).netloc:
+        return value
+    return fallback
+
+
+@bp.get("/")
+def home() -> Response:
+    """Send the user to the start page of their role, or to the login page."""
+    s = security.current()
+    if s is None:
+        return redirect(url_for("auth.login"))  # type: ignore[return-value]
+    return redirect(url_for(HOME_OF[s.role]))  # type: ignore[return-value]
+
+
+def _login_page(error: str = "", status: int = 200) -> Response:
+    html = render_template("auth/login.html", error=error, expired=request.args.get("expired") == "1",
+                           next=request.args.get("next"), password_login=backend().has_local_accounts())
+    return Response(html, status=status)
+
+
+@bp.get("/login")
+def login() -> Response:
+    """The sign-in page: card PIN pad and, where configured, the local account form."""
+    return _login_page()
+
+
+def _after_login(role: str) -> Response:
+    return redirect(_safe_next(request.args.get("next"), url_for(HOME_OF[role])))  # type: ignore[return-value]
+
+
+@bp.post("/login/card")
+def login_card() -> Response:
+    """Open the officer's card with the PIN; the certificate names the officer."""
+    pin = request.form.get("pin", "")
+    if not pin.isdigit() or not 4 <= len(pin) <= 16:
+        return _login_page(t("auth.pin_format"), 400)
+    try:
+        officer = backend().card_login(pin)
+    except TokenError as exc:
+        audit("login.card.failed", "", reason=type(exc).__name__)
+        return _login_page(t("auth.card_refused", reason=exc.message), 401)
+    s = security.sign_in("officer", officer.user_id, officer.name)
+    s.data["auth"] = "card"
+    audit("login.card", "")
+    return _after_login("officer")
+
+
+@bp.post("/login/password")
+def login_password() -> Response:
+    """Sign in with a local account (technician, supervisor, or an officer without a card)."""
+    account = backend().local_login(request.form.get("username", ""), request.form.get("password", ""))
+    if account is None:
+        audit("login.password.failed", "")
+        return _login_page(t("auth.bad_password"), 401)
+    s = security.sign_in(account.role, account.username, account.display_name)
+    s.data["auth"] = "password"
+    audit("login.password", "")
+    return _after_login(account.role)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """End the session (the card session with it)."""
+    audit("logout", "")
+    closed = security.sign_out()
+    if closed is not None and closed.data.get("auth") == "card":
+        backend().card_logout()
+    return redirect(url_for("auth.login"))  # type: ignore[return-value]
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str) -> Response:
+    """Switch the interface language and go back where the user was."""
+    if code in LANGUAGES:
+        session["lang"] = code
+    return redirect(_safe_next(request.args.get("next"), url_for("auth.home")))  # type: ignore[return-value]

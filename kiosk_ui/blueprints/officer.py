@@ -1,0 +1,281 @@
+"""Officer desk: open dossier → owner → procedure → reuse → capture → review → sign → receipt."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+
+from kiosk_ui import security
+from kiosk_ui.app import audit, backend, t
+from kiosk_ui.capture_views import apply_capture_action, page_response, preview_response
+from service.errors import NotFoundError, SohoaError
+from service.usecases.kiosk_draft import Draft
+
+bp = Blueprint("officer", __name__)
+STEPS = ("owner", "procedure", "reuse", "capture", "review", "sign", "receipt")
+
+
+def _draft(draft_id: str, *, open_only: bool = True) -> Draft:
+    try:
+        d = backend().drafts.get(draft_id)
+    except NotFoundError:
+        abort(404)
+    if open_only and d.state != "open":
+        abort(409)
+    return d
+
+
+def _go(endpoint: str, **kw: str) -> Response:
+    return redirect(url_for(endpoint, **kw))  # type: ignore[return-value]
+
+
+def _render(template: str, draft: Draft | None = None, step: str = "", **kw: object) -> str:
+    return render_template(template, draft=draft, step=step, steps=STEPS, **kw)
+
+
+@bp.get("/")
+@security.require("officer")
+def desk() -> str:
+    """The desk: start a new dossier, continue an open one, see today's finalized ones."""
+    drafts = backend().drafts.list()
+    return _render("officer/desk.html", open_drafts=[d for d in drafts if d.state == "open"][:20],
+                   done=[d for d in drafts if d.state == "finalized"][:10])
+
+
+@bp.post("/new")
+@security.require("officer")
+def new() -> Response:
+    """Open a new dossier."""
+    d = backend().drafts.create("officer", security.current().user_id)  # type: ignore[union-attr]
+    audit("dossier.open", d.id)
+    return _go("officer.owner", draft_id=d.id)
+
+
+@bp.get("/api/validate-id")
+@security.require("officer")
+def validate_id() -> Response:
+    """Live validation of a typed identifier (CCCD, old ID, passport, tax code, organisation)."""
+    check = backend().check_owner(request.args.get("value", ""))
+    return jsonify({"ok": check.ok, "kind": check.kind, "message": t(check.message_key, **check.params)})
+
+
+@bp.route("/d/<draft_id>/owner", methods=["GET", "POST"])
+@security.require("officer")
+def owner(draft_id: str) -> Response | str:
+    """Identify the owner: type the identifier, or scan the ID card's QR (reader types the payload)."""
+    d = _draft(draft_id)
+    error = ""
+    if request.method == "POST":
+        qr = request.form.get("qr_payload", "").strip()
+        try:
+            if qr:
+                backend().owner_from_qr(d, qr)
+                audit("owner.qr", d.id)
+            else:
+                backend().set_owner(d, request.form.get("owner_id", ""), request.form.get("owner_name", ""),
+                                    request.form.get("owner_birth_date", ""))
+                audit("owner.typed", d.id)
+            return _go("officer.procedure", draft_id=d.id)
+        except SohoaError as exc:
+            error = exc.message
+    return _render("officer/owner.html", d, "owner", error=error)
+
+
+@bp.route("/d/<draft_id>/procedure", methods=["GET", "POST"])
+@security.require("officer")
+def procedure(draft_id: str) -> Response | str:
+    """Choose the field and procedure from the catalogue, tick the components received."""
+    d = _draft(draft_id)
+    cat = backend().catalogue()
+    code = request.values.get("procedure") or d.procedure_code
+    chosen = None
+    if code:
+        try:
+            chosen = cat.procedure(code)
+        except NotFoundError:
+            flash(t("procedure.unknown"), "error")
+    if request.method == "POST" and chosen is not None and request.form.get("confirm"):
+        picked = request.form.getlist("component")
+        if not picked:
+            flash(t("procedure.none_ticked"), "error")
+        else:
+            pages = {c: request.form.get(f"pages_{c}", "") for c in picked}
+            backend().set_procedure(d, chosen, picked, pages)
+            audit("dossier.procedure", d.id, procedure=chosen.code)
+            return _go("officer.reuse", draft_id=d.id)
+    return _render("officer/procedure.html", d, "procedure", catalogue=cat, chosen=chosen)
+
+
+@bp.route("/d/<draft_id>/reuse", methods=["GET", "POST"])
+@security.require("officer")
+def reuse(draft_id: str) -> Response | str:
+    """Offer the owner's already digitized papers instead of scanning them again."""
+    d = _draft(draft_id)
+    candidates = backend().reuse_candidates(d)
+    if request.method == "POST":
+        chosen = {c.code: request.form.get(f"reuse_{c.code}", "") for c in d.components}
+        backend().set_reuse(d, chosen, candidates)
+        audit("dossier.reuse", d.id, reused=str(sum(1 for v in chosen.values() if v)))
+        nxt = next((c.code for c in d.components if not c.reuse_code), None)
+        if nxt is None:
+            return _go("officer.review", draft_id=d.id)
+        return _go("officer.capture", draft_id=d.id, component=nxt)
+    return _render("officer/reuse.html", d, "reuse", candidates=candidates)
+
+
+@bp.route("/d/<draft_id>/capture/<component>", methods=["GET", "POST"])
+@security.require("officer")
+def capture(draft_id: str, component: str) -> Response | str:
+    """Capture one component's pages with the live preview and page counter."""
+    d = _draft(draft_id)
+    try:
+        comp = d.component(component)
+    except NotFoundError:
+        abort(404)
+    if request.method == "POST":
+        apply_capture_action(d, component, request.form)
+        return _go("officer.capture", draft_id=d.id, component=component)
+    todo = [c for c in d.components if not c.reuse_code]
+    idx = next(i for i, c in enumerate(todo) if c.code == component) if comp in todo else 0
+    nxt = todo[idx + 1].code if idx + 1 < len(todo) else None
+    return _render("officer/capture.html", d, "capture", comp=comp, todo=todo, next_component=nxt,
+                   page_url=lambda sha: url_for("officer.page", draft_id=d.id, sha=sha),
+                   preview_url=url_for("officer.preview"))
+
+
+@bp.get("/camera/preview.jpg")
+@security.require("officer")
+def preview() -> Response:
+    """Live preview frame of the desk camera."""
+    return preview_response()
+
+
+@bp.get("/d/<draft_id>/page/<sha>")
+@security.require("officer")
+def page(draft_id: str, sha: str) -> Response:
+    """A captured page image (thumbnail and full view)."""
+    return page_response(_draft(draft_id, open_only=False), sha)
+
+
+@bp.post("/d/<draft_id>/extract")
+@security.require("officer")
+def extract(draft_id: str) -> Response:
+    """Run OCR + extraction for the captured components in the background, then review."""
+    d = _draft(draft_id)
+    missing = [c.name for c in d.components if not c.reuse_code and not c.pages]
+    if missing:
+        flash(t("capture.missing_pages", names=", ".join(missing)), "error")
+        first = next(c.code for c in d.components if not c.reuse_code and not c.pages)
+        return _go("officer.capture", draft_id=d.id, component=first)
+    sid = security.current().sid  # type: ignore[union-attr]
+    job = backend().jobs.submit(sid, "extract", url_for("officer.review", draft_id=d.id),
+                                lambda progress: backend().extract(d.id, progress))
+    audit("extract.start", d.id)
+    return _go("officer.progress", job_id=job.id)
+
+
+@bp.route("/d/<draft_id>/review", methods=["GET", "POST"])
+@security.require("officer")
+def review(draft_id: str) -> Response | str:
+    """Review extracted fields: low-confidence ones highlighted, manual entry for the rest."""
+    d = _draft(draft_id)
+    if request.method == "POST":
+        try:
+            changed = backend().apply_review(d, request.form, security.current().user_id)  # type: ignore[union-attr]
+        except SohoaError as exc:
+            flash(exc.message, "error")
+            return _go("officer.review", draft_id=d.id)
+        audit("review.save", d.id, corrected=str(changed))
+        return _go("officer.sign", draft_id=d.id)
+    return _render("officer/review.html", d, "review", fields=backend().review_rows(d))
+
+
+@bp.get("/d/<draft_id>/sign")
+@security.require("officer")
+def sign(draft_id: str) -> str:
+    """Confirm with the card PIN."""
+    d = _draft(draft_id)
+    return _render("officer/sign.html", d, "sign")
+
+
+@bp.post("/d/<draft_id>/sign")
+@security.require("officer")
+def sign_post(draft_id: str) -> Response:
+    """Digitize, sign with the officer's card, store and queue every component (background job)."""
+    d = _draft(draft_id)
+    pin = request.form.get("pin", "")
+    if not pin.isdigit():
+        flash(t("auth.pin_format"), "error")
+        return _go("officer.sign", draft_id=d.id)
+    me = security.current()
+    assert me is not None
+    job = backend().jobs.submit(me.sid, "sign", url_for("officer.receipt", draft_id=d.id),
+                                lambda progress: backend().finalize(d.id, pin, me.display_name, me.user_id, progress))
+    audit("sign.start", d.id)
+    return _go("officer.progress", job_id=job.id)
+
+
+@bp.get("/jobs/<job_id>")
+@security.require("officer")
+def progress(job_id: str) -> str:
+    """A progress page that polls the job and moves on when it ends."""
+    job = backend().jobs.get(job_id, security.current().sid)  # type: ignore[union-attr]
+    if job is None:
+        abort(404)
+    return _render("progress.html", job=job, poll_url=url_for("officer.job_state", job_id=job.id))
+
+
+@bp.get("/jobs/<job_id>.json")
+@security.require("officer")
+def job_state(job_id: str) -> Response:
+    """Progress of a background job (only its own session sees it)."""
+    job = backend().jobs.get(job_id, security.current().sid)  # type: ignore[union-attr]
+    if job is None:
+        abort(404)
+    data = job.to_json()
+    data["step_text"] = t(job.step)
+    return jsonify(data)
+
+
+@bp.get("/d/<draft_id>/receipt")
+@security.require("officer")
+def receipt(draft_id: str) -> str:
+    """The receipt summary with the result codes and the printable PDF."""
+    d = _draft(draft_id, open_only=False)
+    if d.state != "finalized":
+        abort(409)
+    return _render("officer/receipt.html", d, "receipt", status=backend().dossier_status(d.dossier_code))
+
+
+@bp.get("/d/<draft_id>/receipt.pdf")
+@security.require("officer")
+def receipt_pdf(draft_id: str) -> Response:
+    """The phiếu tiếp nhận as PDF with the QR code at the top-left."""
+    d = _draft(draft_id, open_only=False)
+    if d.state != "finalized":
+        abort(409)
+    audit("receipt.print", d.id)
+    resp = Response(backend().receipt_pdf(d), mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = f'inline; filename="phieu-tiep-nhan-{d.dossier_code}.pdf"'
+    return resp
+
+
+@bp.route("/catalogue", methods=["GET", "POST"])
+@security.require("officer")
+def catalogue() -> Response | str:
+    """Supervisors import the procedure catalogue (JSON or CSV); a bad file changes nothing."""
+    if security.current().role != "supervisor":  # type: ignore[union-attr]
+        abort(403)
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            flash(t("catalogue.no_file"), "error")
+        else:
+            try:
+                cat = backend().import_catalogue(upload.read(), upload.filename)
+                flash(t("catalogue.imported", n=sum(len(f.procedures) for f in cat.fields)), "ok")
+                audit("catalogue.import", "", procedures=str(sum(len(f.procedures) for f in cat.fields)))
+            except SohoaError as exc:
+                flash(t("catalogue.refused", message=exc.message), "error")
+                audit("catalogue.refused", "")
+        return _go("officer.catalogue")
+    return _render("officer/catalogue.html", catalogue=backend().catalogue())

@@ -1,0 +1,68 @@
+"""The capture panel shared by the officer desk and the citizen kiosk: capture, sticky, retake, reorder."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Response, abort, flash
+
+from kiosk_ui.app import audit, backend, t
+from service.errors import DeviceError, NotFoundError
+from service.usecases.kiosk_draft import Draft
+
+
+def apply_capture_action(draft: Draft, component: str, form: Mapping[str, str]) -> None:
+    """Carry out one button of the capture panel and flash the feedback to show next."""
+    action = form.get("action", "")
+    name, _, arg = action.partition(":")
+    store = backend().drafts
+    try:
+        if name in ("capture", "sticky", "retake"):
+            index = int(arg) if name == "retake" else None
+            data = backend().camera.capture()
+            fb = store.add_page(draft, component, data, sticky=name == "sticky", replace_index=index)
+            if not fb.accepted:
+                flash(t("capture.refused", message=fb.message, remedy=fb.remedy), "error")
+                audit("capture.refused", draft.id, component=component)
+                return
+            key = "capture.blank" if fb.blank else "capture.ok"
+            flash(t(key, dpi=f"{fb.dpi:.0f}"), "warn" if fb.blank else "ok")
+            audit(f"capture.{name}", draft.id, component=component)
+        elif name in ("up", "down"):
+            store.move_page(draft, component, int(arg), -1 if name == "up" else 1)
+            audit("capture.reorder", draft.id, component=component)
+        elif name == "delete":
+            store.delete_page(draft, component, int(arg))
+            flash(t("capture.deleted"), "ok")
+            audit("capture.delete", draft.id, component=component)
+        else:
+            abort(400)
+    except ValueError:
+        abort(400)
+    except DeviceError as exc:
+        flash(t("capture.device", message=exc.message), "error")
+        audit("capture.device_error", draft.id)
+    except NotFoundError:
+        abort(404)
+
+
+def preview_response() -> Response:
+    """The live preview frame as JPEG (never cached)."""
+    try:
+        data = backend().camera.preview_jpeg()
+    except DeviceError:
+        return Response(status=503)
+    resp = Response(data, mimetype="image/jpeg")
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def page_response(draft: Draft, sha256: str) -> Response:
+    """One captured page image of ``draft``."""
+    try:
+        data, media = backend().drafts.page_bytes(draft, sha256)
+    except NotFoundError:
+        abort(404)
+    resp = Response(data, mimetype=media)
+    resp.headers["Cache-Control"] = "private, max-age=300"
+    return resp

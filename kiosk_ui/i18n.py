@@ -1,0 +1,31 @@
+"""Vietnamese-first translations: ``messages.json`` maps a key to its ``vi`` and ``en`` text."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+
+LANGUAGES: tuple[str, ...] = ("vi", "en")
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, dict[str, str]]:
+    """All messages, loaded once from the package data."""
+    text = resources.files("kiosk_ui").joinpath("data/messages.json").read_text(encoding="utf-8")
+    data: dict[str, dict[str, str]] = json.loads(text)
+    return data
+
+
+def translate(key: str, lang: str, **params: object) -> str:
+    """The message ``key`` in ``lang`` (Vietnamese when missing), with ``{name}`` params filled."""
+    entry = catalogue().get(key)
+    if entry is None:
+        return key
+    text = entry.get(lang) or entry["vi"]
+    return text.format(**params) if params else text
+
+
+def missing_keys() -> list[str]:
+    """Keys that lack one of the languages (a test keeps this empty)."""
+    return sorted(k for k, v in catalogue().items() if any(not v.get(lang) for lang in LANGUAGES))

@@ -1,0 +1,94 @@
+"""Long steps (OCR, signing, sync, self-test) run in one background worker; pages poll progress."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from service.errors import SohoaError
+
+log = logging.getLogger("sohoa.kiosk.jobs")
+
+Progress = Callable[[str, int, int], None]  # (step message key, done, total)
+
+
+@dataclass
+class Job:
+    """One background job's visible state; only its owner session may read it."""
+
+    id: str
+    owner_sid: str
+    kind: str
+    done_url: str
+    step: str = "job.queued"
+    done: int = 0
+    total: int = 1
+    state: str = "running"  # running | ok | failed
+    error: str = ""
+    remedy: str = ""
+    result: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        """What the progress page polls."""
+        return {"id": self.id, "state": self.state, "step": self.step, "done": self.done, "total": self.total,
+                "error": self.error, "remedy": self.remedy, "done_url": self.done_url}
+
+
+class JobRunner:
+    """A single worker thread: the box has few cores and one card reader."""
+
+    def __init__(self) -> None:
+        """Start with no jobs."""
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-job")
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, owner_sid: str, kind: str, done_url: str,
+               work: Callable[[Progress], dict[str, str] | None]) -> Job:
+        """Queue ``work``; it reports progress through the callback it is given."""
+        job = Job(secrets.token_hex(8), owner_sid, kind, done_url)
+        with self._lock:
+            self._jobs[job.id] = job
+
+        def progress(step: str, done: int, total: int) -> None:
+            job.step, job.done, job.total = step, done, max(total, 1)
+
+        def run() -> None:
+            try:
+                job.result = work(progress) or {}
+                job.step, job.done, job.state = "job.done", job.total, "ok"
+            except SohoaError as exc:
+                job.error, job.remedy, job.state = exc.message, exc.remedy or "", "failed"
+                log.warning("job %s (%s) failed: %s", job.id, kind, type(exc).__name__)
+            except Exception:  # an unexpected fault must still end the job visibly
+                log.exception("job %s (%s) crashed", job.id, kind)
+                job.error, job.state = "internal error", "failed"
+
+        self._pool.submit(run)
+        return job
+
+    def get(self, job_id: str, owner_sid: str) -> Job | None:
+        """The job if it exists and belongs to ``owner_sid``."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+        return job if job is not None and job.owner_sid == owner_sid else None
+
+    def wait(self, job_id: str, timeout: float) -> None:
+        """Block until the job ends or ``timeout`` passes (used by the CLI and tests)."""
+        ev = threading.Event()
+        deadline = timeout
+        while deadline > 0:
+            with self._lock:
+                job = self._jobs.get(job_id)
+            if job is None or job.state != "running":
+                return
+            ev.wait(0.05)
+            deadline -= 0.05
+
+    def shutdown(self) -> None:
+        """Stop accepting work and wait for the running job."""
+        self._pool.shutdown(wait=True)

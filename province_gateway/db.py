@@ -1,0 +1,198 @@
+"""PostgreSQL schema and queries of the province gateway (shared by all replicas)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from service.sync import protocol as p
+
+SCHEMA_LOCK = 727_274_001
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS gw_transfer (
+    document_id  text   NOT NULL,
+    sha256       text   NOT NULL,
+    device_id    text   NOT NULL,
+    province     text   NOT NULL,
+    manifest     jsonb  NOT NULL,
+    size         bigint NOT NULL,
+    chunk_size   integer NOT NULL,
+    chunk_count  integer NOT NULL,
+    state        text   NOT NULL DEFAULT 'receiving' CHECK (state IN ('receiving', 'stored', 'rejected')),
+    reason       text,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    updated_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (document_id, sha256)
+);
+CREATE TABLE IF NOT EXISTS gw_chunk (
+    document_id  text    NOT NULL,
+    sha256       text    NOT NULL,
+    seq          integer NOT NULL,
+    data         bytea   NOT NULL,
+    PRIMARY KEY (document_id, sha256, seq)
+);
+CREATE TABLE IF NOT EXISTS gw_document (
+    id             bigserial PRIMARY KEY,
+    document_id    text   NOT NULL,
+    sha256         text   NOT NULL,
+    device_id      text   NOT NULL,
+    province       text   NOT NULL,
+    name           text   NOT NULL,
+    result_code    text,
+    number_symbol  text,
+    procedure_code text,
+    dossier_code   text,
+    manifest       jsonb  NOT NULL,
+    size           bigint NOT NULL,
+    signature      text   NOT NULL,
+    stored_at      timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (document_id, sha256)
+);
+CREATE INDEX IF NOT EXISTS gw_document_result ON gw_document (result_code);
+CREATE TABLE IF NOT EXISTS gw_event (
+    id           bigserial PRIMARY KEY,
+    at           timestamptz NOT NULL DEFAULT now(),
+    replica      text NOT NULL,
+    device_id    text,
+    document_id  text,
+    sha256       text,
+    event        text NOT NULL,
+    reason       text
+);
+CREATE TABLE IF NOT EXISTS gw_device (
+    device_id    text PRIMARY KEY,
+    province     text NOT NULL,
+    state        text,
+    telemetry    jsonb,
+    last_seen    timestamptz NOT NULL DEFAULT now()
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRow:
+    """A ``gw_transfer`` row."""
+
+    document_id: str
+    sha256: str
+    device_id: str
+    manifest: dict[str, Any]
+    size: int
+    chunk_size: int
+    chunk_count: int
+    state: str
+    reason: str | None
+
+
+def connect(dsn: str) -> psycopg.Connection[Any]:
+    """Open an autocommit connection and create the schema (serialised between replicas)."""
+    conn = psycopg.connect(dsn, autocommit=True, connect_timeout=10)
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+        conn.execute(SCHEMA)
+    return conn
+
+
+class GatewayDb:
+    """Queries used by the message handler."""
+
+    def __init__(self, conn: psycopg.Connection[Any], replica: str) -> None:
+        self.conn = conn
+        self.replica = replica
+
+    def event(self, event: str, *, device: str | None = None, doc: str | None = None, sha: str | None = None,
+              reason: str | None = None) -> None:
+        """Append to the event log (no personal data: ids and reason codes only)."""
+        self.conn.execute("INSERT INTO gw_event(replica, device_id, document_id, sha256, event, reason)"
+                          " VALUES (%s,%s,%s,%s,%s,%s)", (self.replica, device, doc, sha, event, reason))
+
+    def get_transfer(self, doc: str, sha: str, *, lock: bool = False) -> TransferRow | None:
+        """The transfer of one version (``FOR UPDATE`` inside a transaction when ``lock``)."""
+        row = self.conn.execute(
+            "SELECT document_id, sha256, device_id, manifest, size, chunk_size, chunk_count, state, reason"
+            " FROM gw_transfer WHERE document_id=%s AND sha256=%s" + (" FOR UPDATE" if lock else ""),
+            (doc, sha)).fetchone()
+        return TransferRow(*row) if row else None
+
+    def add_transfer(self, m: p.Manifest) -> bool:
+        """Record a manifest (metadata arrives before the file); False if already known."""
+        cur = self.conn.execute(
+            "INSERT INTO gw_transfer(document_id, sha256, device_id, province, manifest, size, chunk_size, chunk_count)"
+            " VALUES (%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT DO NOTHING",
+            (m.document_id, m.sha256, m.device_id, m.province, Jsonb(m.to_json()), m.file.size, m.file.chunk_size,
+             m.file.chunks))
+        return cur.rowcount > 0
+
+    def have_chunks(self, doc: str, sha: str) -> set[int]:
+        """Sequence numbers already received."""
+        rows = self.conn.execute("SELECT seq FROM gw_chunk WHERE document_id=%s AND sha256=%s", (doc, sha)).fetchall()
+        return {int(r[0]) for r in rows}
+
+    def add_chunk(self, doc: str, sha: str, seq: int, data: bytes) -> bool:
+        """Store one verified chunk; False for a replay of one already held."""
+        cur = self.conn.execute("INSERT INTO gw_chunk(document_id, sha256, seq, data) VALUES (%s,%s,%s,%s)"
+                                " ON CONFLICT DO NOTHING", (doc, sha, seq, data))
+        return cur.rowcount > 0
+
+    def chunk_total(self, doc: str, sha: str) -> int:
+        """How many chunks are held."""
+        row = self.conn.execute("SELECT count(*) FROM gw_chunk WHERE document_id=%s AND sha256=%s", (doc, sha)).fetchone()
+        return int(row[0]) if row else 0
+
+    def chunks(self, doc: str, sha: str) -> list[bytes]:
+        """All held chunks in order."""
+        rows = self.conn.execute("SELECT data FROM gw_chunk WHERE document_id=%s AND sha256=%s ORDER BY seq",
+                                 (doc, sha)).fetchall()
+        return [bytes(r[0]) for r in rows]
+
+    def finish(self, t: TransferRow, *, stored: bool, signature: str, reason: str | None) -> int | None:
+        """Close a transfer: insert the document (when stored), drop its chunks; returns the row id."""
+        doc_id = None
+        if stored:
+            m = t.manifest
+            row = self.conn.execute(
+                "INSERT INTO gw_document(document_id, sha256, device_id, province, name, result_code, number_symbol,"
+                " procedure_code, dossier_code, manifest, size, signature) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+                " ON CONFLICT (document_id, sha256) DO NOTHING RETURNING id",
+                (t.document_id, t.sha256, t.device_id, m.get("MaTinh", ""), m.get("TenGiayTo", ""),
+                 m.get("MaGiayToKetQua"), m.get("SoKyHieu"), m.get("MaTTHC"), m.get("MaHoSo"), Jsonb(m), t.size,
+                 signature)).fetchone()
+            doc_id = int(row[0]) if row else None
+        self.conn.execute("UPDATE gw_transfer SET state=%s, reason=%s, updated_at=now() WHERE document_id=%s"
+                          " AND sha256=%s", ("stored" if stored else "rejected", reason, t.document_id, t.sha256))
+        self.conn.execute("DELETE FROM gw_chunk WHERE document_id=%s AND sha256=%s", (t.document_id, t.sha256))
+        return doc_id
+
+    def receipt(self, doc: str, sha: str) -> str | None:
+        """The gateway's id of a stored version."""
+        row = self.conn.execute("SELECT id FROM gw_document WHERE document_id=%s AND sha256=%s", (doc, sha)).fetchone()
+        return f"GW-{row[0]}" if row else None
+
+    def find_results(self, code: str, number_symbol: str | None) -> list[tuple[str, str, str | None, str, str]]:
+        """Stored result papers with this result code: (code, name, number/symbol, file name, sha)."""
+        sql = ("SELECT result_code, name, number_symbol, manifest->'TepDinhKem'->>'TenTep', sha256 FROM gw_document"
+               " WHERE result_code=%s")
+        args: tuple[Any, ...] = (code,)
+        if number_symbol:
+            sql += " AND number_symbol=%s"
+            args = (code, number_symbol)
+        rows = self.conn.execute(sql + " ORDER BY stored_at DESC LIMIT 20", args).fetchall()
+        return [(str(a), str(b), c, str(d), str(e)) for a, b, c, d, e in rows]
+
+    def device_seen(self, device: str, province: str, *, state: str | None = None,
+                    telemetry: dict[str, Any] | None = None) -> None:
+        """Update a device's last status / telemetry."""
+        self.conn.execute(
+            "INSERT INTO gw_device(device_id, province, state, telemetry) VALUES (%s,%s,%s,%s)"
+            " ON CONFLICT (device_id) DO UPDATE SET last_seen=now(),"
+            " state=COALESCE(EXCLUDED.state, gw_device.state), telemetry=COALESCE(EXCLUDED.telemetry, gw_device.telemetry)",
+            (device, province, state, Jsonb(telemetry) if telemetry is not None else None))
+
+
+def dumps(data: dict[str, Any]) -> str:
+    """JSON text (for logs of counts only)."""
+    return json.dumps(data, sort_keys=True)

@@ -1,0 +1,148 @@
+"""Reading one page image safely: type, size, truncation, resolution, colour and blankness.
+
+Nothing is written here; a bad file raises :class:`InputError` (unreadable) or
+:class:`QualityError` (readable but below the capture rules) with a remedy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+
+from PIL import Image, ImageStat, UnidentifiedImageError
+
+from service.capture.config import CaptureConfig
+from service.capture.types import ColourMode, PageImage, Side
+from service.domain.errors import InputError, QualityError
+
+#: Formats accepted from a camera, scanner or upload. JPEG and PNG pass into the PDF unchanged;
+#: the others are converted losslessly to PNG.
+ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "TIFF": "image/tiff", "BMP": "image/bmp",
+                    "WEBP": "image/webp"}
+_COLOUR_MODES = {"RGB", "RGBA", "RGBX", "YCbCr", "CMYK", "P", "LAB", "HSV"}
+_MM_PER_INCH = 25.4
+_BLANK_PROBE_WIDTH = 800
+
+
+def _open(data: bytes, name: str, config: CaptureConfig) -> Image.Image:
+    """Open and fully decode ``data``; every failure becomes an :class:`InputError`."""
+    if len(data) > config.max_file_bytes:
+        raise InputError(f"{name}: file is {len(data)} bytes, larger than the {config.max_file_bytes}-byte limit",
+                         remedy="capture the page again at a normal resolution (300 dpi)")
+    if not data:
+        raise InputError(f"{name}: file is empty", remedy="capture the page again")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            fmt = img.format or ""
+            if fmt not in ACCEPTED_FORMATS:
+                raise InputError(f"{name}: {fmt or 'unknown'} images are not accepted",
+                                 remedy="use JPEG or PNG page images")
+            w, h = img.size
+            if w <= 0 or h <= 0 or w * h > config.max_pixels:
+                raise InputError(f"{name}: image claims {w}×{h} pixels, over the {config.max_pixels}-pixel limit "
+                                 "(possible decompression bomb)",
+                                 remedy="capture the page again at a normal resolution (300 dpi)")
+            if getattr(img, "n_frames", 1) > 1:
+                raise InputError(f"{name}: file holds {img.n_frames} images; one page per file is expected",
+                                 remedy="split the multi-page file into one image per page")
+            img.load()
+    except InputError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InputError(f"{name}: image is too large to decode safely (possible decompression bomb)",
+                         remedy="capture the page again at a normal resolution (300 dpi)") from exc
+    except UnidentifiedImageError as exc:
+        raise InputError(f"{name}: not an image file", remedy="give a JPEG or PNG page image") from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise InputError(f"{name}: image is corrupt or truncated ({type(exc).__name__})",
+                         remedy="capture or copy the page image again") from exc
+    return img
+
+
+def _colour_mode(img: Image.Image) -> ColourMode:
+    """Colour, grey or bilevel, from the decoded mode."""
+    if img.mode == "1":
+        return ColourMode.BILEVEL
+    if img.mode in _COLOUR_MODES:
+        return ColourMode.COLOUR
+    return ColourMode.GREY
+
+
+def _effective_dpi(img: Image.Image, config: CaptureConfig) -> float:
+    """Declared resolution if the file has one, else measured against the assumed paper width."""
+    declared = img.info.get("dpi")
+    if declared:
+        try:
+            values = [float(v) for v in declared]
+        except (TypeError, ValueError):
+            values = []
+        if values and min(values) > 1:
+            return min(values)
+    short_side = min(img.size)
+    return short_side / (config.assumed_page_width_mm / _MM_PER_INCH)
+
+
+def is_blank(img: Image.Image, config: CaptureConfig) -> bool:
+    """True when the page carries almost no ink (a blank back, an empty sheet)."""
+    grey = img.convert("L")
+    if grey.width > _BLANK_PROBE_WIDTH:
+        ratio = _BLANK_PROBE_WIDTH / grey.width
+        grey = grey.resize((_BLANK_PROBE_WIDTH, max(1, int(grey.height * ratio))), Image.Resampling.BOX)
+    # Ink is measured relative to the paper tone, so tinted or grey paper is not "ink".
+    paper = ImageStat.Stat(grey).median[0]
+    level = min(config.blank_dark_level, max(1, int(paper) - 60))
+    hist = grey.histogram()
+    dark = sum(hist[:level])
+    return dark / (grey.width * grey.height) < config.blank_ink_ratio
+
+
+def _embeddable(img: Image.Image, fmt: str, data: bytes) -> tuple[bytes, str]:
+    """Bytes for the PDF: JPEG (RGB/grey) and PNG without alpha pass through; others become PNG."""
+    if fmt == "JPEG" and img.mode in ("RGB", "L"):
+        return data, "image/jpeg"
+    if fmt == "PNG" and img.mode in ("RGB", "L") and "transparency" not in img.info:
+        return data, "image/png"
+    if img.mode in ("RGBA", "LA", "P", "PA") or "transparency" in img.info:
+        rgba = img.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        conv: Image.Image = flat
+    elif img.mode in ("L", "1"):
+        conv = img.convert("L")
+    else:
+        conv = img.convert("RGB")
+    out = io.BytesIO()
+    dpi = img.info.get("dpi")
+    conv.save(out, "PNG", dpi=dpi) if dpi else conv.save(out, "PNG")
+    return out.getvalue(), "image/png"
+
+
+def load_page_image(data: bytes, *, name: str, config: CaptureConfig, side: Side = Side.FRONT,
+                    sticky_note_of: int | None = None) -> PageImage:
+    """Validate one captured image and return it as a hashed :class:`PageImage`.
+
+    Raises :class:`InputError` for unreadable, corrupt, truncated, oversized or non-image data and
+    :class:`QualityError` below ``config.min_dpi`` or not in colour when colour is required.
+    ``name`` is only used in messages (give a page label, not a path with personal data).
+    """
+    img = _open(data, name, config)
+    fmt = img.format or ""
+    dpi = _effective_dpi(img, config)
+    if dpi + 0.5 < config.min_dpi:
+        raise QualityError(f"{name}: effective resolution {dpi:.0f} dpi is below the {config.min_dpi:.0f} dpi minimum",
+                           remedy=f"capture the page again at {config.min_dpi:.0f} dpi or more "
+                                  "(move the camera closer or raise the scanner resolution)")
+    colour = _colour_mode(img)
+    if config.require_colour and colour is not ColourMode.COLOUR:
+        raise QualityError(f"{name}: page is {colour.value}, colour is required",
+                           remedy="switch the scanner or camera to colour mode and capture the page again")
+    blank = is_blank(img, config)
+    payload, media_type = _embeddable(img, fmt, data)
+    return PageImage(
+        data=payload, media_type=media_type, width=img.width, height=img.height, dpi=round(dpi, 2),
+        colour=colour, sha256=hashlib.sha256(payload).hexdigest(), side=side, blank=blank,
+        sticky_note_of=sticky_note_of,
+    )

@@ -1,0 +1,137 @@
+"""SQLite connection settings and the numbered schema migrations.
+
+Migrations are ``migrations/NNNN_name.sql`` files applied in number order, each in its own
+transaction together with its ``schema_version`` row, so a crash mid-migration leaves the
+previous version intact.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from service.domain.errors import StoreError
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One numbered schema migration file."""
+
+    version: int
+    name: str
+    path: Path
+
+    def sql(self) -> str:
+        """The migration's SQL text."""
+        return self.path.read_text(encoding="utf-8")
+
+
+def utcnow() -> str:
+    """Current UTC time as an ISO-8601 string (microseconds, ``+00:00``)."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """All migration files in version order; refuses gaps, duplicates and badly named files."""
+    found: list[Migration] = []
+    for path in sorted(directory.glob("*.sql")):
+        m = _NAME.match(path.name)
+        if not m:
+            raise StoreError(f"migration file {path.name} is not named NNNN_name.sql",
+                             remedy="rename it, e.g. 0002_outbox_chunks.sql")
+        found.append(Migration(int(m.group(1)), m.group(2), path))
+    for expected, mig in enumerate(found, start=1):
+        if mig.version != expected:
+            raise StoreError(f"migrations are not numbered 1..N without gaps (found {mig.version:04d}, "
+                             f"expected {expected:04d})", remedy="renumber the migration files")
+    return found
+
+
+def connect(path: Path, *, busy_timeout_ms: int = 15_000) -> sqlite3.Connection:
+    """Open the database with WAL, ``synchronous=FULL`` and foreign keys on (autocommit mode)."""
+    try:
+        conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, isolation_level=None,
+                               check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"database {path.name} cannot be opened ({exc})",
+                         remedy="check the disk; restore the database from backup if it is damaged") from exc
+    if str(mode).lower() != "wal":
+        conn.close()
+        raise StoreError(f"database {path.name} cannot use WAL mode (got {mode})",
+                         remedy="keep SOHOA_HOME on a local filesystem that supports shared memory")
+    return conn
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    """Highest applied migration version (0 for an empty database)."""
+    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'").fetchone()
+    if not exists:
+        return 0
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(conn: sqlite3.Connection, *, target: int | None = None, directory: Path = MIGRATIONS_DIR) -> int:
+    """Apply pending migrations up to ``target`` (default: all); returns the resulting version."""
+    available = migrations(directory)
+    top = available[-1].version if available else 0
+    goal = top if target is None else target
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+                     "name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+        conn.execute("COMMIT")
+    except sqlite3.DatabaseError:
+        conn.execute("ROLLBACK")
+        raise
+    version = current_version(conn)
+    if version > top:
+        raise StoreError(f"database schema version {version} is newer than this software ({top})",
+                         remedy="update sohoa-edge, or restore a backup made by this version")
+    for mig in available:
+        if mig.version <= version or mig.version > goal:
+            continue
+        statements = [s for s in _split_sql(mig.sql()) if s.strip()]
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if current_version(conn) >= mig.version:  # another process applied it meanwhile
+                conn.execute("ROLLBACK")
+                continue
+            for stmt in statements:
+                conn.execute(stmt)
+            conn.execute("INSERT INTO schema_version(version, name, applied_at) VALUES (?, ?, ?)",
+                         (mig.version, mig.name, utcnow()))
+            conn.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            conn.execute("ROLLBACK")
+            raise StoreError(f"migration {mig.version:04d}_{mig.name} failed ({exc})",
+                             remedy="report this to the technician; the database was left unchanged") from exc
+    return current_version(conn)
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration script into complete statements (triggers kept whole)."""
+    out: list[str] = []
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        if line.lstrip().startswith("--") and not buf.strip():
+            continue
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf)
+            buf = ""
+    if buf.strip() and not all(ln.strip().startswith("--") or not ln.strip() for ln in buf.splitlines()):
+        raise StoreError("a migration ends with an incomplete SQL statement",
+                         remedy="end every statement with a semicolon")
+    return out

@@ -1,0 +1,93 @@
+"""Content-addressed file store: ``files/ab/cdef…`` named by SHA-256, written durably.
+
+A file is written to a temporary name, fsynced, renamed into place and its folder fsynced,
+all before the database row that names it commits, so a committed row never names a missing file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from service.domain.errors import IntegrityError, NotFoundError, StoreError
+
+_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a directory entry change (create/rename) durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class FileStore:
+    """Files named by the SHA-256 of their content under one root folder."""
+
+    def __init__(self, root: Path) -> None:
+        """Use ``root`` (created on first write)."""
+        self.root = root
+
+    def path_for(self, sha256: str) -> Path:
+        """Where the file with this hash lives (it may not exist)."""
+        if not _HEX.match(sha256):
+            raise StoreError(f"not a SHA-256 hex digest: {sha256[:16]!r}", remedy="pass the 64-hex-digit hash")
+        return self.root / sha256[:2] / sha256[2:]
+
+    def put(self, data: bytes) -> str:
+        """Store ``data`` durably and return its SHA-256 (idempotent for identical content)."""
+        digest = hashlib.sha256(data).hexdigest()
+        target = self.path_for(digest)
+        if target.exists() and target.stat().st_size == len(data):
+            return digest
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.chmod(tmp_name, 0o400)
+                os.replace(tmp_name, target)
+            except BaseException:
+                Path(tmp_name).unlink(missing_ok=True)
+                raise
+            _fsync_dir(target.parent)
+            _fsync_dir(self.root)
+        except OSError as exc:
+            raise StoreError(f"cannot write to the file store ({exc.strerror})",
+                             remedy="free disk space or check the permissions of SOHOA_HOME/files") from exc
+        return digest
+
+    def exists(self, sha256: str) -> bool:
+        """True if the file is present."""
+        return self.path_for(sha256).is_file()
+
+    def get(self, sha256: str) -> bytes:
+        """The file's bytes, re-hashed: :class:`IntegrityError` if they no longer match the name."""
+        path = self.path_for(sha256)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError as exc:
+            raise NotFoundError(f"stored file {sha256[:12]}… is missing",
+                                remedy="restore SOHOA_HOME/files from backup") from exc
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise IntegrityError(f"stored file {sha256[:12]}… was altered on disk",
+                                 remedy="restore SOHOA_HOME/files from backup")
+        return data
+
+    def verify(self, sha256: str) -> str | None:
+        """None if the file is present and intact, else a short description of the problem."""
+        try:
+            self.get(sha256)
+        except NotFoundError:
+            return "missing"
+        except IntegrityError:
+            return "altered"
+        return None

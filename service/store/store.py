@@ -1,0 +1,316 @@
+"""The store: SQLite rows + content-addressed files, the outbox and the audit chain.
+
+Every other room goes through :class:`Store` (the UI and CLI through ``service.usecases``):
+signing calls :meth:`Store.replace_pdf`, sync reads :meth:`Store.pending_outbox` and marks rows,
+the UI lists and reads documents. Writes are single ``BEGIN IMMEDIATE`` transactions that also
+append to the audit chain; files are durable before the row naming them commits.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from service.domain.errors import NotFoundError, StoreError
+from service.domain.fields import ART9_FIELDS, Metadata
+from service.paths import Paths
+from service.store import audit
+from service.store.config import StoreConfig
+from service.store.db import connect, migrate, utcnow
+from service.store.faults import fault_point
+from service.store.files import FileStore
+from service.store.types import (
+    DocumentState,
+    NewDocument,
+    OutboxItem,
+    OutboxState,
+    PageRecord,
+    StoredDocument,
+)
+
+
+class CodeTakenError(StoreError):
+    """The result code was taken by another document between allocation and commit."""
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrityReport:
+    """Result of :meth:`Store.verify`: the audit chain plus every stored file."""
+
+    ok: bool
+    audit_rows: int
+    documents: int
+    problems: tuple[str, ...]
+
+
+def _owner_id(metadata: Metadata) -> str | None:
+    value = metadata.owner_id.value if metadata.owner_id is not None else None
+    return value or None
+
+
+class Store:
+    """One service home's database and file store."""
+
+    def __init__(self, conn: sqlite3.Connection, files: FileStore) -> None:
+        """Wrap an open, migrated connection; use :meth:`open` instead."""
+        self.conn = conn
+        self.files = files
+
+    @classmethod
+    def open(cls, paths: Paths, config: StoreConfig | None = None) -> Store:
+        """Open (creating and migrating as needed) the store under ``paths``."""
+        cfg = config or StoreConfig()
+        paths.ensure()
+        conn = connect(paths.database, busy_timeout_ms=cfg.busy_timeout_ms)
+        try:
+            migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, FileStore(paths.files))
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE``); rolled back on any exception."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"the database is busy ({exc})", remedy="wait a moment and try again") from exc
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            self.conn.execute("ROLLBACK")
+            raise StoreError(f"the change could not be saved ({exc})",
+                             remedy="check free disk space and try again") from exc
+
+    # ----------------------------------------------------------------- result codes
+    def code_taken(self, code: str) -> bool:
+        """True if a document already has this result code."""
+        return self.conn.execute("SELECT 1 FROM documents WHERE result_code = ?", (code,)).fetchone() is not None
+
+    def first_free_code(self, base: str, with_suffix: Callable[[str, int], str], *, max_suffix: int = 999) -> str:
+        """``base`` if free, else ``with_suffix(base, n)`` for the smallest free n ≥ 2."""
+        if not self.code_taken(base):
+            return base
+        for n in range(2, max_suffix + 1):
+            candidate = with_suffix(base, n)
+            if not self.code_taken(candidate):
+                return candidate
+        raise StoreError(f"no free result code suffix up to {max_suffix}",
+                         remedy="raise store.max_code_suffix in the configuration")
+
+    # ----------------------------------------------------------------- documents
+    def add_document(self, new: NewDocument, *, actor: str) -> StoredDocument:
+        """Insert a document, its pages, fields, first outbox row and audit row in one transaction.
+
+        The PDF and page files must already be in the file store. Raises :class:`CodeTakenError`
+        if ``new.result_code`` is no longer free (nothing is written then).
+        """
+        for sha in (new.pdf_sha256, *(p.sha256 for p in new.pages)):
+            if not self.files.exists(sha):
+                raise StoreError(f"file {sha[:12]}… is not in the file store", remedy="store the files first")
+        doc_id = str(uuid.uuid4())
+        now = utcnow()
+        owner = _owner_id(new.metadata)
+        with self.transaction() as c:
+            if c.execute("SELECT 1 FROM documents WHERE result_code = ?", (new.result_code,)).fetchone():
+                raise CodeTakenError(f"result code {new.result_code} is already used",
+                                     remedy="digitize again; a suffixed code will be assigned")
+            dossier_id = new.dossier_id or str(uuid.uuid4())
+            c.execute("INSERT OR IGNORE INTO dossiers(id, owner_id, created_at) VALUES (?, ?, ?)",
+                      (dossier_id, owner, now))
+            c.execute(
+                "INSERT INTO documents(id, result_code, dossier_id, document_type_code, owner_id, metadata_json, "
+                "pdf_sha256, page_count, declared_pages, mismatch_reason, state, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (doc_id, new.result_code, dossier_id, new.metadata.document_type_code, owner,
+                 json.dumps(new.metadata.to_json(), ensure_ascii=False), new.pdf_sha256, len(new.pages),
+                 new.declared_pages, new.mismatch_reason, DocumentState.STORED.value, now, now))
+            c.executemany(
+                "INSERT INTO pages(document_id, page_no, sha256, media_type, width, height, dpi, colour, side, "
+                "blank, sticky_note_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(doc_id, p.page_no, p.sha256, p.media_type, p.width, p.height, p.dpi, p.colour, p.side,
+                  int(p.blank), p.sticky_note_of) for p in new.pages])
+            self._write_fields(c, doc_id, new.metadata, now)
+            self._enqueue(c, doc_id, new.pdf_sha256, now)
+            audit.append(c, actor=actor, action="document_stored", subject=doc_id,
+                         details={"pdf_sha256": new.pdf_sha256, "pages": len(new.pages),
+                                  "document_type_code": new.metadata.document_type_code,
+                                  "page_sha256": [p.sha256 for p in new.pages]})
+            fault_point("rows_inserted")
+        fault_point("committed")
+        return self.get(doc_id)
+
+    @staticmethod
+    def _write_fields(c: sqlite3.Connection, doc_id: str, metadata: Metadata, now: str) -> None:
+        c.execute("DELETE FROM fields WHERE document_id = ?", (doc_id,))
+        names = [*ART9_FIELDS, *sorted(metadata.extra)]
+        rows = []
+        for name in names:
+            fv = metadata.get(name)
+            if fv is not None:
+                rows.append((doc_id, name, fv.value, str(fv.source), fv.confidence, now))
+        c.executemany("INSERT INTO fields(document_id, name, value, source, confidence, updated_at) "
+                      "VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+    @staticmethod
+    def _enqueue(c: sqlite3.Connection, doc_id: str, pdf_sha256: str, now: str) -> int:
+        cur = c.execute("INSERT INTO outbox(document_id, pdf_sha256, state, attempts, next_attempt_at, created_at) "
+                        "VALUES (?, ?, 'queued', 0, ?, ?)", (doc_id, pdf_sha256, now, now))
+        return int(cur.lastrowid or 0)
+
+    def get(self, code_or_id: str) -> StoredDocument:
+        """The document with this result code (or id); :class:`NotFoundError` if none."""
+        row = self.conn.execute("SELECT * FROM documents WHERE result_code = ? OR id = ?",
+                                (code_or_id, code_or_id)).fetchone()
+        if row is None:
+            raise NotFoundError("no document has that result code",
+                                remedy="check the code with 'sohoa list'")
+        return self._document(row)
+
+    def list_documents(self, *, limit: int = 1000, offset: int = 0) -> list[StoredDocument]:
+        """Documents, newest first."""
+        rows = self.conn.execute("SELECT * FROM documents ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
+                                 (limit, offset)).fetchall()
+        return [self._document(r) for r in rows]
+
+    def _document(self, row: sqlite3.Row) -> StoredDocument:
+        pages = tuple(
+            PageRecord(int(p["page_no"]), p["sha256"], p["media_type"], int(p["width"]), int(p["height"]),
+                       float(p["dpi"]), p["colour"], p["side"], bool(p["blank"]),
+                       None if p["sticky_note_of"] is None else int(p["sticky_note_of"]))
+            for p in self.conn.execute("SELECT * FROM pages WHERE document_id = ? ORDER BY page_no", (row["id"],))
+        )
+        return StoredDocument(
+            id=row["id"], result_code=row["result_code"], dossier_id=row["dossier_id"],
+            document_type_code=row["document_type_code"], owner_id=row["owner_id"],
+            metadata=Metadata.from_json(json.loads(row["metadata_json"])), pdf_sha256=row["pdf_sha256"],
+            page_count=int(row["page_count"]), declared_pages=row["declared_pages"],
+            mismatch_reason=row["mismatch_reason"], state=DocumentState(row["state"]),
+            created_at=row["created_at"], updated_at=row["updated_at"], pages=pages)
+
+    def replace_pdf(self, document_id: str, pdf: bytes, *, actor: str, action: str = "pdf_replaced",
+                    state: DocumentState | None = None, details: dict[str, Any] | None = None) -> StoredDocument:
+        """Make ``pdf`` the document's current PDF (e.g. after signing) and enqueue it for sync.
+
+        The file is stored durably first; the row update, a new outbox row and an audit row commit
+        together. ``pdf`` must already be validated by the caller (signing keeps PDF/A-2b).
+        """
+        current = self.get(document_id)
+        sha = self.files.put(pdf)
+        now = utcnow()
+        with self.transaction() as c:
+            c.execute("UPDATE documents SET pdf_sha256 = ?, state = ?, updated_at = ? WHERE id = ?",
+                      (sha, (state or current.state).value, now, current.id))
+            self._enqueue(c, current.id, sha, now)
+            audit.append(c, actor=actor, action=action, subject=current.id,
+                         details={"previous_pdf_sha256": current.pdf_sha256, "pdf_sha256": sha, **(details or {})})
+        return self.get(current.id)
+
+    def update_metadata(self, document_id: str, metadata: Metadata, *, actor: str) -> StoredDocument:
+        """Replace the document's current field values (the PDF is not changed here)."""
+        current = self.get(document_id)
+        now = utcnow()
+        with self.transaction() as c:
+            c.execute("UPDATE documents SET metadata_json = ?, updated_at = ? WHERE id = ?",
+                      (json.dumps(metadata.to_json(), ensure_ascii=False), now, current.id))
+            self._write_fields(c, current.id, metadata, now)
+            changed = sorted(n for n in [*ART9_FIELDS, *metadata.extra, *current.metadata.extra]
+                             if metadata.get(n) != current.metadata.get(n))
+            audit.append(c, actor=actor, action="metadata_updated", subject=current.id, details={"fields": changed})
+        return self.get(current.id)
+
+    # ----------------------------------------------------------------- outbox
+    def _outbox(self, row: sqlite3.Row) -> OutboxItem:
+        return OutboxItem(int(row["id"]), row["document_id"], row["pdf_sha256"], OutboxState(row["state"]),
+                          int(row["attempts"]), row["next_attempt_at"], row["last_error"], row["created_at"],
+                          row["delivered_at"])
+
+    def outbox_for(self, document_id: str) -> list[OutboxItem]:
+        """Every outbox row of a document, oldest first."""
+        rows = self.conn.execute("SELECT * FROM outbox WHERE document_id = ? ORDER BY id", (document_id,))
+        return [self._outbox(r) for r in rows]
+
+    def pending_outbox(self, *, now: str | None = None, limit: int = 100) -> list[OutboxItem]:
+        """Queued (or failed and due again) rows whose ``next_attempt_at`` has passed, oldest first."""
+        rows = self.conn.execute(
+            "SELECT * FROM outbox WHERE state IN ('queued', 'failed') AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+            (now or utcnow(), limit))
+        return [self._outbox(r) for r in rows]
+
+    def _set_outbox(self, outbox_id: int, sql: str, params: tuple[Any, ...], action: str,
+                    details: dict[str, Any]) -> OutboxItem:
+        with self.transaction() as c:
+            row = c.execute("SELECT * FROM outbox WHERE id = ?", (outbox_id,)).fetchone()
+            if row is None:
+                raise NotFoundError(f"outbox row {outbox_id} does not exist", remedy="list pending rows again")
+            c.execute(sql, (*params, outbox_id))
+            audit.append(c, actor="sync", action=action, subject=row["document_id"],
+                         details={"outbox_id": outbox_id, **details})
+            updated = c.execute("SELECT * FROM outbox WHERE id = ?", (outbox_id,)).fetchone()
+        return self._outbox(updated)
+
+    def mark_sending(self, outbox_id: int) -> OutboxItem:
+        """Record an upload attempt starting (state ``sending``, attempts + 1)."""
+        return self._set_outbox(outbox_id, "UPDATE outbox SET state='sending', attempts=attempts+1 WHERE id = ?",
+                                (), "outbox_sending", {})
+
+    def mark_delivered(self, outbox_id: int) -> OutboxItem:
+        """Record the province's application ack for this row."""
+        return self._set_outbox(outbox_id, "UPDATE outbox SET state='delivered', delivered_at=?, last_error=NULL "
+                                "WHERE id = ?", (utcnow(),), "outbox_delivered", {})
+
+    def mark_failed(self, outbox_id: int, error: str, *, next_attempt_at: str) -> OutboxItem:
+        """Record a failed attempt and when to retry (``error`` must hold no personal data)."""
+        return self._set_outbox(outbox_id, "UPDATE outbox SET state='failed', last_error=?, next_attempt_at=? "
+                                "WHERE id = ?", (error[:500], next_attempt_at), "outbox_failed",
+                                {"error": error[:200]})
+
+    # ----------------------------------------------------------------- audit + integrity
+    def audit_append(self, *, actor: str, action: str, subject: str | None, details: dict[str, Any]) -> None:
+        """Append one audit row in its own transaction (no personal data in ``details``)."""
+        with self.transaction() as c:
+            audit.append(c, actor=actor, action=action, subject=subject, details=details)
+
+    def audit_entries(self, subject: str | None = None) -> list[audit.AuditEntry]:
+        """Audit rows in order, optionally about one document id."""
+        return audit.entries(self.conn, subject=subject)
+
+    def verify(self) -> IntegrityReport:
+        """Check the audit chain, every document's files and that its current PDF is queued or delivered."""
+        chain = audit.verify_chain(self.conn)
+        problems = list(chain.problems)
+        docs = self.conn.execute("SELECT id, result_code, pdf_sha256 FROM documents ORDER BY created_at").fetchall()
+        for d in docs:
+            label = f"document {d['id']}"
+            issue = self.files.verify(d["pdf_sha256"])
+            if issue:
+                problems.append(f"{label}: PDF file {issue}")
+            for p in self.conn.execute("SELECT page_no, sha256 FROM pages WHERE document_id = ?", (d["id"],)):
+                issue = self.files.verify(p["sha256"])
+                if issue:
+                    problems.append(f"{label}: page {p['page_no']} image {issue}")
+            if not self.conn.execute("SELECT 1 FROM outbox WHERE document_id = ? AND pdf_sha256 = ?",
+                                     (d["id"], d["pdf_sha256"])).fetchone():
+                problems.append(f"{label}: current PDF is not in the outbox")
+        return IntegrityReport(ok=not problems, audit_rows=chain.rows, documents=len(docs), problems=tuple(problems))

@@ -1,0 +1,88 @@
+"""Typed records the store returns (never raw SQLite rows)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from service.domain.fields import Metadata
+
+
+class DocumentState(StrEnum):
+    """Life-cycle state of a stored document."""
+
+    STORED = "stored"
+    SIGNED = "signed"
+
+
+class OutboxState(StrEnum):
+    """Delivery state of an outbox row."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class PageRecord:
+    """A stored page image's description (its bytes are in the file store under ``sha256``)."""
+
+    page_no: int
+    sha256: str
+    media_type: str
+    width: int
+    height: int
+    dpi: float
+    colour: str
+    side: str
+    blank: bool
+    sticky_note_of: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewDocument:
+    """What :meth:`Store.add_document` needs; files must already be in the file store."""
+
+    result_code: str
+    metadata: Metadata
+    pdf_sha256: str
+    pages: tuple[PageRecord, ...]
+    declared_pages: int | None = None
+    mismatch_reason: str | None = None
+    dossier_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    """A document as stored: identity, code, metadata, current PDF, pages and state."""
+
+    id: str
+    result_code: str
+    dossier_id: str
+    document_type_code: str
+    owner_id: str | None
+    metadata: Metadata
+    pdf_sha256: str
+    page_count: int
+    declared_pages: int | None
+    mismatch_reason: str | None
+    state: DocumentState
+    created_at: str
+    updated_at: str
+    pages: tuple[PageRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One queued upload of one version (``pdf_sha256``) of a document."""
+
+    id: int
+    document_id: str
+    pdf_sha256: str
+    state: OutboxState
+    attempts: int
+    next_attempt_at: str
+    last_error: str | None
+    created_at: str
+    delivered_at: str | None

@@ -1,0 +1,201 @@
+"""The local procedure catalogue: fields (lĩnh vực), procedures (TTHC) and their dossier components.
+
+Imported from a JSON or CSV file the province provides; validated completely before it replaces
+the active catalogue, so a bad file is refused with the line/entry at fault and loses nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from service.errors import InputError, NotFoundError
+
+CSV_COLUMNS = ("field_code", "field_name", "procedure_code", "procedure_name", "return_days",
+               "component_code", "component_name", "pages", "required")
+MAX_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """One paper of a procedure's dossier (thành phần hồ sơ) and its usual page count."""
+
+    code: str
+    name: str
+    pages: int
+    required: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Procedure:
+    """One administrative procedure (TTHC) with its components and promised processing days."""
+
+    code: str
+    name: str
+    return_days: int
+    components: tuple[Component, ...]
+
+    def component(self, code: str) -> Component:
+        """The component ``code`` of this procedure."""
+        for c in self.components:
+            if c.code == code:
+                return c
+        raise NotFoundError(f"component {code!r} is not part of procedure {self.code}")
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A field of administration (lĩnh vực) grouping procedures."""
+
+    code: str
+    name: str
+    procedures: tuple[Procedure, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    """The whole catalogue."""
+
+    fields: tuple[Field, ...]
+
+    def procedure(self, code: str) -> Procedure:
+        """The procedure ``code``; :class:`NotFoundError` when unknown."""
+        for f in self.fields:
+            for p in f.procedures:
+                if p.code == code:
+                    return p
+        raise NotFoundError(f"procedure {code!r} is not in the catalogue",
+                            remedy="choose a procedure from the list or import an updated catalogue")
+
+
+def _text(entry: dict[str, Any], key: str, where: str) -> str:
+    value = entry.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"{where}: '{key}' is missing or empty", remedy="fill it in and import again")
+    return value.strip()
+
+
+def _int(value: Any, key: str, where: str, lo: int, hi: int) -> int:
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{where}: '{key}' must be a whole number", remedy="fix the value") from None
+    if not lo <= n <= hi:
+        raise InputError(f"{where}: '{key}' must be between {lo} and {hi}", remedy="fix the value")
+    return n
+
+
+def _from_dict(data: Any) -> Catalogue:
+    if not isinstance(data, dict) or not isinstance(data.get("fields"), list):
+        raise InputError("catalogue: a JSON object with a 'fields' list is expected",
+                         remedy="use the layout of the bundled sample catalogue")
+    out: list[Field] = []
+    seen: set[str] = set()
+    for i, fd in enumerate(data["fields"], 1):
+        where = f"fields[{i}]"
+        if not isinstance(fd, dict) or not isinstance(fd.get("procedures"), list):
+            raise InputError(f"{where}: needs 'code', 'name' and a 'procedures' list", remedy="fix the entry")
+        procs: list[Procedure] = []
+        for j, pd in enumerate(fd["procedures"], 1):
+            pw = f"{where}.procedures[{j}]"
+            if not isinstance(pd, dict) or not isinstance(pd.get("components"), list) or not pd["components"]:
+                raise InputError(f"{pw}: needs a non-empty 'components' list", remedy="fix the entry")
+            code = _text(pd, "code", pw)
+            if code in seen:
+                raise InputError(f"{pw}: procedure code {code} appears twice", remedy="keep one entry per code")
+            seen.add(code)
+            comps = []
+            for k, cd in enumerate(pd["components"], 1):
+                cw = f"{pw}.components[{k}]"
+                if not isinstance(cd, dict):
+                    raise InputError(f"{cw}: must be an object", remedy="fix the entry")
+                comps.append(Component(_text(cd, "code", cw), _text(cd, "name", cw),
+                                       _int(cd.get("pages", 1), "pages", cw, 1, 500), bool(cd.get("required", True))))
+            if len({c.code for c in comps}) != len(comps):
+                raise InputError(f"{pw}: component codes must be unique", remedy="rename the duplicate")
+            procs.append(Procedure(code, _text(pd, "name", pw), _int(pd.get("return_days", 0), "return_days", pw, 0, 365),
+                                   tuple(comps)))
+        out.append(Field(_text(fd, "code", where), _text(fd, "name", where), tuple(procs)))
+    if not out:
+        raise InputError("catalogue: no fields", remedy="add at least one field with one procedure")
+    return Catalogue(tuple(out))
+
+
+def _csv_to_dict(text: str) -> dict[str, Any]:
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InputError(f"catalogue CSV: missing columns {', '.join(missing)}",
+                         remedy=f"the header must be: {','.join(CSV_COLUMNS)}")
+    fields: dict[str, dict[str, Any]] = {}
+    procs: dict[str, dict[str, Any]] = {}
+    for line, row in enumerate(reader, 2):
+        where = f"line {line}"
+        fcode = _text(row, "field_code", where)
+        fd = fields.setdefault(fcode, {"code": fcode, "name": _text(row, "field_name", where), "procedures": []})
+        pcode = _text(row, "procedure_code", where)
+        if pcode not in procs:
+            procs[pcode] = {"code": pcode, "name": _text(row, "procedure_name", where),
+                            "return_days": row.get("return_days") or 0, "components": []}
+            fd["procedures"].append(procs[pcode])
+        procs[pcode]["components"].append({
+            "code": _text(row, "component_code", where), "name": _text(row, "component_name", where),
+            "pages": row.get("pages") or 1,
+            "required": (row.get("required") or "1").strip().lower() in ("1", "true", "yes", "x", "có"),
+        })
+    return {"fields": list(fields.values())}
+
+
+def parse_catalogue(raw: bytes, filename: str) -> Catalogue:
+    """Validate an uploaded catalogue (``.json`` or ``.csv``, UTF-8) into a :class:`Catalogue`."""
+    if len(raw) > MAX_BYTES:
+        raise InputError("catalogue file is larger than 5 MB", remedy="split or trim the file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("catalogue file is not UTF-8 text", remedy="save it as UTF-8 and import again") from None
+    if filename.lower().endswith(".csv"):
+        return _from_dict(_csv_to_dict(text))
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"catalogue JSON: line {exc.lineno}: {exc.msg}", remedy="fix the JSON syntax") from None
+    return _from_dict(data)
+
+
+def to_json(cat: Catalogue) -> dict[str, Any]:
+    """The canonical JSON form (the layout of the bundled sample)."""
+    return {"version": 1, "fields": [
+        {"code": f.code, "name": f.name, "procedures": [
+            {"code": p.code, "name": p.name, "return_days": p.return_days, "components": [
+                {"code": c.code, "name": c.name, "pages": c.pages, "required": c.required} for c in p.components]}
+            for p in f.procedures]} for f in cat.fields]}
+
+
+def load_catalogue(active: Path, fallback: Path) -> Catalogue:
+    """The imported catalogue at ``active`` when present, else the bundled ``fallback``."""
+    path = active if active.exists() else fallback
+    return parse_catalogue(path.read_bytes(), path.name)
+
+
+def import_catalogue(raw: bytes, filename: str, active: Path) -> Catalogue:
+    """Validate ``raw`` and atomically make it the active catalogue; a bad file changes nothing."""
+    cat = parse_catalogue(raw, filename)
+    active.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = active.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(to_json(cat), fh, ensure_ascii=False, indent=1)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, active)
+    dfd = os.open(active.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+    return cat

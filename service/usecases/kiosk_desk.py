@@ -1,0 +1,180 @@
+"""Desk rules for a draft dossier: owner identification, procedure, reuse, review, dossier code.
+
+Pure decisions come from ``service.domain`` (identifiers, dates, codes); this module applies them
+to a :class:`Draft` and saves it through the :class:`DraftStore`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from service.domain.codes import component_document_type_code
+from service.domain.dates import parse_vn_date
+from service.domain.fields import ART9_FIELDS, FieldSource, FieldValue
+from service.domain.identifiers import parse_identifier
+from service.domain.text import nfc
+from service.errors import ValidationError
+from service.usecases.kiosk_catalogue import Procedure
+from service.usecases.kiosk_draft import Draft, DraftStore
+
+REVIEW_FIELDS: tuple[str, ...] = tuple(f for f in ART9_FIELDS)
+VN_TZ = dt.timezone(dt.timedelta(hours=7))
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerCheck:
+    """Result of validating a typed identifier: a message key and its parameters for the UI."""
+
+    ok: bool
+    kind: str
+    message_key: str
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRow:
+    """One field on the review screen."""
+
+    component: str
+    name: str
+    value: str
+    source: str
+    confidence: float
+    low: bool
+
+
+def check_owner(text: str) -> OwnerCheck:
+    """Validate an owner identifier for live feedback (never raises for bad input)."""
+    if not text.strip():
+        return OwnerCheck(False, "", "owner.empty")
+    try:
+        ident = parse_identifier(text)
+    except ValidationError as exc:
+        return OwnerCheck(False, "", "owner.invalid", {"reason": exc.reason})
+    params = {k: str(v) for k, v in ident.details.items() if k in ("province", "gender", "birth_year")}
+    return OwnerCheck(True, ident.kind.value, f"owner.ok_{ident.kind.value}", params)
+
+
+def set_owner(store: DraftStore, draft: Draft, owner_id: str, name: str, birth_date: str,
+              source: str = "manual") -> None:
+    """Record the owner: a valid identifier, or (Art. 10) the fallback full name + date of birth."""
+    name = nfc(" ".join(name.split()))
+    if owner_id.strip():
+        ident = parse_identifier(owner_id)
+        draft.owner_id, draft.owner_kind = ident.value, ident.kind.value
+    else:
+        if not name or not birth_date.strip():
+            raise ValidationError("owner_id", "is empty; then the full name and the date of birth are both required",
+                                  remedy="type the identifier, scan the ID card's QR, or fill name and birth date")
+        draft.owner_id, draft.owner_kind = "", ""
+    draft.owner_name = name
+    draft.owner_birth_date = parse_vn_date(birth_date, field_name="owner_birth_date").isoformat() \
+        if birth_date.strip() else ""
+    draft.owner_source = source
+    store.save(draft)
+
+
+def set_procedure(store: DraftStore, draft: Draft, proc: Procedure, picked: Sequence[str],
+                  pages: Mapping[str, str]) -> None:
+    """Keep the ticked components with their declared page counts (pages already captured stay)."""
+    from service.usecases.kiosk_draft import DraftComponent
+
+    old = {c.code: c for c in draft.components}
+    comps = []
+    for i, comp in enumerate(c for c in proc.components if c.code in set(picked)):
+        raw = (pages.get(comp.code) or str(comp.pages)).strip()
+        if not raw.isdigit() or not 1 <= int(raw) <= 500:
+            raise ValidationError(f"pages_{comp.code}", "declared pages must be a number from 1 to 500")
+        kept = old.get(comp.code)
+        dc = kept if kept is not None and draft.procedure_code == proc.code else DraftComponent(comp.code, comp.name, 1)
+        dc.declared_pages = int(raw)
+        dc.document_type = component_document_type_code(proc.code, comp.code, i + 1)
+        comps.append(dc)
+    draft.procedure_code, draft.procedure_name, draft.return_days = proc.code, proc.name, proc.return_days
+    draft.components = comps
+    store.save(draft)
+
+
+def set_reuse(store: DraftStore, draft: Draft, chosen: Mapping[str, str], allowed: Mapping[str, Sequence[str]]) -> None:
+    """Mark components as reused from already digitized papers (only codes that were offered)."""
+    for c in draft.components:
+        code = chosen.get(c.code, "")
+        if code and code not in allowed.get(c.code, ()):
+            raise ValidationError(f"reuse_{c.code}", "that paper was not offered for this owner")
+        c.reuse_code = code or None
+    store.save(draft)
+
+
+def review_rows(draft: Draft, low_confidence: float) -> list[ReviewRow]:
+    """The fields of every captured component for the review screen."""
+    rows = []
+    for c in draft.components:
+        if c.reuse_code:
+            continue
+        for name in REVIEW_FIELDS:
+            fv = c.fields.get(name)
+            value = str(fv["value"]) if fv else ""
+            conf = float(fv["confidence"]) if fv else 0.0
+            src = str(fv["source"]) if fv else ""
+            rows.append(ReviewRow(c.code, name, value, src, conf, bool(fv) and src == "ocr" and conf < low_confidence))
+    return rows
+
+
+def apply_review(store: DraftStore, draft: Draft, form: Mapping[str, str]) -> list[tuple[str, str, str, str]]:
+    """Apply the officer's edits; a changed or typed value becomes source ``manual``.
+
+    Returns ``(component, field, old, new)`` for every correction (for the audit trail).
+    """
+    changes = []
+    for c in draft.components:
+        if c.reuse_code:
+            continue
+        for name in REVIEW_FIELDS:
+            key = f"{c.code}__{name}"
+            if key not in form:
+                continue
+            new = nfc(form[key].strip())
+            old_fv = c.fields.get(name)
+            old = str(old_fv["value"]) if old_fv else ""
+            if new == old:
+                continue
+            if name in ("issue_date", "owner_birth_date", "valid_until") and new:
+                new = parse_vn_date(new, field_name=f"{c.code}: {name}").isoformat()
+            if new:
+                c.fields[name] = FieldValue(new, FieldSource.MANUAL, 1.0).to_json()
+            else:
+                c.fields.pop(name, None)
+            changes.append((c.code, name, old, new))
+        reason = form.get(f"{c.code}__mismatch", "").strip()
+        c.mismatch_reason = reason or None
+        if c.declared_pages != c.content_pages and not c.mismatch_reason:
+            raise ValidationError(f"{c.name}", f"{c.content_pages} pages captured but {c.declared_pages} declared",
+                                  remedy="capture the missing pages or write the reason for the difference")
+    store.save(draft)
+    return changes
+
+
+def add_working_days(start: dt.date, days: int) -> dt.date:
+    """``start`` plus ``days`` working days (Saturday and Sunday skipped; public holidays are not known)."""
+    d = start
+    left = days
+    while left > 0:
+        d += dt.timedelta(days=1)
+        if d.weekday() < 5:
+            left -= 1
+    return d
+
+
+def assign_dossier_code(store: DraftStore, draft: Draft, unit_code: str, now: dt.datetime) -> str:
+    """``<unit code>-YYMMDD-XXXX`` (TT 01/2018 Art. 19 style): the day's next running number."""
+    prefix = f"{unit_code}-{now:%y%m%d}-"
+    used = [int(d.dossier_code[len(prefix):]) for d in store.list()
+            if d.dossier_code.startswith(prefix) and d.dossier_code[len(prefix):].isdigit()]
+    code = f"{prefix}{max(used, default=0) + 1:04d}"
+    draft.dossier_code = code
+    draft.received_at = now.isoformat(timespec="seconds")
+    draft.return_date = add_working_days(now.date(), draft.return_days).isoformat()
+    store.save(draft)
+    return code
