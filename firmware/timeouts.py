@@ -11,7 +11,8 @@ from firmware.errors import DeviceTimeout
 T = TypeVar("T")
 
 
-def call_with_timeout(fn: Callable[[], T], timeout_s: float, device: str, what: str) -> T:
+def call_with_timeout(fn: Callable[[], T], timeout_s: float, device: str, what: str,
+                      on_timeout: Callable[[threading.Thread], None] | None = None) -> T:
     """Run ``fn`` in a daemon thread and return its result, or raise DeviceTimeout after ``timeout_s``.
 
     A call that hangs inside a C driver cannot be interrupted; its thread is abandoned (daemon) so
@@ -30,6 +31,8 @@ def call_with_timeout(fn: Callable[[], T], timeout_s: float, device: str, what: 
     thread.start()
     thread.join(timeout_s)
     if thread.is_alive():
+        if on_timeout is not None:
+            on_timeout(thread)
         raise DeviceTimeout(device, f"{what} did not finish within {timeout_s:g} s",
                             remedy="check the cable and power, then try again; restart the device if it persists")
     if error:

@@ -165,6 +165,10 @@ def _install_hooks(app: Flask) -> None:
     def _not_found(_e: HTTPException) -> Response:
         return Response(render_template("error.html", code=404, message=t("err.not_found")), status=404)
 
+    @app.errorhandler(409)
+    def _conflict(_e: HTTPException) -> Response:
+        return Response(render_template("error.html", code=409, message=t("err.conflict")), status=409)
+
     @app.errorhandler(413)
     def _too_big(_e: HTTPException) -> Response:
         return Response(render_template("error.html", code=413, message=t("err.too_big")), status=413)

@@ -31,6 +31,7 @@ class Job:
     error: str = ""
     remedy: str = ""
     result: dict[str, str] = field(default_factory=dict)
+    exc: SohoaError | None = None  # the typed failure, worded by the page in the user's language
 
     def to_json(self) -> dict[str, object]:
         """What the progress page polls."""
@@ -62,7 +63,7 @@ class JobRunner:
                 job.result = work(progress) or {}
                 job.step, job.done, job.state = "job.done", job.total, "ok"
             except SohoaError as exc:
-                job.error, job.remedy, job.state = exc.message, exc.remedy or "", "failed"
+                job.error, job.remedy, job.exc, job.state = exc.message, exc.remedy or "", exc, "failed"
                 log.warning("job %s (%s) failed: %s", job.id, kind, type(exc).__name__)
             except Exception:  # an unexpected fault must still end the job visibly
                 log.exception("job %s (%s) crashed", job.id, kind)

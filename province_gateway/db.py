@@ -127,6 +127,15 @@ class GatewayDb:
              m.file.chunks))
         return cur.rowcount > 0
 
+    def reset_transfer(self, m: p.Manifest) -> None:
+        """A device re-announced a version with other chunking: adopt it and drop held chunks."""
+        with self.conn.transaction():
+            self.conn.execute("DELETE FROM gw_chunk WHERE document_id=%s AND sha256=%s", (m.document_id, m.sha256))
+            self.conn.execute("UPDATE gw_transfer SET chunk_size=%s, chunk_count=%s, size=%s, manifest=%s,"
+                              " updated_at=now() WHERE document_id=%s AND sha256=%s AND state='receiving'",
+                              (m.file.chunk_size, m.file.chunks, m.file.size, Jsonb(m.to_json()), m.document_id,
+                               m.sha256))
+
     def have_chunks(self, doc: str, sha: str) -> set[int]:
         """Sequence numbers already received."""
         rows = self.conn.execute("SELECT seq FROM gw_chunk WHERE document_id=%s AND sha256=%s", (doc, sha)).fetchall()
@@ -140,7 +149,8 @@ class GatewayDb:
 
     def chunk_total(self, doc: str, sha: str) -> int:
         """How many chunks are held."""
-        row = self.conn.execute("SELECT count(*) FROM gw_chunk WHERE document_id=%s AND sha256=%s", (doc, sha)).fetchone()
+        row = self.conn.execute("SELECT count(*) FROM gw_chunk WHERE document_id=%s AND sha256=%s",
+                                (doc, sha)).fetchone()
         return int(row[0]) if row else 0
 
     def chunks(self, doc: str, sha: str) -> list[bytes]:
@@ -189,7 +199,8 @@ class GatewayDb:
         self.conn.execute(
             "INSERT INTO gw_device(device_id, province, state, telemetry) VALUES (%s,%s,%s,%s)"
             " ON CONFLICT (device_id) DO UPDATE SET last_seen=now(),"
-            " state=COALESCE(EXCLUDED.state, gw_device.state), telemetry=COALESCE(EXCLUDED.telemetry, gw_device.telemetry)",
+            " state=COALESCE(EXCLUDED.state, gw_device.state),"
+            " telemetry=COALESCE(EXCLUDED.telemetry, gw_device.telemetry)",
             (device, province, state, Jsonb(telemetry) if telemetry is not None else None))
 
 

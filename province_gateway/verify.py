@@ -18,6 +18,9 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from service.domain.errors import ConfigError
 
 log = logging.getLogger("sohoa.gateway.verify")
+# pyHanko logs a full traceback at WARNING for every signer outside the trust roots, which is
+# the normal case when trust is optional; our own log line carries the reason instead.
+logging.getLogger("pyhanko.sign.validation.generic_cms").setLevel(logging.ERROR)
 
 
 class SignaturePolicy(StrEnum):
@@ -44,7 +47,8 @@ def load_roots(path: Path | None) -> list[x509.Certificate]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"cannot read trust roots {path} ({exc})", remedy="point --trust-roots at a PEM file") from exc
+        raise ConfigError(f"cannot read trust roots {path} ({exc})",
+                          remedy="point --trust-roots at a PEM file") from exc
     roots = []
     for _type, _headers, der in pem.unarmor(data, multiple=True):
         roots.append(x509.Certificate.load(der))

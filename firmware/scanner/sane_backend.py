@@ -16,7 +16,6 @@ from firmware.errors import (
     DeviceFault,
     DeviceIOFault,
     DeviceMissing,
-    DeviceTimeout,
     FeederEmpty,
     ScannerJam,
 )
@@ -26,6 +25,7 @@ from firmware.timeouts import call_with_timeout
 _init_lock = threading.Lock()
 _sane_module: Any = None
 ADF_WORDS = ("adf", "feeder", "automatic document")
+REAP_S = 5.0
 
 
 def load_sane() -> Any:
@@ -81,9 +81,24 @@ class SaneScanner:
         self.name = f"scanner(sane:{config.device or 'auto'})"
         self._dev: Any = None
         self._lock = threading.Lock()
+        self._stuck = False
 
     def _call(self, fn: Any, what: str) -> Any:
-        return call_with_timeout(fn, self.config.timeout_s, "scanner", what)
+        return call_with_timeout(fn, self.config.timeout_s, "scanner", what, on_timeout=self._reap)
+
+    def _reap(self, thread: threading.Thread) -> None:
+        """A SANE call hung: cancel it (allowed from another thread) and wait a little for it to return.
+
+        If it still does not return, the handle is abandoned rather than closed under its feet.
+        """
+        dev = self._dev
+        if dev is not None:
+            try:
+                dev.cancel()
+            except Exception:  # noqa: BLE001 - best effort on a device that already misbehaves
+                pass
+        thread.join(REAP_S)
+        self._stuck = thread.is_alive()
 
     def _device_name(self) -> str:
         sane = load_sane()
@@ -111,6 +126,9 @@ class SaneScanner:
     def close(self) -> None:
         """Close the device; safe to call twice."""
         dev, self._dev = self._dev, None
+        if self._stuck:
+            self._stuck = False
+            return
         if dev is not None:
             try:
                 self._call(dev.close, "closing")
@@ -121,6 +139,9 @@ class SaneScanner:
         """Set a SANE option by its name (``test-picture``, ``read-return-value`` ...)."""
         self.open()
         attr = name.replace("-", "_")
+        if attr not in self._dev.opt:
+            raise DeviceIOFault("scanner", f"the scanner has no option {name!r}",
+                                remedy="list its options with `scanimage -d DEVICE -A`; fix devices.scanner.options")
         try:
             self._call(lambda: setattr(self._dev, attr, value), f"setting {name}")
         except (AttributeError, ValueError, TypeError, load_sane()._sane.error) as exc:
@@ -187,9 +208,6 @@ class SaneScanner:
                 if isinstance(fault, FeederEmpty) and position > 0:
                     return
                 raise fault from exc
-            except DeviceTimeout:
-                self._cancel()  # sane_cancel may be called from another thread: unblocks the reader
-                raise
             sheet, side = side_of(position, duplex)
             arr = np.asarray(image.convert("RGB" if color else "L"))
             yield ScannedPage(index=position + 1, sheet=sheet, side=side, image=arr, dpi=actual_dpi, color=color)

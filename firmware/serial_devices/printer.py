@@ -109,6 +109,9 @@ class ReceiptPrinter:
 
         printer = Serial(devfile=self.config.port, baudrate=self.config.baudrate,
                          timeout=self.config.timeout_s, dsrdtr=False)
+        media = printer.profile.profile_data.setdefault("media", {})
+        if not isinstance(media.get("width"), dict) or media["width"].get("pixels") in (None, "Unknown"):
+            media["width"] = {"mm": "Unknown", "pixels": self.width_px}  # the generic profile knows no width
         try:
             printer.open()
         except DeviceNotFoundError as exc:

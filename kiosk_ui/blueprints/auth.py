@@ -9,6 +9,7 @@ from flask import Blueprint, Response, redirect, render_template, request, sessi
 from kiosk_ui import security
 from kiosk_ui.app import audit, backend, t
 from kiosk_ui.i18n import LANGUAGES
+from kiosk_ui.messages import describe
 from service.errors import TokenError
 
 bp = Blueprint("auth", __name__)
@@ -59,7 +60,7 @@ def login_card() -> Response:
         officer = backend().card_login(pin)
     except TokenError as exc:
         audit("login.card.failed", "", reason=type(exc).__name__)
-        return _login_page(t("auth.card_refused", reason=exc.message), 401)
+        return _login_page(t("auth.card_refused", reason=describe(exc)), 401)
     s = security.sign_in("officer", officer.user_id, officer.name)
     s.data["auth"] = "card"
     audit("login.card", "")

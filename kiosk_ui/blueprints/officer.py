@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 
 from kiosk_ui import security
 from kiosk_ui.app import audit, backend, t
+from kiosk_ui.messages import describe
 from kiosk_ui.capture_views import apply_capture_action, page_response, preview_response
 from service.errors import NotFoundError, SohoaError
 from service.usecases.kiosk_draft import Draft
@@ -24,7 +27,7 @@ def _draft(draft_id: str, *, open_only: bool = True) -> Draft:
     return d
 
 
-def _go(endpoint: str, **kw: str) -> Response:
+def _go(endpoint: str, **kw: Any) -> Response:
     return redirect(url_for(endpoint, **kw))  # type: ignore[return-value]
 
 
@@ -38,7 +41,22 @@ def desk() -> str:
     """The desk: start a new dossier, continue an open one, see today's finalized ones."""
     drafts = backend().drafts.list()
     return _render("officer/desk.html", open_drafts=[d for d in drafts if d.state == "open"][:20],
+                   submitted=[d for d in drafts if d.state == "submitted"][:20],
                    done=[d for d in drafts if d.state == "finalized"][:10])
+
+
+@bp.post("/d/<draft_id>/take")
+@security.require("officer")
+def take(draft_id: str) -> Response:
+    """Take over a dossier a citizen scanned at the self-service kiosk."""
+    d = _draft(draft_id, open_only=False)
+    if d.state != "submitted":
+        abort(409)
+    d.state = "open"
+    d.created_by = security.current().user_id  # type: ignore[union-attr]
+    backend().drafts.save(d)
+    audit("dossier.take", d.id)
+    return _go("officer.owner", draft_id=d.id)
 
 
 @bp.post("/new")
@@ -76,7 +94,7 @@ def owner(draft_id: str) -> Response | str:
                 audit("owner.typed", d.id)
             return _go("officer.procedure", draft_id=d.id)
         except SohoaError as exc:
-            error = exc.message
+            error = t("owner.invalid", reason=exc.message)
     return _render("officer/owner.html", d, "owner", error=error)
 
 
@@ -233,6 +251,8 @@ def job_state(job_id: str) -> Response:
         abort(404)
     data = job.to_json()
     data["step_text"] = t(job.step)
+    if job.exc is not None:
+        data["error"], data["remedy"] = describe(job.exc), ""
     return jsonify(data)
 
 

@@ -18,7 +18,8 @@ class CaptureConfig(StrictModel):
     require_colour: bool = Field(default=True, description="refuse greyscale / black-and-white pages")
     assumed_page_width_mm: float = Field(default=210.0, gt=50, le=600,
                                          description="paper short side used when a file declares no dpi")
-    max_pixels: int = Field(default=120_000_000, ge=1_000_000, description="decompression-bomb guard")
+    max_pixels: int = Field(default=80_000_000, ge=1_000_000, le=89_000_000,
+                            description="decompression-bomb guard (A3 at 600 dpi is 70 Mpx)")
     max_file_bytes: int = Field(default=80 * 1024 * 1024, ge=1024, description="largest accepted image file")
     blank_dark_level: int = Field(default=140, ge=1, le=254, description="grey level counted as ink")
     blank_ink_ratio: float = Field(default=0.0015, gt=0, lt=0.5,

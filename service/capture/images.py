@@ -23,6 +23,7 @@ ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "TIFF": "image/tif
 _COLOUR_MODES = {"RGB", "RGBA", "RGBX", "YCbCr", "CMYK", "P", "LAB", "HSV"}
 _MM_PER_INCH = 25.4
 _BLANK_PROBE_WIDTH = 800
+_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*", b"BM")
 
 
 def _open(data: bytes, name: str, config: CaptureConfig) -> Image.Image:
@@ -45,8 +46,9 @@ def _open(data: bytes, name: str, config: CaptureConfig) -> Image.Image:
                 raise InputError(f"{name}: image claims {w}×{h} pixels, over the {config.max_pixels}-pixel limit "
                                  "(possible decompression bomb)",
                                  remedy="capture the page again at a normal resolution (300 dpi)")
-            if getattr(img, "n_frames", 1) > 1:
-                raise InputError(f"{name}: file holds {img.n_frames} images; one page per file is expected",
+            frames = int(getattr(img, "n_frames", 1))
+            if frames > 1:
+                raise InputError(f"{name}: file holds {frames} images; one page per file is expected",
                                  remedy="split the multi-page file into one image per page")
             img.load()
     except InputError:
@@ -55,6 +57,9 @@ def _open(data: bytes, name: str, config: CaptureConfig) -> Image.Image:
         raise InputError(f"{name}: image is too large to decode safely (possible decompression bomb)",
                          remedy="capture the page again at a normal resolution (300 dpi)") from exc
     except UnidentifiedImageError as exc:
+        if data.startswith(_IMAGE_MAGIC) or data[8:12] == b"WEBP":
+            raise InputError(f"{name}: image is corrupt or truncated (unreadable header)",
+                             remedy="capture or copy the page image again") from exc
         raise InputError(f"{name}: not an image file", remedy="give a JPEG or PNG page image") from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise InputError(f"{name}: image is corrupt or truncated ({type(exc).__name__})",

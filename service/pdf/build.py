@@ -90,7 +90,7 @@ def build_pdfa(capture: CaptureSet, metadata: Metadata, result_code: str, *,
                 width, height = float(box[2]) - float(box[0]), float(box[3]) - float(box[1])
                 layer = pikepdf.open(io.BytesIO(overlay(ocr, width, height, cfg.text_font)))
                 sources.append(layer)
-                target.add_overlay(layer.pages[0])
+                target.add_overlay(layer.pages[0], pikepdf.Rectangle(box))
         _set_metadata(pdf, metadata, result_code)
         pdfa.prepare(pdf, FLAVOUR, output_intent="sRGB")
         raw = pdf.Root.Metadata.read_bytes().decode("utf-8")

@@ -1,1 +1,11 @@
-"""signing package."""
+"""Signing: PKCS#11 tokens, PAdES signatures (officer + agency), verification.
+
+pyHanko and its certificate validator log certificate subjects (personal names) when a path
+cannot be built, and fontTools lists the glyphs of the stamp text (a name): personal data never
+goes to our logs, so their loggers only pass CRITICAL.
+"""
+
+import logging
+
+for _name in ("pyhanko", "pyhanko_certvalidator", "fontTools"):
+    logging.getLogger(_name).setLevel(logging.CRITICAL)

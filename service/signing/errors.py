@@ -12,7 +12,7 @@ class TokenAbsent(TokenError):
 class TokenRemoved(TokenError):
     """The token disappeared during the operation; nothing was changed."""
 
-    def __init__(self, message: str = "the token was removed before the signature was made; "
+    def __init__(self, message: str = "the card was removed before the signature was made; "
                  "the document was not changed") -> None:
         super().__init__(message, remedy="insert the card again and sign again")
 

@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import io
 import logging
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,7 +28,6 @@ from typing import Any
 import pikepdf
 from fontTools.ttLib import TTFont
 from pyhanko.pdf_utils import layout
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError as PyHankoPdfError
 from pyhanko.pdf_utils.text import TextBoxStyle
@@ -42,13 +42,14 @@ from service.signing.config import DEFAULT_STAMP_FONT
 from service.signing.errors import PdfaBroken
 from service.signing.pdfa_check import check_pdfa2b
 from service.signing.signer import SignatureRole, Signer
+from service.signing.stamp_font import PdfUnitsGlyphAccumulatorFactory
 
 log = logging.getLogger(__name__)
 
 VN_TZ = dt.timezone(dt.timedelta(hours=7), "+07:00")
 FONT_SIZE = 10
-EDGE = 14.0  # pt from the page edges
-PAD = 3.0  # pt inside the box
+EDGE = 14  # pt from the page edges
+PAD = 3  # pt inside the box (integral: pyHanko layout uses Fractions)
 MAX_BOX_WIDTH = 270.0
 
 
@@ -63,7 +64,7 @@ class SignedPdf:
     signing_time: dt.datetime
     timestamped: bool
     sha256: str
-    box: tuple[float, float, float, float]
+    box: tuple[int, int, int, int]
 
 
 def vn_iso(when: dt.datetime) -> str:
@@ -116,7 +117,7 @@ def stamp_lines(role: SignatureRole, *, signer_name: str, when: dt.datetime, cop
 
 
 def stamp_box(page_box: tuple[float, float, float, float], role: SignatureRole, lines: list[str],
-              font: Path) -> tuple[tuple[float, float, float, float], list[str]]:
+              font: Path) -> tuple[tuple[int, int, int, int], list[str]]:
     """The widget rectangle on page 1 (top-left for the officer, top-right for the agency)."""
     x0, y0, x1, y1 = page_box
     max_w = min(MAX_BOX_WIDTH, (x1 - x0) / 2 - 2 * EDGE)
@@ -125,7 +126,8 @@ def stamp_box(page_box: tuple[float, float, float, float], role: SignatureRole, 
     height = len(wrapped) * FONT_SIZE * 1.2 + 2 * PAD
     top = y1 - EDGE
     left = x0 + EDGE if role is SignatureRole.OFFICER else x1 - EDGE - width
-    return (round(left, 2), round(top - height, 2), round(left + width, 2), round(top, 2)), wrapped
+    # pyHanko's layout engine wants integral box sizes.
+    return (math.floor(left), math.floor(top - height), math.ceil(left + width), math.floor(top)), wrapped
 
 
 class _PdfA2Signer(signers.PdfSigner):
@@ -150,13 +152,28 @@ class _PdfA2Signer(signers.PdfSigner):
         return session
 
 
+class _MetadataPreservingWriter(IncrementalPdfFileWriter):
+    """Incremental writer that leaves the document's XMP and Info untouched.
+
+    pyHanko re-serialises the XMP packet on every write (to bump ModifyDate), renaming unknown
+    namespace prefixes to ``ns0``: the spine's declared PDF/A extension schema (prefix ``sohoa``)
+    would then no longer match the properties, a PDF/A-2 violation (ISO 19005-2 §6.6.2.3). The
+    signature revision therefore does not touch the metadata, which stays consistent as built.
+    """
+
+    def _update_meta(self) -> None:
+        return None
+
+
 def _page_one(pdf: bytes) -> tuple[tuple[float, float, float, float], int]:
     try:
         with pikepdf.open(io.BytesIO(pdf)) as doc:
             if not doc.pages:
                 raise InputError("the PDF has no pages")
             box = [float(v) for v in doc.pages[0].mediabox]
-            n_sigs = sum(1 for f in doc.Root.get("/AcroForm", {}).get("/Fields", []) if f.get("/FT") == "/Sig")
+            form = doc.Root.get("/AcroForm")
+            existing = form.get("/Fields") if form is not None else None
+            n_sigs = len([f for f in (existing or []) if f.get("/FT") == "/Sig"])
             return (box[0], box[1], box[2], box[3]), n_sigs
     except pikepdf.PdfError as exc:
         raise InputError(f"not a readable PDF ({exc})", remedy="re-create the PDF from the captured pages") from exc
@@ -184,7 +201,7 @@ def sign_pdf_ex(pdf: bytes, signer: Signer, role: SignatureRole, *, signer_name:
     style = TextStampStyle(
         stamp_text="\n".join(f"%(l{i})s" for i in range(len(wrapped))),
         text_box_style=TextBoxStyle(
-            font=GlyphAccumulatorFactory(str(font), font_size=FONT_SIZE, create_objstream_if_needed=False),
+            font=PdfUnitsGlyphAccumulatorFactory(str(font), font_size=FONT_SIZE, create_objstream_if_needed=False),
             font_size=FONT_SIZE, leading=int(FONT_SIZE * 1.2), text_color=(0.0, 0.0, 0.0),
             box_layout_rule=layout.SimpleBoxLayoutRule(
                 x_align=layout.AxisAlignment.ALIGN_MIN, y_align=layout.AxisAlignment.ALIGN_MAX,
@@ -222,12 +239,13 @@ def _run_sign(pdf: bytes, signer: Signer, meta: signers.PdfSignatureMetadata, sp
               style: TextStampStyle, params: dict[str, str], when: dt.datetime,
               timestamper: HTTPTimeStamper | None) -> bytes:
     try:
-        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        writer = _MetadataPreservingWriter(io.BytesIO(pdf), strict=False)
     except (PyHankoPdfError, ValueError, KeyError) as exc:
         raise InputError(f"the PDF cannot be opened for signing ({exc})") from exc
-    pdf_signer = _PdfA2Signer(meta, signer.pyhanko_signer(), timestamper=timestamper, stamp_style=style,
-                              new_field_spec=spec, system_time=when)
     try:
+        # building the signer already reads the key handle from the token (card may be gone)
+        pdf_signer = _PdfA2Signer(meta, signer.pyhanko_signer(), timestamper=timestamper, stamp_style=style,
+                                  new_field_spec=spec, system_time=when)
         result = asyncio.run(pdf_signer.async_sign_pdf(writer, appearance_text_params=params))
     except TimestampRequestError:
         raise

@@ -1,7 +1,8 @@
 """PDF/A-2b checks that matter after an incremental signature (veraPDF is not available here).
 
-pikepdf's ``pdfa_status`` only reads the XMP claim, so the structural rules a signature can
-break are checked as well: header/catalog version (no PDF 2.0), no encryption, every font used by
+Two layers: pikepdf's allowlist PDF/A validator (``pikepdf.pdfa.validate_written``; findings about
+the spine's declared XMP extension schema are accepted, as the spine's builder does), and explicit
+checks of the rules a signature can break, plus ``qpdf --check`` for the incremental structure: header/catalog version (no PDF 2.0), no encryption, every font used by
 pages and annotation appearances embedded, annotations printable with an appearance stream, no
 ``NeedAppearances``, an output intent present.
 """
@@ -9,9 +10,15 @@ pages and annotation appearances embedded, annotations printable with an appeara
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
+import tempfile
 from typing import Any
 
 import pikepdf
+import pikepdf.pdfa
+
+from service.pdf.xmp import is_declared_extension_finding
 
 _FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
 
@@ -92,4 +99,39 @@ def check_pdfa2b(pdf: bytes) -> list[str]:
                         problems.append(f"page {n}: annotation {sub} has no appearance stream")
                     elif isinstance(ap.N, pikepdf.Stream):
                         _check_resources(ap.N.get("/Resources"), f"page {n} annotation", problems, seen)
+        sig_only_form = form is not None and "/XFA" not in form and all(
+            f.get("/FT") == "/Sig" for f in form.get("/Fields") or [])
+    report = pikepdf.pdfa.validate_written(io.BytesIO(pdf), "2b")
+    for finding in report.findings:
+        if is_declared_extension_finding(finding.rule, finding.message):
+            continue
+        if sig_only_form and _is_acroform_unsupported(finding):
+            continue  # the validator does not model forms; signature fields are checked above
+        problems.append(str(finding))
+    problems.extend(_qpdf_check(pdf))
     return problems
+
+
+def _qpdf_check(pdf: bytes) -> list[str]:
+    """``qpdf --check``: the cross-reference sections of every revision and all streams decode."""
+    qpdf = shutil.which("qpdf")
+    if qpdf is None:
+        return ["qpdf is not installed (apt-get install qpdf)"]
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as tmp:
+        tmp.write(pdf)
+        tmp.flush()
+        try:
+            proc = subprocess.run([qpdf, "--check", tmp.name], capture_output=True, text=True, timeout=60,
+                                  check=False)
+        except subprocess.TimeoutExpired:
+            return ["qpdf --check timed out"]
+    if proc.returncode == 0:
+        return []
+    lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if ln.strip()]
+    return [f"qpdf: {ln}" for ln in lines[-3:]] or [f"qpdf exited with {proc.returncode}"]
+
+
+def _is_acroform_unsupported(finding: pikepdf.pdfa.Finding) -> bool:
+    """The allowlist validator's blanket 'forms are not supported' note (not a violation)."""
+    return (finding.kind == "unsupported" and finding.rule == "pikepdf:schema-Catalog"
+            and finding.where.endswith("/AcroForm"))

@@ -83,6 +83,7 @@ class Pkcs11Signer(Signer):
             if self.session.present():
                 return
             self._forget()
+            raise TokenRemoved("the card was removed since the last signature; the document was not changed")
         try:
             info = self.session.open()
             if info.pin_locked:

@@ -2,7 +2,9 @@
 
 Migrations are ``migrations/NNNN_name.sql`` files applied in number order, each in its own
 transaction together with its ``schema_version`` row, so a crash mid-migration leaves the
-previous version intact.
+previous version intact. Rooms own numbers (0002 sync, 0003 extraction, 0004 signing, ...) and may
+deliver them in any order: numbers may have gaps, and a migration whose number is below one already
+applied is still applied when it appears (``schema_version`` records each one applied).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def utcnow() -> str:
 
 
 def migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    """All migration files in version order; refuses gaps, duplicates and badly named files."""
+    """All migration files in version order; refuses duplicate numbers and badly named files."""
     found: list[Migration] = []
     for path in sorted(directory.glob("*.sql")):
         m = _NAME.match(path.name)
@@ -46,11 +48,21 @@ def migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
             raise StoreError(f"migration file {path.name} is not named NNNN_name.sql",
                              remedy="rename it, e.g. 0002_outbox_chunks.sql")
         found.append(Migration(int(m.group(1)), m.group(2), path))
-    for expected, mig in enumerate(found, start=1):
-        if mig.version != expected:
-            raise StoreError(f"migrations are not numbered 1..N without gaps (found {mig.version:04d}, "
-                             f"expected {expected:04d})", remedy="renumber the migration files")
+    seen: dict[int, str] = {}
+    for mig in found:
+        if mig.version in seen or mig.version == 0:
+            raise StoreError(f"migration number {mig.version:04d} is used twice or is zero "
+                             f"({seen.get(mig.version, '-')}, {mig.name})", remedy="give each migration its own number")
+        seen[mig.version] = mig.name
     return found
+
+
+def applied_versions(conn: sqlite3.Connection) -> set[int]:
+    """Versions recorded in ``schema_version`` (empty for a new database)."""
+    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'").fetchone()
+    if not exists:
+        return set()
+    return {int(r[0]) for r in conn.execute("SELECT version FROM schema_version")}
 
 
 def connect(path: Path, *, busy_timeout_ms: int = 15_000) -> sqlite3.Connection:
@@ -83,7 +95,10 @@ def current_version(conn: sqlite3.Connection) -> int:
 
 
 def migrate(conn: sqlite3.Connection, *, target: int | None = None, directory: Path = MIGRATIONS_DIR) -> int:
-    """Apply pending migrations up to ``target`` (default: all); returns the resulting version."""
+    """Apply every not-yet-applied migration numbered up to ``target`` (default: all), in order.
+
+    Returns the highest applied version.
+    """
     available = migrations(directory)
     top = available[-1].version if available else 0
     goal = top if target is None else target
@@ -95,17 +110,17 @@ def migrate(conn: sqlite3.Connection, *, target: int | None = None, directory: P
     except sqlite3.DatabaseError:
         conn.execute("ROLLBACK")
         raise
-    version = current_version(conn)
-    if version > top:
-        raise StoreError(f"database schema version {version} is newer than this software ({top})",
+    unknown = sorted(applied_versions(conn) - {m.version for m in available})
+    if unknown:
+        raise StoreError(f"database has schema version {unknown[-1]:04d}, unknown to this software",
                          remedy="update sohoa-edge, or restore a backup made by this version")
     for mig in available:
-        if mig.version <= version or mig.version > goal:
+        if mig.version > goal or mig.version in applied_versions(conn):
             continue
         statements = [s for s in _split_sql(mig.sql()) if s.strip()]
         conn.execute("BEGIN IMMEDIATE")
         try:
-            if current_version(conn) >= mig.version:  # another process applied it meanwhile
+            if mig.version in applied_versions(conn):  # another process applied it meanwhile
                 conn.execute("ROLLBACK")
                 continue
             for stmt in statements:

@@ -8,12 +8,15 @@ append to the audit chain; files are durable before the row naming them commits.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from service.domain.errors import NotFoundError, StoreError
@@ -56,10 +59,11 @@ def _owner_id(metadata: Metadata) -> str | None:
 class Store:
     """One service home's database and file store."""
 
-    def __init__(self, conn: sqlite3.Connection, files: FileStore) -> None:
+    def __init__(self, conn: sqlite3.Connection, files: FileStore, lock_path: Path | None = None) -> None:
         """Wrap an open, migrated connection; use :meth:`open` instead."""
         self.conn = conn
         self.files = files
+        self.lock_path = lock_path or files.root.parent / "result-code.lock"
 
     @classmethod
     def open(cls, paths: Paths, config: StoreConfig | None = None) -> Store:
@@ -72,7 +76,7 @@ class Store:
         except BaseException:
             conn.close()
             raise
-        return cls(conn, FileStore(paths.files))
+        return cls(conn, FileStore(paths.files), paths.home / "result-code.lock")
 
     def close(self) -> None:
         """Close the database connection."""
@@ -104,6 +108,24 @@ class Store:
                              remedy="check free disk space and try again") from exc
 
     # ----------------------------------------------------------------- result codes
+    @contextmanager
+    def code_lock(self) -> Iterator[None]:
+        """Serialise "allocate result code → build PDF → commit" between processes of this home.
+
+        The code is embedded in the PDF, so it must stay free from allocation to commit. The kernel
+        releases the lock when its holder dies, so a crashed digitization never blocks the next.
+        """
+        try:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise StoreError(f"cannot open the result-code lock ({exc.strerror})",
+                             remedy="check the permissions of SOHOA_HOME") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
+
     def code_taken(self, code: str) -> bool:
         """True if a document already has this result code."""
         return self.conn.execute("SELECT 1 FROM documents WHERE result_code = ?", (code,)).fetchone() is not None

@@ -357,7 +357,7 @@ class Ack:
         if data.get("schema") != ACK_SCHEMA:
             raise ProtocolError("bad-schema")
         try:
-            status = AckStatus(data.get("TrangThai"))
+            status = AckStatus(str(data.get("TrangThai")))
         except ValueError as exc:
             raise ProtocolError("bad-field", "TrangThai") from exc
         need_raw = data.get("CanGui", [])

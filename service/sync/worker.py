@@ -80,7 +80,8 @@ class SyncWorker:
         self.cfg, self.device_id, self.province = cfg, device_id, province
         self.source, self.progress, self.tls = source, progress, tls
         self.stats = WorkerStats()
-        self._bucket = TokenBucket(cfg.bandwidth_bytes_per_s, burst=max(cfg.bandwidth_bytes_per_s, cfg.chunk_size + 512))
+        burst = max(cfg.bandwidth_bytes_per_s, cfg.chunk_size + CHUNK_OVERHEAD)
+        self._bucket = TokenBucket(cfg.bandwidth_bytes_per_s, burst=burst)
         self._backoff = Backoff(cfg.backoff_initial_s, cfg.backoff_max_s, cfg.backoff_jitter)
         self._cv = threading.Condition()
         self._answers: dict[tuple[str, str], list[tuple[p.Ack, bytes | None]]] = {}
@@ -94,12 +95,12 @@ class SyncWorker:
         try:
             info = p.parse_topic(msg.topic)
             if info.kind is p.Kind.ACK:
-                ack = p.Ack.decode(msg.payload)
+                ack = p.Ack.decode(bytes(msg.payload))
                 with self._cv:
                     self._answers.setdefault((ack.document_id, ack.sha256), []).append((ack, corr))
                     self._cv.notify_all()
             elif info.kind is p.Kind.REUSE_RESP and corr is not None:
-                answer = p.ReuseAnswer.decode(msg.payload)
+                answer = p.ReuseAnswer.decode(bytes(msg.payload))
                 with self._cv:
                     self._reuse[bytes(corr)] = answer
                     self._cv.notify_all()
@@ -176,6 +177,8 @@ class SyncWorker:
         inflight: deque[tuple[int, mqtt.MQTTMessageInfo]] = deque()
         with t.path.open("rb") as fh:
             for seq in sorted({n for n in need if 0 <= n < ref.chunks}):
+                if self.stop.is_set():
+                    raise LinkDown("worker stopping")
                 fh.seek(seq * ref.chunk_size)
                 data = fh.read(ref.expected_length(seq))
                 header = p.ChunkHeader(t.item.document_id, ref.sha256, seq, p.sha256_hex(data))

@@ -136,24 +136,26 @@ def digitize(request: DigitizeRequest, *, paths: Paths | None = None, config: Co
         attempt = 0
         while True:
             attempt += 1
-            code = store.first_free_code(base_code, suffixed, max_suffix=max_suffix)
-            verify_hashes(capture)
-            pdf = build_pdfa(capture, metadata, code, ocr_pages=request.ocr_pages, config=cfg.pdf)
-            fault_point("pdf_built")
-            for page in capture.pages:
-                store.files.put(page.data)
-            pdf_sha = store.files.put(pdf)
-            fault_point("files_written")
-            new = NewDocument(result_code=code, metadata=metadata, pdf_sha256=pdf_sha, pages=page_records(capture),
-                              declared_pages=capture.declared_pages, mismatch_reason=capture.mismatch_reason,
-                              dossier_id=request.dossier_id)
-            try:
-                doc = store.add_document(new, actor=request.actor)
-            except CodeTakenError:
-                if attempt == _CODE_RETRIES:
-                    raise
-                log.info("result code taken by a concurrent digitization; retrying (attempt %d)", attempt + 1)
-                continue
+            with store.code_lock():
+                code = store.first_free_code(base_code, suffixed, max_suffix=max_suffix)
+                verify_hashes(capture)
+                pdf = build_pdfa(capture, metadata, code, ocr_pages=request.ocr_pages, config=cfg.pdf)
+                fault_point("pdf_built")
+                for page in capture.pages:
+                    store.files.put(page.data)
+                pdf_sha = store.files.put(pdf)
+                fault_point("files_written")
+                new = NewDocument(result_code=code, metadata=metadata, pdf_sha256=pdf_sha,
+                                  pages=page_records(capture), declared_pages=capture.declared_pages,
+                                  mismatch_reason=capture.mismatch_reason, dossier_id=request.dossier_id)
+                try:
+                    doc = store.add_document(new, actor=request.actor)
+                except CodeTakenError:
+                    # Only a writer that bypasses the lock (another host on shared storage) gets here.
+                    if attempt == _CODE_RETRIES:
+                        raise
+                    log.info("result code taken by a concurrent writer; retrying (attempt %d)", attempt + 1)
+                    continue
             outbox = store.outbox_for(doc.id)
             state = outbox[-1].state.value if outbox else "none"
             log.info("document stored: %d pages, pdf %s…, outbox %s", len(capture.pages), pdf_sha[:12], state)

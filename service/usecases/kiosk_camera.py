@@ -96,9 +96,20 @@ class DeskCamera:
             except DeviceFault as exc:
                 raise self._fault(exc) from exc
 
+    def sample_folder(self) -> Path | None:
+        """The folder the simulated camera reads when its config names none (rendered on demand)."""
+        if isinstance(self._config, FilesCameraConfig) and self._config.folder is None:
+            return ensure_sample_pages(self._sample_folder)
+        return None
+
     def close(self) -> None:
         """Release the device."""
         with self._lock:
             if self._camera is not None:
                 self._camera.close()
                 self._camera = None
+
+
+def running_driver(camera: DeskCamera) -> Camera | None:
+    """The open driver inside ``camera`` (so a health check reuses it), or None."""
+    return camera._camera

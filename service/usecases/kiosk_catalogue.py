@@ -118,8 +118,8 @@ def _from_dict(data: Any) -> Catalogue:
                                        _int(cd.get("pages", 1), "pages", cw, 1, 500), bool(cd.get("required", True))))
             if len({c.code for c in comps}) != len(comps):
                 raise InputError(f"{pw}: component codes must be unique", remedy="rename the duplicate")
-            procs.append(Procedure(code, _text(pd, "name", pw), _int(pd.get("return_days", 0), "return_days", pw, 0, 365),
-                                   tuple(comps)))
+            days = _int(pd.get("return_days", 0), "return_days", pw, 0, 365)
+            procs.append(Procedure(code, _text(pd, "name", pw), days, tuple(comps)))
         out.append(Field(_text(fd, "code", where), _text(fd, "name", where), tuple(procs)))
     if not out:
         raise InputError("catalogue: no fields", remedy="add at least one field with one procedure")

@@ -10,10 +10,10 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from service.domain.codes import component_document_type_code
 from service.domain.dates import parse_vn_date
 from service.domain.fields import ART9_FIELDS, FieldSource, FieldValue
 from service.domain.identifiers import parse_identifier
+from service.domain.result_code import component_document_type_code
 from service.domain.text import nfc
 from service.errors import ValidationError
 from service.usecases.kiosk_catalogue import Procedure
@@ -113,12 +113,14 @@ def review_rows(draft: Draft, low_confidence: float) -> list[ReviewRow]:
     for c in draft.components:
         if c.reuse_code:
             continue
+        flagged = {f.get("field") for f in c.flags if f.get("kind") in ("invalid", "low_confidence")}
         for name in REVIEW_FIELDS:
             fv = c.fields.get(name)
             value = str(fv["value"]) if fv else ""
             conf = float(fv["confidence"]) if fv else 0.0
             src = str(fv["source"]) if fv else ""
-            rows.append(ReviewRow(c.code, name, value, src, conf, bool(fv) and src == "ocr" and conf < low_confidence))
+            low = name in flagged or (bool(fv) and src == "ocr" and conf < low_confidence)
+            rows.append(ReviewRow(c.code, name, value, src, conf, low))
     return rows
 
 
@@ -146,6 +148,7 @@ def apply_review(store: DraftStore, draft: Draft, form: Mapping[str, str]) -> li
                 c.fields[name] = FieldValue(new, FieldSource.MANUAL, 1.0).to_json()
             else:
                 c.fields.pop(name, None)
+            c.flags = [f for f in c.flags if f.get("field") != name]
             changes.append((c.code, name, old, new))
         reason = form.get(f"{c.code}__mismatch", "").strip()
         c.mismatch_reason = reason or None

@@ -51,6 +51,8 @@ class DraftComponent:
     document_type: str = ""
     mismatch_reason: str | None = None
     result_code: str | None = None
+    signed: bool = False
+    flags: list[dict[str, str]] = field(default_factory=list)  # extraction flags (field, kind, message)
 
     @property
     def content_pages(self) -> int:
@@ -213,6 +215,9 @@ class DraftStore:
                 return CaptureFeedback(False, "a sticky-note capture needs the page captured first",
                                        "capture the page without its note, then again with it")
             sticky_of = originals[-1].sha256
+            if any(p.sticky_of == sticky_of for p in comp.pages):
+                return CaptureFeedback(False, "this page already has its sticky-note capture",
+                                       "retake that capture instead, or capture the next page first")
         entry = DraftPage(page.sha256, ext, page.width, page.height, page.dpi, page.blank, sticky_of)
         if replace_index is not None:
             if not 0 <= replace_index < len(comp.pages):

@@ -1,0 +1,152 @@
+"""Fault benchmark: documents through a proxy that drops/stalls/cuts, a SIGKILLed broker, a
+SIGKILLed worker and a crashing gateway replica; then PostgreSQL + file store vs the device.
+
+Last line: ``sync-faults: docs=N faults=F lost=L duplicated=D`` (goal L = 0, D = 0, F ≥ 50).
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from bench.sync_common import (
+    GATEWAY_USER,
+    add_document,
+    compare,
+    gateway_process,
+    make_pdf,
+    make_signer,
+    sign_pdf,
+    worker_process,
+    write_device_home,
+)
+from service.paths import get_paths
+from service.store.store import Store
+from tests.support.mosquitto import Broker, LabPki
+from tests.support.postgres import Postgres
+from tests.support.tcpproxy import FaultProxy
+
+DEVICE = "dev-bench-0001"
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+
+
+def _undelivered(store: Store) -> int:
+    return int(store.conn.execute("SELECT count(*) FROM outbox WHERE state != 'delivered'").fetchone()[0])
+
+
+def run(quick: bool) -> str:
+    """Run the fault benchmark; returns the table (its last line is the summary)."""
+    docs_n = 200 if not quick else 60
+    fault_target = 60 if not quick else 20
+    rng = random.Random(20231123)
+    root = Path(tempfile.mkdtemp(prefix="sohoa-bench-faults-"))
+    pki = LabPki(root / "pki")
+    dev, gw = pki.issue(DEVICE), pki.issue(GATEWAY_USER)
+    broker = Broker(pki, gateway_user=GATEWAY_USER).start()
+    pg = Postgres().start()
+    proxy = FaultProxy(broker.port, seed=7)
+    dsn = pg.fresh_database("province")
+    files = root / "gw-files"
+    home = root / "device"
+    paths = get_paths(home)
+    write_device_home(paths, pki, dev, proxy.port, bandwidth_bytes_per_s=120_000, response_timeout_s=3.0,
+                      backoff_max_s=2.0, window=8, max_inflight=8)
+    store = Store.open(paths)
+    signer = make_signer(root / "signer")
+    made = time.monotonic()
+    total_bytes = 0
+    for i in range(docs_n):
+        pad = rng.choice([0, 0, 2_000, 8_000, 30_000, 60_000])
+        pdf = sign_pdf(make_pdf(i, pad=pad), signer)
+        total_bytes += len(pdf)
+        add_document(store, pdf, i)
+    made = time.monotonic() - made
+    gws = {name: gateway_process(pki, gw, broker.port, dsn, files, name, root / f"{name}.log")
+           for name in ("gw-a", "gw-b")}
+    worker = worker_process(home, root / "worker.log")
+    faults: dict[str, int] = {}
+    started = time.monotonic()
+    limit = 240 if not quick else 120
+
+    def fault(kind: str) -> None:
+        faults[kind] = faults.get(kind, 0) + 1
+
+    try:
+        while sum(faults.values()) < fault_target and time.monotonic() - started < limit:
+            time.sleep(rng.uniform(0.4, 1.2))
+            if _undelivered(store) == 0:
+                # keep the link busy: faults must hit live transfers, so stop once all is delivered
+                break
+            pick = rng.choices(["drop", "cut", "stall", "broker", "worker", "gateway"], [4, 3, 3, 1, 1, 1])[0]
+            if pick == "drop":
+                proxy.drop(refuse_s=rng.uniform(0, 1.0))
+            elif pick == "cut":
+                proxy.cut(after_bytes=rng.randint(50, 5000))
+            elif pick == "stall":
+                proxy.stall(rng.uniform(0.5, 3.0))
+            elif pick == "broker":
+                broker.kill()
+                time.sleep(rng.uniform(0.3, 1.5))
+                broker.start()
+            elif pick == "worker":
+                _kill(worker)
+                worker = worker_process(home, root / "worker.log")
+            else:
+                name = rng.choice(sorted(gws))
+                _kill(gws[name])
+                time.sleep(rng.uniform(0.5, 2.0))
+                gws[name] = gateway_process(pki, gw, broker.port, dsn, files, name, root / f"{name}.log")
+            fault(pick)
+        chaos_s = time.monotonic() - started
+        drain_deadline = time.monotonic() + (300 if not quick else 150)
+        while _undelivered(store) and time.monotonic() < drain_deadline:
+            time.sleep(0.5)
+        total_s = time.monotonic() - started
+        result = compare(store, dsn, files)
+    finally:
+        _stop(worker)
+        for proc in gws.values():
+            _stop(proc)
+        proxy.close()
+        broker.stop()
+        pg.stop()
+        store.close()
+    faults_n = sum(faults.values())
+    rows = [
+        "| measure | value |", "|---|---|",
+        f"| documents (signed PDFs, device Store) | {docs_n} |",
+        f"| payload | {total_bytes / 1e6:.2f} MB |",
+        f"| generation time | {made:.1f} s |",
+        "| worker bandwidth cap | 120 kB/s |",
+        *[f"| fault: {k} | {v} |" for k, v in sorted(faults.items())],
+        f"| chaos phase | {chaos_s:.1f} s |",
+        f"| until all acked | {total_s:.1f} s |",
+        f"| undelivered on device | {result.undelivered} |",
+        f"| gateway files failing their hash | {result.bad_files} |",
+        f"| lost / duplicated | {result.lost} / {result.duplicated} |",
+    ]
+    if result.lost == 0 and result.duplicated == 0:
+        shutil.rmtree(root, ignore_errors=True)
+    else:
+        rows.append(f"| logs kept in | {root} |")
+    rows.append(f"sync-faults: docs={docs_n} faults={faults_n} lost={result.lost} duplicated={result.duplicated}")
+    return "\n".join(rows)

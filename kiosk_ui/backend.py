@@ -1,0 +1,209 @@
+"""The kiosk's only door into the service: every view calls this facade, which calls use cases.
+
+Nothing here touches SQLite or a device driver; it composes ``service.usecases`` (the spine's
+digitize/store use cases, signing, extraction, and the kiosk_* use cases for drafts, catalogue,
+camera, receipt and read models) and keeps the few long-lived objects the web process needs:
+the desk camera, the officer's card session and the background job runner.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from kiosk_ui.config import KioskSettings, LocalAccount
+from kiosk_ui.jobs import JobRunner, Progress
+from service.config import Config, load_config
+from service.errors import SohoaError, ValidationError
+from service.paths import Paths
+from service.usecases import kiosk_catalogue, kiosk_desk, kiosk_flow, kiosk_records, kiosk_tech
+from service.usecases.kiosk_camera import DeskCamera
+from service.usecases.kiosk_catalogue import Catalogue, Procedure
+from service.usecases.kiosk_draft import Draft, DraftStore
+from service.usecases.kiosk_receipt import Receipt, ReceiptLine, render_receipt
+
+log = logging.getLogger("sohoa.kiosk")
+
+DEV_ACCOUNTS = (("kythuat", "Kỹ thuật viên (dev)", "technician", "kythuat-dev"),
+                ("giamsat", "Giám sát viên (dev)", "supervisor", "giamsat-dev"),
+                ("canbo", "Cán bộ một cửa (dev)", "officer", "canbo-dev"))
+VN_TZ = dt.timezone(dt.timedelta(hours=7))
+
+
+@dataclass(frozen=True, slots=True)
+class OfficerIdentity:
+    """Who opened the card: the certificate's name and a stable, non-personal user id."""
+
+    name: str
+    user_id: str
+
+
+def dev_accounts() -> list[LocalAccount]:
+    """The documented development accounts (``sohoa kiosk`` prints them)."""
+    return [LocalAccount(username=u, display_name=n, role=r, password_hash=generate_password_hash(p))  # type: ignore[arg-type]
+            for u, n, r, p in DEV_ACCOUNTS]
+
+
+class Backend:
+    """Use-case facade bound to one service home and the kiosk settings."""
+
+    def __init__(self, paths: Paths, settings: KioskSettings, config: Config | None = None) -> None:
+        """Load the service configuration and prepare drafts, camera and jobs."""
+        self.paths = paths
+        self.settings = settings
+        self.config = config or load_config(paths.config)
+        self.kiosk_home = paths.home / "kiosk"
+        self.drafts = DraftStore(self.kiosk_home / "drafts", self.config.capture)
+        self.camera = DeskCamera(self.config.devices.camera, self.kiosk_home / "camera-samples")
+        self.jobs = JobRunner()
+        accounts = list(settings.local_accounts) + (dev_accounts() if settings.dev_accounts else [])
+        self._accounts = {a.username: a for a in accounts}
+        self._card_lock = threading.Lock()
+        self._card: Any = None
+
+    # ------------------------------------------------------------------ audit and accounts
+    def audit(self, actor: str, action: str, target: str, detail: Mapping[str, str]) -> None:
+        """Append an audit row; a failing audit log is logged (the action already happened)."""
+        try:
+            kiosk_records.audit(self.paths, actor, f"kiosk.{action}", target, dict(detail))
+        except SohoaError as exc:
+            log.error("audit append failed: %s", type(exc).__name__)
+
+    def has_local_accounts(self) -> bool:
+        """Whether the password form is shown."""
+        return bool(self._accounts)
+
+    def local_login(self, username: str, password: str) -> LocalAccount | None:
+        """The account when the password matches (constant work for unknown users)."""
+        account = self._accounts.get(username.strip().lower())
+        if account is None:
+            check_password_hash(generate_password_hash("x"), password)
+            return None
+        return account if check_password_hash(account.password_hash, password) else None
+
+    # ------------------------------------------------------------------ catalogue and drafts
+    def catalogue(self) -> Catalogue:
+        """The active procedure catalogue (imported file, else the configured or bundled sample)."""
+        fallback = self.settings.catalogue_file or Path(str(resources.files("kiosk_ui") / "data/catalogue.sample.json"))
+        return kiosk_catalogue.load_catalogue(self.kiosk_home / "catalogue.json", fallback)
+
+    def import_catalogue(self, raw: bytes, filename: str) -> Catalogue:
+        """Validate and activate an uploaded catalogue (a bad file changes nothing)."""
+        return kiosk_catalogue.import_catalogue(raw, filename, self.kiosk_home / "catalogue.json")
+
+    def check_owner(self, text: str) -> kiosk_desk.OwnerCheck:
+        """Live identifier check."""
+        return kiosk_desk.check_owner(text)
+
+    def set_owner(self, draft: Draft, owner_id: str, name: str, birth_date: str) -> None:
+        """Record a typed owner."""
+        kiosk_desk.set_owner(self.drafts, draft, owner_id, name, birth_date)
+
+    def set_procedure(self, draft: Draft, proc: Procedure, picked: list[str], pages: Mapping[str, str]) -> None:
+        """Record the procedure and the components received."""
+        kiosk_desk.set_procedure(self.drafts, draft, proc, picked, pages)
+
+    def reuse_candidates(self, draft: Draft) -> dict[str, list[kiosk_records.OwnedPaper]]:
+        """For each component, the owner's stored papers that may be reused (same type first)."""
+        papers = kiosk_records.papers_of_owner(self.paths, draft.owner_id)
+        out: dict[str, list[kiosk_records.OwnedPaper]] = {}
+        for c in draft.components:
+            prefix = f"{draft.procedure_code}.{c.code}."
+            same = [p for p in papers if p.document_type_code.startswith(prefix)]
+            out[c.code] = same + [p for p in papers if p not in same]
+        return out
+
+    def set_reuse(self, draft: Draft, chosen: Mapping[str, str],
+                  candidates: Mapping[str, list[kiosk_records.OwnedPaper]]) -> None:
+        """Mark the components the officer chose to reuse."""
+        allowed = {k: [p.result_code for p in v] for k, v in candidates.items()}
+        kiosk_desk.set_reuse(self.drafts, draft, chosen, allowed)
+
+    def review_rows(self, draft: Draft) -> list[kiosk_desk.ReviewRow]:
+        """Rows for the review screen."""
+        return kiosk_desk.review_rows(draft, self.settings.low_confidence)
+
+    def apply_review(self, draft: Draft, form: Mapping[str, str], user_id: str) -> int:
+        """Apply corrections; each one is audited (field name only, never the values)."""
+        changes = kiosk_desk.apply_review(self.drafts, draft, form)
+        for comp, name, _old, _new in changes:
+            self.audit(f"officer:{user_id}", "review.correct", draft.id, {"component": comp, "field": name})
+        return len(changes)
+
+    def now(self) -> dt.datetime:
+        """Local time of the office (Vietnam, UTC+7)."""
+        return dt.datetime.now(VN_TZ)
+
+    # ------------------------------------------------------------------ long steps
+    def card_login(self, pin: str) -> OfficerIdentity:
+        """Open the officer's card with ``pin``; the certificate names the officer."""
+        self.validate_pin_shape(pin)
+        with self._card_lock:
+            holder = kiosk_flow.card_login(pin, paths=self.paths, config=self.config)
+        return OfficerIdentity(holder.name, holder.user_id)
+
+    def card_logout(self) -> None:
+        """Close the card session."""
+        with self._card_lock:
+            kiosk_flow.card_logout()
+
+    def owner_from_qr(self, draft: Draft, payload: str) -> None:
+        """Fill the owner from the ID card's QR text."""
+        kiosk_flow.owner_from_qr(self.drafts, draft, payload)
+
+    def extract(self, draft_id: str, progress: Progress) -> dict[str, str]:
+        """OCR + extraction of every captured component (a background job)."""
+        kiosk_flow.extract_draft(self.drafts, draft_id, self.config, progress)
+        return {}
+
+    def finalize(self, draft_id: str, pin: str, officer_name: str, user_id: str, progress: Progress) -> dict[str, str]:
+        """Digitize, sign and queue the dossier (a background job); the audit names the officer's id."""
+        self.validate_pin_shape(pin)
+        with self._card_lock:
+            d = kiosk_flow.finalize_draft(self.drafts, draft_id, pin, officer_name, f"officer:{user_id}",
+                                          paths=self.paths, config=self.config, unit_code=self.settings.unit_code,
+                                          now_fn=self.now, progress=progress)
+        return {"dossier_code": d.dossier_code}
+
+    def dossier_status(self, code: str) -> kiosk_flow.DossierStatus | None:
+        """Status of a finalized dossier (no personal data)."""
+        return kiosk_flow.dossier_status(self.drafts, self.paths, code)
+
+    def receipt_pdf(self, draft: Draft) -> bytes:
+        """The receipt PDF of a finalized dossier, printed now."""
+        lines = tuple(ReceiptLine(c.name, c.content_pages, bool(c.reuse_code), c.result_code or c.reuse_code or "")
+                      for c in draft.components)
+        receipt = Receipt(
+            dossier_code=draft.dossier_code, procedure_code=draft.procedure_code, procedure_name=draft.procedure_name,
+            owner_id=draft.owner_id, owner_name=draft.owner_name, office_name=self.config.identity.office_name,
+            issuing_system=self.settings.issuing_system, officer_name=draft.signed_by,
+            received_at=dt.datetime.fromisoformat(draft.received_at), printed_at=self.now(),
+            return_date=dt.date.fromisoformat(draft.return_date), lines=lines)
+        return render_receipt(receipt)
+
+    def health(self) -> kiosk_tech.Health:
+        """The technician page's data."""
+        return kiosk_tech.health(self.paths, self.config, self.camera)
+
+    def self_test(self, progress: Progress) -> dict[str, str]:
+        """The self-test (a background job)."""
+        return kiosk_tech.self_test(self.paths, self.config, self.camera, progress)
+
+    def validate_pin_shape(self, pin: str) -> None:
+        """A PIN is 4-16 digits (checked before the card is asked, so tries are not wasted)."""
+        if not pin.isdigit() or not 4 <= len(pin) <= 16:
+            raise ValidationError("pin", "must be 4 to 16 digits")
+
+    def close(self) -> None:
+        """Release the camera, the card and the worker (service shutdown)."""
+        self.camera.close()
+        self.card_logout()
+        self.jobs.shutdown()

@@ -1,0 +1,173 @@
+"""Citizen self-service: scan one's own papers into a dossier, look up a dossier's status.
+
+A citizen session is anonymous and short: it sees only the draft it created, the status
+lookup shows states and dates but no names or identifiers, and an idle timeout (enforced by
+the server, mirrored by the page) ends the session and discards an unsent draft.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+
+from kiosk_ui import security
+from kiosk_ui.app import audit, backend, t
+from kiosk_ui.capture_views import apply_capture_action, page_response, preview_response
+from service.errors import NotFoundError, SohoaError
+from service.usecases.kiosk_draft import Draft
+
+bp = Blueprint("citizen", __name__)
+
+
+def _go(endpoint: str, **kw: Any) -> Response:
+    return redirect(url_for(endpoint, **kw))  # type: ignore[return-value]
+
+
+def _own_draft() -> Draft:
+    """The draft of this citizen session (never anyone else's)."""
+    s = security.current()
+    draft_id = s.data.get("draft") if s is not None else None
+    if not draft_id:
+        abort(404)
+    try:
+        d = backend().drafts.get(draft_id)
+    except NotFoundError:
+        abort(404)
+    if d.kind != "citizen" or d.created_by != s.sid[:16]:  # type: ignore[union-attr]
+        abort(403)
+    return d
+
+
+@bp.get("/")
+def start() -> str:
+    """The start screen (also where an idle timeout lands)."""
+    s = security.current()
+    reason = request.args.get("expired") or request.args.get("idle")
+    return render_template("citizen/start.html", active=s is not None and s.role == "citizen", ended=bool(reason))
+
+
+@bp.post("/begin")
+def begin() -> Response:
+    """Start an anonymous citizen session for scanning or for a status lookup."""
+    mode = request.form.get("mode", "lookup")
+    s = security.sign_in("citizen", "kiosk", t("role.citizen"))
+    audit("citizen.begin", "", mode=mode)
+    if mode == "scan":
+        d = backend().drafts.create("citizen", s.sid[:16])
+        s.data["draft"] = d.id
+        return _go("citizen.scan")
+    return _go("citizen.lookup")
+
+
+@bp.route("/scan", methods=["GET", "POST"])
+@security.require("citizen")
+def scan() -> Response | str:
+    """Pick the procedure and paper, then capture it."""
+    d = _own_draft()
+    cat = backend().catalogue()
+    if request.method == "POST":
+        try:
+            pcode, _, ccode = request.form.get("pick", "").partition("|")
+            proc = cat.procedure(pcode)
+            backend().set_procedure(d, proc, [proc.component(ccode).code], {})
+        except SohoaError as exc:
+            flash(exc.message, "error")
+            return _go("citizen.scan")
+        return _go("citizen.capture", component=d.components[0].code)
+    return render_template("citizen/scan.html", draft=d, catalogue=cat)
+
+
+@bp.route("/capture/<component>", methods=["GET", "POST"])
+@security.require("citizen")
+def capture(component: str) -> Response | str:
+    """Capture the citizen's own pages (same rules and feedback as at the desk)."""
+    d = _own_draft()
+    try:
+        comp = d.component(component)
+    except NotFoundError:
+        abort(404)
+    if request.method == "POST":
+        apply_capture_action(d, component, request.form)
+        return _go("citizen.capture", component=component)
+    idx = d.components.index(comp)
+    nxt = d.components[idx + 1].code if idx + 1 < len(d.components) else None
+    return render_template("citizen/capture.html", draft=d, comp=comp, next_component=nxt,
+                           page_url=lambda sha: url_for("citizen.page", sha=sha),
+                           preview_url=url_for("citizen.preview"))
+
+
+@bp.get("/camera/preview.jpg")
+@security.require("citizen")
+def preview() -> Response:
+    """Live preview for the citizen."""
+    return preview_response()
+
+
+@bp.get("/page/<sha>")
+@security.require("citizen")
+def page(sha: str) -> Response:
+    """One of the citizen's own captured pages."""
+    return page_response(_own_draft(), sha)
+
+
+@bp.post("/submit")
+@security.require("citizen")
+def submit() -> Response | str:
+    """Hand the scanned papers to the desk; the citizen gets the draft's ticket number."""
+    d = _own_draft()
+    if not any(c.pages for c in d.components):
+        flash(t("citizen.nothing_scanned"), "error")
+        return _go("citizen.scan")
+    d.state = "submitted"
+    backend().drafts.save(d)
+    audit("citizen.submit", d.id)
+    ticket = d.id[:6].upper()
+    security.sign_out()
+    return render_template("citizen/submitted.html", ticket=ticket)
+
+
+def _code_from(text: str) -> str:
+    """A dossier code typed, or read from a receipt QR (JSON payload) by the QR reader."""
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            return ""
+        value = data.get("ma_ho_so") if isinstance(data, dict) else None
+        return value if isinstance(value, str) else ""
+    return text
+
+
+@bp.route("/lookup", methods=["GET", "POST"])
+@security.require("citizen")
+def lookup() -> str:
+    """Status by dossier code or receipt QR: states and dates only, no personal data."""
+    status = None
+    asked = False
+    if request.method == "POST":
+        asked = True
+        code = _code_from(request.form.get("code", ""))
+        status = backend().dossier_status(code) if code else None
+        audit("citizen.lookup", "", found="yes" if status else "no")
+    return render_template("citizen/lookup.html", status=status, asked=asked)
+
+
+@bp.route("/end", methods=["GET", "POST"])
+def end() -> Response:
+    """End the citizen session (button or idle timer) and discard an unsent draft."""
+    s = security.current()
+    if s is not None and s.role == "citizen":
+        draft_id = s.data.get("draft")
+        if draft_id:
+            try:
+                d = backend().drafts.get(draft_id)
+                if d.kind == "citizen" and d.state == "open":  # never handed in: nothing is kept
+                    backend().drafts.discard(draft_id)
+            except SohoaError:
+                pass
+        audit("citizen.end", "", reason=request.values.get("reason", "button"))
+        security.sign_out()
+    return _go("citizen.start", idle="1" if request.values.get("reason") == "idle" else "")

@@ -1,0 +1,120 @@
+/* sohoa-edge kiosk behaviour: PIN pad, live ID validation, live preview, progress polling,
+   citizen idle timeout, confirmations and busy overlays. No external libraries. */
+(function () {
+  "use strict";
+  var body = document.body;
+
+  function busy(text) {
+    var el = document.createElement("div");
+    el.className = "busy-overlay";
+    el.setAttribute("role", "status");
+    el.textContent = text;
+    body.appendChild(el);
+  }
+
+  // PIN pads: digits, backspace, submit.
+  document.querySelectorAll(".pinpad").forEach(function (pad) {
+    var form = pad.closest("form");
+    var input = form.querySelector("input[name=" + pad.dataset.target + "]");
+    pad.addEventListener("click", function (ev) {
+      var key = ev.target.closest(".key");
+      if (!key) { return; }
+      var k = key.dataset.key;
+      if (k === "⌫") { input.value = input.value.slice(0, -1); }
+      else if (k === "✓") { form.requestSubmit(); }
+      else if (input.value.length < 16) { input.value += k; }
+      input.focus();
+    });
+  });
+
+  // Busy overlay on long form posts (card checks, capture, signing).
+  document.querySelectorAll("form[data-busy]").forEach(function (form) {
+    form.addEventListener("submit", function () { busy(form.dataset.busy); });
+  });
+
+  // Confirm destructive buttons.
+  document.querySelectorAll("[data-confirm]").forEach(function (btn) {
+    btn.addEventListener("click", function (ev) {
+      if (!window.confirm(btn.dataset.confirm)) { ev.preventDefault(); }
+    });
+  });
+
+  // Live identifier validation.
+  document.querySelectorAll("input[data-validate]").forEach(function (input) {
+    var out = document.getElementById(input.getAttribute("aria-describedby"));
+    var timer = null;
+    function check() {
+      var value = input.value.trim();
+      if (!value) { out.textContent = ""; input.classList.remove("valid", "invalid"); return; }
+      fetch(input.dataset.validate + "?value=" + encodeURIComponent(value), { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (data) {
+          out.textContent = data.message;
+          out.className = "feedback " + (data.ok ? "ok" : "bad");
+          input.classList.toggle("valid", data.ok);
+          input.classList.toggle("invalid", !data.ok);
+        })
+        .catch(function () { out.textContent = ""; });
+    }
+    input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(check, 250); });
+    if (input.value) { check(); }
+  });
+
+  // Live camera preview: reload the frame about once a second.
+  document.querySelectorAll("img.live-preview").forEach(function (img) {
+    var n = 0;
+    setInterval(function () {
+      if (document.hidden) { return; }
+      n += 1;
+      img.src = img.dataset.src + "?t=" + Date.now() + "-" + n;
+    }, 1200);
+  });
+
+  // Progress pages poll their job.
+  if (body.dataset.poll) {
+    var fill = document.getElementById("bar-fill");
+    var stepText = document.getElementById("step-text");
+    var showResult = body.dataset.showResult === "1";
+    var poll = function () {
+      fetch(body.dataset.poll, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (job) {
+        fill.style.width = Math.round(100 * job.done / job.total) + "%";
+        stepText.textContent = job.step_text;
+        if (job.state === "running") { setTimeout(poll, 400); return; }
+        if (job.state === "failed") {
+          var err = document.getElementById("job-error");
+          err.textContent = job.error + (job.remedy ? " — " + job.remedy : "");
+          err.classList.remove("hidden");
+          document.getElementById("job-back").classList.remove("hidden");
+          return;
+        }
+        if (showResult) {
+          var ul = document.getElementById("job-results");
+          Object.keys(job.result || {}).forEach(function (k) {
+            var li = document.createElement("li");
+            var v = job.result[k];
+            li.className = v.indexOf("OK") === 0 ? "ok" : "bad";
+            li.textContent = k + ": " + v;
+            ul.appendChild(li);
+          });
+          ul.classList.remove("hidden");
+          document.getElementById("job-back").classList.remove("hidden");
+          return;
+        }
+        window.location.assign(job.done_url);
+      }).catch(function () { setTimeout(poll, 1000); });
+    };
+    poll();
+  }
+
+  // Citizen idle timeout: any touch, key or scroll resets it; then the session is ended.
+  if (body.dataset.idleTimeout) {
+    var limit = parseInt(body.dataset.idleTimeout, 10) * 1000;
+    var last = Date.now();
+    ["pointerdown", "keydown", "scroll", "touchstart"].forEach(function (ev) {
+      window.addEventListener(ev, function () { last = Date.now(); }, { passive: true });
+    });
+    setInterval(function () {
+      if (Date.now() - last > limit) { window.location.assign(body.dataset.idleUrl); }
+    }, 500);
+  }
+})();

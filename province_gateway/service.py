@@ -1,0 +1,163 @@
+"""A gateway replica: MQTT 5 shared subscription in, PostgreSQL + file store, acks out."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import psycopg
+
+from service.domain.errors import ConfigError, SohoaError
+from service.sync import protocol as p
+from service.sync.link import LinkDown, MqttLink, TlsFiles, publish_properties
+from service.sync.pacing import Backoff
+
+from .db import GatewayDb, connect
+from .filestore import FileStore
+from .handler import Handler, Outbound, Resolver, summary
+from .verify import SignatureChecker, SignaturePolicy, load_roots
+
+log = logging.getLogger("sohoa.gateway")
+ACK_EXPIRY_S = 7 * 86400
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """Everything a replica needs (built by the CLI)."""
+
+    broker_host: str
+    broker_port: int
+    tls: TlsFiles | None
+    dsn: str
+    files_root: Path
+    replica_id: str = "gw-1"
+    group: str = "gw"
+    province: str = "+"
+    signatures: SignaturePolicy = SignaturePolicy.REQUIRE
+    trust_roots: Path | None = None
+    max_message_bytes: int = p.MAX_CHUNK_BYTES + 64 * 1024
+    session_expiry_s: int = 600
+    resolvers: list[Resolver] = field(default_factory=list)
+
+
+class StaticResolver:
+    """A reuse source read from a JSON export (an offline mirror of a bilateral system or the portal)."""
+
+    def __init__(self, source: p.ReuseSource, path: Path) -> None:
+        self.source = source
+        try:
+            items = json.loads(path.read_text(encoding="utf-8"))
+            self._hits = [p.ReuseHit(str(i["MaKetQua"]), str(i["TenGiayTo"]), i.get("SoKyHieu"),
+                                     str(i["CoQuanChuQuan"]),
+                                     tuple((str(f["TenTep"]), str(f["DuongDan"])) for f in i["DanhSachTepDinhKem"]),
+                                     source) for i in items]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"reuse index {path} unreadable ({exc.__class__.__name__})",
+                              remedy="give a JSON list of DanhSachGiayToKetQua items") from exc
+
+    def find(self, query: p.ReuseQuery) -> list[p.ReuseHit]:
+        """Hits whose result code (and number/symbol when asked) match."""
+        out = []
+        for code, symbol in query.results:
+            out += [h for h in self._hits if h.result_code == code and (symbol is None or h.number_symbol == symbol)]
+        return out
+
+
+class GatewayReplica:
+    """Runs until stopped; reconnects to PostgreSQL and the broker with back-off."""
+
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.s = settings
+        self.files = FileStore(settings.files_root)
+        self.checker = SignatureChecker(settings.signatures, load_roots(settings.trust_roots))
+        self.inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue(maxsize=2000)
+        self.stop = threading.Event()
+        self.ready = threading.Event()  # set while subscribed
+        self.handled = 0
+
+    def _on_message(self, msg: mqtt.MQTTMessage) -> None:
+        self.inbox.put(msg, timeout=30)
+
+    def _publish(self, link: MqttLink, out: Outbound) -> None:
+        props = publish_properties(content_type=p.CT_JSON, correlation=out.correlation, expiry_s=ACK_EXPIRY_S)
+        link.publish(out.topic, out.payload, properties=props)
+
+    def _connect(self) -> tuple[MqttLink, Handler]:
+        conn = connect(self.s.dsn)
+        handler = Handler(GatewayDb(conn, self.s.replica_id), self.files, self.checker,
+                          max_message_bytes=self.s.max_message_bytes, resolvers=self.s.resolvers)
+        link = MqttLink(client_id=self.s.replica_id, host=self.s.broker_host, port=self.s.broker_port, tls=self.s.tls,
+                        on_message=self._on_message, session_expiry_s=self.s.session_expiry_s, clean_start=False,
+                        manual_ack=True, max_inflight=100)
+        try:
+            link.connect()
+            link.subscribe(p.gateway_subscription(self.s.group, self.s.province), qos=1)
+        except LinkDown:
+            conn.close()
+            raise
+        return link, handler
+
+    def run(self, max_seconds: float | None = None) -> int:
+        """Serve until :attr:`stop` is set (or ``max_seconds``); returns messages handled."""
+        deadline = time.monotonic() + max_seconds if max_seconds is not None else None
+        backoff = Backoff(0.5, 10.0, 0.5)
+        while not self.stop.is_set() and (deadline is None or time.monotonic() < deadline):
+            link: MqttLink | None = None
+            handler: Handler | None = None
+            try:
+                link, handler = self._connect()
+                log.info("replica %s serving %s", self.s.replica_id,
+                         p.gateway_subscription(self.s.group, self.s.province))
+                backoff.reset()
+                self.ready.set()
+                self._serve(link, handler, deadline)
+            except (LinkDown, psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                delay = backoff.next_delay()
+                log.warning("replica %s: %s; retrying in %.1f s", self.s.replica_id, exc.__class__.__name__, delay)
+                self.stop.wait(delay)
+            finally:
+                self.ready.clear()
+                if link is not None:
+                    link.close()
+                if handler is not None:
+                    log.info("replica %s counters: %s", self.s.replica_id, summary(handler.counts))
+                    handler.db.conn.close()
+                self._drain_inbox()
+        return self.handled
+
+    def _drain_inbox(self) -> None:
+        """Drop queued messages of a closed session (unacknowledged: the broker or device resends)."""
+        for _ in range(self.inbox.qsize()):
+            try:
+                self.inbox.get_nowait()
+            except queue.Empty:
+                break
+
+    def _serve(self, link: MqttLink, handler: Handler, deadline: float | None) -> None:
+        while not self.stop.is_set() and (deadline is None or time.monotonic() < deadline):
+            if not link.up:
+                raise LinkDown("broker connection lost")
+            try:
+                msg = self.inbox.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            props: Any = msg.properties
+            corr = getattr(props, "CorrelationData", None) if props is not None else None
+            user = getattr(props, "UserProperty", None) if props is not None else None
+            try:
+                outs = handler.handle(msg.topic, bytes(msg.payload), list(user) if user else None,
+                                      bytes(corr) if corr is not None else None)
+            except SohoaError as exc:  # store failures: leave unacknowledged so it is redelivered
+                log.error("replica %s could not process a message: %s", self.s.replica_id, exc.message)
+                raise LinkDown("processing failed; reconnecting") from exc
+            for out in outs:
+                self._publish(link, out)
+            link.ack(msg)
+            self.handled += 1

@@ -1,0 +1,104 @@
+"""``sohoa sync run|once|status``: drain the outbox to the province gateway."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from service.config import Config, load_config
+from service.domain.errors import ConfigError, ExitCode
+from service.paths import Paths, get_paths
+from service.store.store import Store
+from service.sync.link import TlsFiles
+from service.sync.progress import ProgressStore
+from service.sync.store_source import StoreOutbox
+from service.sync.worker import SyncWorker
+
+
+def register(sub: Any) -> None:
+    """Add the ``sync`` command group."""
+    parser = sub.add_parser("sync", help="send documents to the province gateway (MQTT 5, mutual TLS)")
+    actions = parser.add_subparsers(dest="sync_action", metavar="ACTION")
+    run = actions.add_parser("run", help="run the sync worker until stopped (SIGTERM)")
+    run.add_argument("--max-seconds", type=float, help="stop after this long")
+    run.set_defaults(func=cmd_run)
+    once = actions.add_parser("once", help="send everything pending, then exit")
+    once.add_argument("--timeout", type=float, default=600.0, help="give up after this many seconds")
+    once.set_defaults(func=cmd_once)
+    status = actions.add_parser("status", help="outbox and transfer state (JSON)")
+    status.set_defaults(func=cmd_status)
+    parser.set_defaults(func=lambda args: (parser.print_help(), int(ExitCode.USAGE))[1])
+
+
+def _tls(paths: Paths, cfg: Config) -> TlsFiles | None:
+    s = cfg.sync
+    if not s.tls:
+        return None
+    files = [Path(f) if Path(f).is_absolute() else paths.pki / f for f in (s.ca_file, s.cert_file, s.key_file)]
+    missing = [f.name for f in files if not f.is_file()]
+    if missing:
+        raise ConfigError(f"sync TLS files missing: {', '.join(missing)}",
+                          remedy="provision the device certificate into SOHOA_HOME/pki (or set sync.*_file)")
+    return TlsFiles(files[0], files[1], files[2])
+
+
+def _worker(paths: Paths) -> tuple[SyncWorker, Store, ProgressStore, Config]:
+    cfg = load_config(paths.config)
+    if not cfg.sync.enabled:
+        raise ConfigError("sync is disabled in the configuration",
+                          remedy="set sync.enabled: true and the broker address")
+    tls = _tls(paths, cfg)
+    store = Store.open(paths)
+    progress = ProgressStore(paths.database)
+    worker = SyncWorker(cfg.sync, device_id=cfg.identity.device_id, province=cfg.identity.province_code,
+                        source=StoreOutbox(store), progress=progress, tls=tls)
+    return worker, store, progress, cfg
+
+
+def _drive(args: argparse.Namespace, *, until_empty: bool, max_seconds: float | None) -> int:
+    paths = get_paths().ensure()
+    worker, store, progress, cfg = _worker(paths)
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        worker.stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        stats = worker.run(cfg.sync.broker_host, cfg.sync.broker_port, max_seconds=max_seconds, until_empty=until_empty)
+        depth = worker.source.queue_depth()
+    finally:
+        progress.close()
+        store.close()
+    print(json.dumps({"delivered": stats.delivered, "rejected": stats.rejected, "retried": stats.retried,
+                      "chunks": stats.chunks, "payload_bytes": stats.payload_bytes,
+                      "link_failures": stats.link_failures, "queue": depth}))
+    return int(ExitCode.OK) if not until_empty or depth == 0 else int(ExitCode.SYNC)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run until SIGTERM/SIGINT (or ``--max-seconds``)."""
+    return _drive(args, until_empty=False, max_seconds=args.max_seconds)
+
+
+def cmd_once(args: argparse.Namespace) -> int:
+    """Drain the outbox; exit 0 when empty, else the SYNC exit code after ``--timeout``."""
+    return _drive(args, until_empty=True, max_seconds=args.timeout)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Print outbox counts per state and the worker's counters (no personal data)."""
+    paths = get_paths().ensure()
+    store = Store.open(paths)
+    progress = ProgressStore(paths.database)
+    try:
+        states = {str(s): int(n) for s, n in store.conn.execute("SELECT state, count(*) FROM outbox GROUP BY state")}
+        print(json.dumps({"outbox": states, "sync": progress.state()}, sort_keys=True))
+    finally:
+        progress.close()
+        store.close()
+    return int(ExitCode.OK)

@@ -1,0 +1,47 @@
+"""Reading page images from files safely: size checked before decoding, every frame of a TIFF."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+from PIL import Image, ImageSequence, UnidentifiedImageError
+
+from service.domain.errors import InputError
+
+MAX_FRAMES = 500
+
+
+def iter_pages(path: Path, max_pixels: int) -> Iterator[Image.Image]:
+    """Yield each page (frame) of an image file as an RGB PIL image.
+
+    The header is read first: images above ``max_pixels`` are refused before any pixel is
+    decoded (decompression bombs). InputError for missing, empty, truncated or non-image files.
+    """
+    if not path.exists():
+        raise InputError(f"{path}: no such file", remedy="check the path")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder", remedy="name image files (PNG, JPEG, TIFF)")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path} is empty (0 bytes)", remedy="scan or capture the page again")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                for n, frame in enumerate(ImageSequence.Iterator(img), start=1):
+                    if n > MAX_FRAMES:
+                        raise InputError(f"{path} has more than {MAX_FRAMES} pages", remedy="split the file")
+                    w, h = frame.size
+                    if w * h > max_pixels:
+                        raise InputError(
+                            f"{path}: page {n} is {w}×{h} = {w * h / 1e6:.0f} MP, above the "
+                            f"{max_pixels / 1e6:.0f} MP limit",
+                            remedy="scan at 300 dpi or less; an image this large is refused as a decompression bomb")
+                    frame.load()
+                    yield frame.convert("RGB")
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InputError(f"{path} is not a readable image ({exc.__class__.__name__})",
+                         remedy="use a PNG, JPEG or TIFF scan of the page") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InputError(f"{path} is corrupt or truncated ({exc})", remedy="scan or capture the page again") from exc

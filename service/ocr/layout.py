@@ -1,0 +1,219 @@
+"""Layout stage: from detector kernels to ordered line boxes ready for the recognizer.
+
+What it fixes (measured as the gap between ~0.6 % line CER and ~4 % page CER off the shelf):
+- kernels grown to the real ink, upwards far enough that stacked diacritics (Ể, Ỗ) are kept;
+- pieces of one line (wide justified word gaps) merged, one box spanning two columns (agency
+  block and national motto) split at the blank gutter, overlapping duplicates removed;
+- short lines (page numbers, single words) kept;
+- reading order with two-column regions (header: agency + "Số" left, motto + place/date right;
+  signature block: recipients left, signer right) read column by column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from service.ocr.detector import Kernel
+
+Array = np.ndarray
+Box = tuple[int, int, int, int]
+
+MERGE_GAP = 1.0  # × kernel height: pieces closer than this on one row are one line
+SPLIT_GAP = 1.6  # × kernel height: a blank gutter at least this wide splits a line
+DIACRITIC_GAP = 0.2  # × kernel height: blank rows tolerated between a letter and its mark
+
+
+@dataclass(frozen=True, slots=True)
+class LayoutLine:
+    """One line to recognize: ``box`` is the ink box, ``kh`` the detector kernel height."""
+
+    box: Box
+    kh: int
+
+
+def ink_mask(gray: Array) -> Array:
+    """Boolean ink mask of a grayscale page (Otsu threshold, never above paper level)."""
+    thr, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return np.asarray(gray < min(float(thr), 200.0))
+
+
+def _grow(kernel: Kernel, ink: Array, ceiling: int, floor: int) -> Box:
+    """Grow a kernel box to its ink: sideways by half a height, up/down across diacritic gaps."""
+    h_img, w_img = ink.shape
+    x0, y0, x1, y1 = kernel.box
+    kh = max(2, y1 - y0)
+    gx0, gx1 = max(0, x0 - kh // 2), min(w_img, x1 + kh // 2)
+    tol = max(2, int(DIACRITIC_GAP * kh))
+    top, bottom = max(ceiling, y0 - int(1.1 * kh)), min(floor, y1 + int(0.8 * kh))
+    rows = ink[top:bottom, gx0:gx1].sum(axis=1) >= 2
+    k0, k1 = y0 - top, y1 - top
+    up, blank = k0, 0
+    for r in range(k0 - 1, -1, -1):
+        if rows[r]:
+            up, blank = r, 0
+        else:
+            blank += 1
+            if blank > tol:
+                break
+    down, blank = k1, 0
+    for r in range(k1, len(rows)):
+        if rows[r]:
+            down, blank = r + 1, 0
+        else:
+            blank += 1
+            if blank > tol:
+                break
+    ny0, ny1 = top + up, top + max(down, k1)
+    cols = np.flatnonzero(ink[ny0:ny1, gx0:gx1].any(axis=0))
+    if len(cols):
+        gx0, gx1 = gx0 + int(cols[0]), gx0 + int(cols[-1]) + 1
+    return (gx0, min(ny0, y0), gx1, max(ny1, y1))
+
+
+def _v_overlap(a: Box, b: Box) -> float:
+    return max(0, min(a[3], b[3]) - max(a[1], b[1])) / max(1, min(a[3] - a[1], b[3] - b[1]))
+
+
+def _union(a: Box, b: Box) -> Box:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def _area(b: Box) -> int:
+    return max(0, b[2] - b[0]) * max(0, b[3] - b[1])
+
+
+def _merge(lines: list[LayoutLine]) -> list[LayoutLine]:
+    """Merge pieces of one row closer than MERGE_GAP and near-duplicate overlapping boxes."""
+    lines = sorted(lines, key=lambda ln: ln.box[0])
+    changed = True
+    while changed:
+        changed = False
+        out: list[LayoutLine] = []
+        for ln in lines:
+            for i, other in enumerate(out):
+                a, b = other.box, ln.box
+                inter = (max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1])))
+                dup = inter >= 0.5 * min(_area(a), _area(b))
+                gap = max(a[0], b[0]) - min(a[2], b[2])
+                kh = min(other.kh, ln.kh)
+                same_row = _v_overlap(a, b) >= 0.5 and gap <= MERGE_GAP * kh
+                if dup or same_row:
+                    out[i] = LayoutLine(_union(a, b), max(other.kh, ln.kh))
+                    changed = True
+                    break
+            else:
+                out.append(ln)
+        lines = out
+    return lines
+
+
+def _split(line: LayoutLine, ink: Array) -> list[LayoutLine]:
+    """Split a line at blank gutters at least SPLIT_GAP kernel heights wide."""
+    x0, y0, x1, y1 = line.box
+    cols = ink[y0:y1, x0:x1].any(axis=0)
+    min_gap = max(8, int(SPLIT_GAP * line.kh))
+    pieces: list[LayoutLine] = []
+    start: int | None = None
+    blank = last = 0
+    for x, has_ink in enumerate(cols.tolist() + [False] * (min_gap + 1)):
+        if has_ink:
+            if start is None:
+                start = x
+            blank = 0
+            last = x
+        elif start is not None:
+            blank += 1
+            if blank >= min_gap:
+                rows = np.flatnonzero(ink[y0:y1, x0 + start:x0 + last + 1].any(axis=1))
+                ry0, ry1 = (y0 + int(rows[0]), y0 + int(rows[-1]) + 1) if len(rows) else (y0, y1)
+                pieces.append(LayoutLine((x0 + start, ry0, x0 + last + 1, ry1), line.kh))
+                start, blank = None, 0
+    return pieces or [line]
+
+
+def _rows(lines: list[LayoutLine]) -> list[list[LayoutLine]]:
+    rows: list[list[LayoutLine]] = []
+    for ln in sorted(lines, key=lambda ln: (ln.box[1] + ln.box[3]) / 2):
+        if rows:
+            span = (0, min(b.box[1] for b in rows[-1]), 0, max(b.box[3] for b in rows[-1]))
+            if _v_overlap(span, ln.box) >= 0.4:
+                rows[-1].append(ln)
+                continue
+        rows.append([ln])
+    return [sorted(r, key=lambda ln: ln.box[0]) for r in rows]
+
+
+def reading_order(lines: list[LayoutLine]) -> list[LayoutLine]:
+    """Rows top to bottom; runs of rows split by a common gutter are read column by column."""
+    rows = _rows(lines)
+    gutters: list[tuple[int, int] | None] = []
+    for row in rows:
+        best = None
+        for a, b in zip(row, row[1:], strict=False):
+            if b.box[0] - a.box[2] > 0 and (best is None or b.box[0] - a.box[2] > best[1] - best[0]):
+                best = (a.box[2], b.box[0])
+        gutters.append(best if len(row) >= 2 else None)
+
+    def fits(row: list[LayoutLine], g: tuple[int, int]) -> bool:
+        return all(ln.box[2] <= g[1] or ln.box[0] >= g[0] for ln in row)
+
+    out: list[LayoutLine] = []
+    i = 0
+    while i < len(rows):
+        g = gutters[i]
+        if g is None:
+            out.extend(rows[i])
+            i += 1
+            continue
+        j = i + 1
+        lo, hi = g
+        while j < len(rows) and fits(rows[j], (lo, hi)):
+            if gutters[j] is not None:
+                gj = gutters[j]
+                assert gj is not None
+                lo, hi = max(lo, gj[0]), min(hi, gj[1])
+                if lo >= hi:
+                    break
+            j += 1
+        region = [ln for r in rows[i:j] for ln in r]
+        mid = (lo + hi) / 2
+        left = [ln for ln in region if (ln.box[0] + ln.box[2]) / 2 < mid]
+        right = [ln for ln in region if (ln.box[0] + ln.box[2]) / 2 >= mid]
+        out.extend(sorted(left, key=lambda ln: ln.box[1]))
+        out.extend(sorted(right, key=lambda ln: ln.box[1]))
+        i = j
+    return out
+
+
+def lay_out(kernels: list[Kernel], gray: Array) -> list[LayoutLine]:
+    """Ordered line boxes on ``gray`` (the page the kernels were detected on)."""
+    if not kernels:
+        return []
+    ink = ink_mask(gray)
+    h = gray.shape[0]
+    kernels = sorted(kernels, key=lambda k: k.box[1])
+    grown: list[LayoutLine] = []
+    for k in kernels:
+        ceiling, floor = 0, h
+        for other in kernels:  # never grow into another line's kernel above or below
+            if other is k or min(other.box[2], k.box[2]) <= max(other.box[0], k.box[0]):
+                continue
+            if other.box[3] <= k.box[1]:
+                ceiling = max(ceiling, other.box[3])
+            elif other.box[1] >= k.box[3]:
+                floor = min(floor, other.box[1])
+        grown.append(LayoutLine(_grow(k, ink, ceiling, floor), max(2, k.height)))
+    merged = _merge(grown)
+    split = [piece for ln in merged for piece in _split(ln, ink)]
+    return reading_order(_merge(split) if len(split) != len(merged) else split)
+
+
+def crop_box(box: Box, shape: tuple[int, int], pad_y: float = 0.12, pad_x: float = 0.25) -> Box:
+    """The recognizer's crop around an ink box: padded by fractions of its height, clipped to the page."""
+    x0, y0, x1, y1 = box
+    hh = max(1, y1 - y0)
+    py, px = int(round(pad_y * hh)), int(round(pad_x * hh))
+    return (max(0, x0 - px), max(0, y0 - py), min(shape[1], x1 + px), min(shape[0], y1 + py))

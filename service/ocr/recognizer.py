@@ -1,0 +1,161 @@
+"""Line recognizer: AsterNet (``asterocr`` wheel) on ONNX Runtime with our own pre/post-processing.
+
+AsterNet reads a line resized to 32 px high; its positional encoding holds 256 steps, so inputs
+wider than 1024 px fail inside the model. Wide lines are therefore cut into chunks at word gaps
+(blank ink columns) before recognition, and where a line has no gap wide enough, into overlapping
+chunks whose texts are joined on their common overlap.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from service.domain.errors import OcrError
+from service.ocr.detector import make_session
+from service.ocr.manifest import ModelSpec
+
+Array = np.ndarray
+HEIGHT = 32
+MODEL_LIMIT = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """Recognized text of one crop (NFC, whitespace collapsed) and its confidence 0–1."""
+
+    text: str
+    confidence: float
+
+
+def _ink_columns(gray: Array) -> Array:
+    """True for columns holding ink (Otsu threshold, at least one dark pixel)."""
+    if gray.size == 0:
+        return np.zeros(gray.shape[1], dtype=bool)
+    thr, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    thr = min(float(thr), float(gray.max()) - 1)
+    return np.asarray((gray < thr).sum(axis=0) > 0)
+
+
+def plan_chunks(gray: Array, limit: int) -> list[tuple[int, int, bool]]:
+    """Cut a line crop into pieces at most ``limit`` px wide: ``(x0, x1, overlaps_previous)``.
+
+    Cuts go in the middle of the widest blank column run (a word gap) in the last half of each
+    window; with no gap, the next chunk starts ``0.6 × height`` before the cut so no glyph is lost.
+    """
+    h, w = gray.shape[:2]
+    if w <= limit:
+        return [(0, w, False)]
+    ink = _ink_columns(gray)
+    min_gap = max(2, int(0.08 * h))
+    runs: list[tuple[int, int]] = []  # (start, end) of blank runs
+    start = None
+    for x, has_ink in enumerate(ink):
+        if not has_ink and start is None:
+            start = x
+        elif has_ink and start is not None:
+            if x - start >= min_gap:
+                runs.append((start, x))
+            start = None
+    chunks: list[tuple[int, int, bool]] = []
+    pos, overlap = 0, False
+    while w - pos > limit:
+        lo, hi = pos + limit // 2, pos + limit
+        inside = [(e - s, (s + e) // 2) for s, e in runs if lo <= (s + e) // 2 <= hi]
+        if inside:
+            cut = max(inside)[1]
+            chunks.append((pos, cut, overlap))
+            pos, overlap = cut, False
+        else:
+            chunks.append((pos, hi, overlap))
+            pos, overlap = hi - max(4, int(0.6 * h)), True
+    chunks.append((pos, w, overlap))
+    return chunks
+
+
+def join_overlapping(left: str, right: str, expected: int) -> str:
+    """Join two texts read from overlapping crops: drop the longest suffix of ``left`` that
+    starts ``right`` (at most ``expected + 3`` characters); otherwise drop ``expected`` chars."""
+    best = 0
+    for k in range(1, min(len(left), len(right), expected + 3) + 1):
+        if left[-k:] == right[:k]:
+            best = k
+    if best:
+        return left + right[best:]
+    return left + right[min(expected, len(right)):]
+
+
+class Recognizer:
+    """AsterNet CTC recognizer; :meth:`read` takes a grayscale uint8 line crop."""
+
+    def __init__(self, spec: ModelSpec, *, threads: int = 1, max_width: int = 960) -> None:
+        if spec.vocabulary is None:
+            raise OcrError(f"recognizer {spec.name} has no vocabulary in the manifest", remedy="restore models/manifest.json")
+        try:
+            chars = json.loads(spec.vocabulary.path.read_text(encoding="utf-8"))["chars"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise OcrError(f"vocabulary of {spec.name} cannot be read: {exc}",
+                           remedy=f"reinstall {spec.vocabulary.package}=={spec.vocabulary.version}") from exc
+        self.chars: list[str] = [str(c) for c in chars]
+        self.spec = spec
+        self.session = make_session(spec, threads)
+        self.input_name = self.session.get_inputs()[0].name
+        classes = self.session.get_outputs()[0].shape[-1]
+        if isinstance(classes, int) and classes != len(self.chars):
+            raise OcrError(f"{spec.name}: model has {classes} classes, vocabulary {len(self.chars)}",
+                           remedy="the manifest pairs a model with the wrong vocabulary; restore it")
+        self.max_width = min(max_width, int(spec.entry.get("max_width", MODEL_LIMIT)), MODEL_LIMIT)
+
+    def _run(self, gray: Array) -> tuple[str, list[float]]:
+        h, w = gray.shape[:2]
+        new_w = max(16, int(round(w * HEIGHT / max(1, h))))
+        new_w = min(self.max_width, (new_w + 3) // 4 * 4)
+        interp = cv2.INTER_AREA if h > HEIGHT else cv2.INTER_LINEAR
+        small = cv2.resize(gray, (new_w, HEIGHT), interpolation=interp).astype(np.float32) * (1.0 / 255.0)
+        tensor = np.ascontiguousarray(np.broadcast_to(small, (1, 3, HEIGHT, new_w)))
+        try:
+            log_probs = self.session.run(None, {self.input_name: tensor})[0][:, 0, :]
+        except Exception as exc:
+            raise OcrError(f"line recognition failed: {exc}", remedy="report the image; it should not happen") from exc
+        best = log_probs.argmax(axis=1)
+        probs = np.exp(log_probs[np.arange(len(best)), best])
+        out: list[str] = []
+        confs: list[float] = []
+        prev = -1
+        for idx, p in zip(best.tolist(), probs.tolist(), strict=True):
+            if idx != prev and idx != 0:
+                out.append(self.chars[idx] if idx < len(self.chars) else "")
+                confs.append(p)
+            elif idx == prev and idx != 0 and confs:
+                confs[-1] = max(confs[-1], p)
+            prev = idx
+        return "".join(out), confs
+
+    def read(self, gray: Array) -> Reading:
+        """Text and confidence of a line crop (uint8 gray, dark text on light paper, any width)."""
+        if gray.ndim != 2 or gray.size == 0:
+            return Reading("", 0.0)
+        h = gray.shape[0]
+        limit = int(self.max_width * h / HEIGHT) - 8
+        pieces: list[str] = []
+        confs: list[float] = []
+        text = ""
+        for x0, x1, overlaps in plan_chunks(gray, max(limit, 8)):
+            piece, c = self._run(gray[:, x0:x1])
+            piece = piece.strip()
+            confs.extend(c)
+            if not pieces:
+                text = piece
+            elif overlaps:
+                text = join_overlapping(text, piece, expected=max(1, round(0.6 * h / (0.45 * h))))
+            else:
+                text = f"{text} {piece}" if piece else text
+            pieces.append(piece)
+        text = re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+        confidence = float(np.mean(confs)) if confs else 0.0
+        return Reading(text, confidence if text else 0.0)

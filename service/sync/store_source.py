@@ -1,0 +1,123 @@
+"""The :class:`OutboxSource` over the spine's :class:`service.store.store.Store`.
+
+Maps a stored document onto manifest fields: Art. 9 metadata goes out under the
+NĐ 30/2020 Phụ lục VI names (``TypeName``, ``CodeNotation``, ``IssuedDate``, ``OrganName``,
+``Subject``, ``PageAmount`` ...) plus the owner fields the province needs for reuse look-ups.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from service.domain.errors import StoreError
+from service.store.store import Store
+from service.store.types import OutboxState
+from service.sync.source import DocumentPayload, OutboxItem
+
+# Art. 9 field → manifest ThongTinMoTa key (NĐ 30/2020 names where one exists).
+META_KEYS: dict[str, str] = {
+    "number_symbol": "CodeNotation",
+    "issue_date": "IssuedDate",
+    "issuing_agency": "OrganName",
+    "summary": "Subject",
+    "document_name": "TypeName",
+    "valid_until": "ValidUntil",
+    "validity_scope": "ValidityScope",
+    "organization_name": "OrganizationName",
+    "organization_founded_year": "OrganizationFoundedYear",
+    "owner_id": "SoDinhDanhChuSoHuu",
+    "owner_name": "TenChuSoHuu",
+    "owner_birth_date": "NgaySinhChuSoHuu",
+}
+NEVER = "9999-12-31T00:00:00+00:00"  # next_attempt_at of a row the gateway refused for good
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds")
+
+
+def _stamp(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y%m%d%H%M%S")
+    except ValueError:
+        return datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+
+
+class StoreOutbox:
+    """Adapter from the spine store to the sync worker (call from one thread)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def pending(self, limit: int, now: float) -> list[OutboxItem]:
+        """Due queued/failed rows, plus rows left ``sending`` by a worker that died mid-transfer."""
+        rows = list(self.store.pending_outbox(now=_iso(now), limit=limit))
+        if len(rows) < limit:
+            try:
+                stale = self.store.conn.execute(
+                    "SELECT id FROM outbox WHERE state='sending' ORDER BY id LIMIT ?", (limit - len(rows),)).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot read the outbox ({exc.__class__.__name__})", remedy="check the disk") from exc
+            known = {r.id for r in rows}
+            for (oid,) in stale:
+                if oid not in known:
+                    rows += [r for r in self._rows_by_id(int(oid))]
+        return [OutboxItem(r.id, r.document_id, r.pdf_sha256, r.attempts) for r in rows[:limit]]
+
+    def _rows_by_id(self, outbox_id: int) -> list:  # type: ignore[type-arg]
+        row = self.store.conn.execute("SELECT document_id FROM outbox WHERE id=?", (outbox_id,)).fetchone()
+        if row is None:
+            return []
+        return [r for r in self.store.outbox_for(row[0]) if r.id == outbox_id]
+
+    def load(self, item: OutboxItem) -> DocumentPayload:
+        """Manifest fields from the document's metadata; the PDF of this outbox row's version."""
+        doc = self.store.get(item.document_id)
+        meta: dict[str, str | int] = {"TypeName": doc.document_type_code, "PageAmount": doc.page_count}
+        for field, key in META_KEYS.items():
+            fv = doc.metadata.get(field)
+            if fv is not None and fv.value:
+                meta[key] = fv.value[:1000]
+        if "TypeName" in meta and doc.metadata.get("document_name") is None:
+            meta["TypeName"] = doc.document_type_code
+        name_fv = doc.metadata.get("document_name")
+        symbol_fv = doc.metadata.get("number_symbol")
+        path = self.store.files.path_for(item.pdf_sha256)
+        return DocumentPayload(
+            name=(name_fv.value if name_fv is not None and name_fv.value else doc.document_type_code)[:500],
+            file_path=Path(path), file_name=f"{doc.result_code}.pdf"[:255], created=_stamp(doc.created_at),
+            result_code=doc.result_code, number_symbol=symbol_fv.value[:64] if symbol_fv is not None else None,
+            procedure_code=None, dossier_code=doc.dossier_id[:64], kind="1", metadata=meta)
+
+    def mark_progress(self, item: OutboxItem) -> None:
+        """State ``sending``, attempts + 1 (audited by the store)."""
+        self.store.mark_sending(item.outbox_id)
+
+    def mark_retry(self, item: OutboxItem, error: str, next_attempt_at: float) -> None:
+        """State ``failed`` with a retry time (the store's pending list picks it up again)."""
+        self.store.mark_failed(item.outbox_id, error, next_attempt_at=_iso(next_attempt_at))
+
+    def mark_delivered(self, document_id: str, sha256: str) -> int:
+        """Every undelivered row of this version becomes ``delivered``."""
+        changed = 0
+        for row in self.store.outbox_for(document_id):
+            if row.pdf_sha256 == sha256 and row.state is not OutboxState.DELIVERED:
+                self.store.mark_delivered(row.id)
+                changed += 1
+        return changed
+
+    def mark_failed(self, item: OutboxItem, reason: str) -> None:
+        """Refused for good: kept as ``failed`` with no retry time (an officer must act)."""
+        self.store.mark_failed(item.outbox_id, reason, next_attempt_at=NEVER)
+
+    def release_local_copy(self, document_id: str, sha256: str) -> bool:
+        """The spine store keeps every version (audit, Decision 1403 Art. 5): never deletes; False."""
+        return False
+
+    def queue_depth(self) -> int:
+        """Rows not delivered and not refused for good."""
+        row = self.store.conn.execute("SELECT count(*) FROM outbox WHERE state != 'delivered' AND next_attempt_at < ?",
+                                      (NEVER,)).fetchone()
+        return int(row[0])

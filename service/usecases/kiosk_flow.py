@@ -1,0 +1,217 @@
+"""The desk's long steps: card sign-in, ID-card QR, OCR + extraction, digitize + sign + queue, status.
+
+Each step calls the owning room's use case or module (signing pool, extraction, OCR engine,
+``digitize``, ``sign_document``) and records its progress in the draft, so a step interrupted by
+a fault (wrong PIN, card pulled, power cut) can simply be run again: components already stored
+are not stored twice, documents already signed are not signed twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+from service.capture.rules import RawPage
+from service.config import Config
+from service.domain.fields import FieldSource, FieldValue
+from service.errors import NotFoundError, ValidationError
+from service.extract.extractor import extract_pages
+from service.extract.qr import parse_cccd_qr
+from service.ocr.engine import get_engine
+from service.ocr.types import OcrPage
+from service.paths import Paths
+from service.signing import pool
+from service.signing.signer import SignatureRole
+from service.usecases.digitize import DigitizeRequest, digitize
+from service.usecases.kiosk_desk import assign_dossier_code, set_owner
+from service.usecases.kiosk_draft import Draft, DraftComponent, DraftStore
+from service.usecases.kiosk_records import DocumentStatus, document_status
+from service.usecases.sign import sign_document
+
+Progress = Callable[[str, int, int], None]
+_OCR_CACHE_MAX = 64
+_ocr_cache: OrderedDict[str, OcrPage] = OrderedDict()
+_ocr_lock = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class CardHolder:
+    """The officer named by the card's certificate; ``user_id`` is a hash, not personal data."""
+
+    name: str
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DossierStatus:
+    """A dossier's status for the citizen lookup and the receipt screen (no personal data)."""
+
+    dossier_code: str
+    procedure_name: str
+    received_at: str
+    return_date: str
+    overall: str  # received | queued | synced | problem
+    documents: dict[str, DocumentStatus] = field(default_factory=dict)
+
+
+def card_login(pin: str, *, paths: Paths, config: Config) -> CardHolder:
+    """Check the PIN on the officer's card (a fresh login, so the PIN is really verified)."""
+    pool.logout(SignatureRole.OFFICER)
+    signer = pool.signer_for(SignatureRole.OFFICER, config.signing, paths)
+    signer.login(lambda: pin)
+    cert = signer.certificate()
+    name = str(cert.subject.native.get("common_name", "")) or "?"
+    return CardHolder(name, "card-" + hashlib.sha256(cert.dump()).hexdigest()[:12])
+
+
+def card_logout() -> None:
+    """End the officer's card session (logout or shift end)."""
+    pool.logout(SignatureRole.OFFICER)
+
+
+def owner_from_qr(store: DraftStore, draft: Draft, payload: str) -> None:
+    """Fill the owner from the chip ID card's QR text (as the serial QR reader typed it)."""
+    card = parse_cccd_qr(payload)
+    set_owner(store, draft, card.personal_id, card.full_name, card.birth_date.isoformat(), source="qr")
+
+
+def _ocr(data: bytes, sha256: str) -> OcrPage:
+    with _ocr_lock:
+        hit = _ocr_cache.get(sha256)
+    if hit is not None:
+        return hit
+    with Image.open(io.BytesIO(data)) as img:
+        page = get_engine().read_page(img.convert("RGB"), source="scanner")
+    with _ocr_lock:
+        _ocr_cache[sha256] = page
+        while len(_ocr_cache) > _OCR_CACHE_MAX:
+            _ocr_cache.popitem(last=False)
+    return page
+
+
+def _originals(comp: DraftComponent) -> list[int]:
+    return [i for i, p in enumerate(comp.pages) if p.sticky_of is None]
+
+
+def extract_draft(store: DraftStore, draft_id: str, config: Config, progress: Progress) -> None:
+    """OCR every captured page (not sticky-note re-captures) and extract each component's fields."""
+    draft = store.get(draft_id)
+    todo = [c for c in draft.components if not c.reuse_code and c.pages]
+    total = sum(len(_originals(c)) for c in todo) + len(todo)
+    done = 0
+    for comp in todo:
+        pages = []
+        for i in _originals(comp):
+            progress("job.ocr", done, total)
+            data, _media = store.page_bytes(draft, comp.pages[i].sha256)
+            pages.append(_ocr(data, comp.pages[i].sha256))
+            done += 1
+        progress("job.extract", done, total)
+        ex = extract_pages(pages, config=config.extract)
+        fields = {n: fv.to_json() for n in ex.field_names() if (fv := ex.get(n)) is not None}
+        if draft.owner_id and "owner_id" not in fields and draft.owner_source == "qr":
+            fields["owner_id"] = FieldValue(draft.owner_id, FieldSource.QR, 1.0).to_json()
+        comp.fields = fields
+        comp.flags = ex.review_json()
+        done += 1
+        store.save(draft)
+
+
+def _request(draft: Draft, comp: DraftComponent, store: DraftStore, actor: str) -> DigitizeRequest:
+    """Pages in order with each sticky-note re-capture right after its page (Art. 8)."""
+    ordered, sticky = [], []
+    for p in comp.pages:
+        if p.sticky_of is not None:
+            continue
+        ordered.append(p)
+        for q in comp.pages:
+            if q.sticky_of == p.sha256:
+                sticky.append(len(ordered))
+                ordered.append(q)
+    raw = tuple(RawPage(store.page_bytes(draft, p.sha256)[0], f"page {i + 1}") for i, p in enumerate(ordered))
+    with _ocr_lock:
+        ocr = tuple(_ocr_cache.get(p.sha256) if p.sticky_of is None else None for p in ordered)
+    values = {n: FieldValue.from_json(v) for n, v in comp.fields.items() if n != "owner_id"}
+    owner = comp.fields.get("owner_id", {}).get("value") or draft.owner_id or None
+    if not owner:
+        for name in ("owner_name", "owner_birth_date"):
+            own = getattr(draft, name)
+            if name not in values and own:
+                values[name] = FieldValue(own, FieldSource.MANUAL, 1.0)
+    return DigitizeRequest(pages=raw, document_type_code=comp.document_type, owner_id=owner, fields=values,
+                           declared_pages=comp.declared_pages, mismatch_reason=comp.mismatch_reason,
+                           sticky_notes=tuple(sticky), ocr_pages=ocr if any(ocr) else None,
+                           dossier_id=draft.dossier_code, actor=actor)
+
+
+def finalize_draft(store: DraftStore, draft_id: str, pin: str, officer_name: str, actor: str, *,
+                   paths: Paths, config: Config, unit_code: str, now_fn: Callable[[], object],
+                   progress: Progress) -> Draft:
+    """Digitize, sign (officer's card) and queue every captured component; resumable after a fault."""
+    draft = store.get(draft_id)
+    if draft.state != "open":
+        raise ValidationError("dossier", "is already finalized")
+    comps = [c for c in draft.components if not c.reuse_code]
+    if not draft.components:
+        raise ValidationError("dossier", "has no components", remedy="choose the procedure and components first")
+    total = 2 * len(comps) + 2
+    progress("job.card", 0, total)
+    signer = pool.signer_for(SignatureRole.OFFICER, config.signing, paths)
+    pool.logout(SignatureRole.OFFICER)
+    signer.login(lambda: pin)  # a wrong PIN stops here, before anything is stored
+    if not draft.dossier_code:
+        assign_dossier_code(store, draft, unit_code, now_fn())  # type: ignore[arg-type]
+    step = 1
+    for comp in comps:
+        if comp.result_code is None:
+            progress("job.digitize", step, total)
+            result = digitize(_request(draft, comp, store, actor), paths=paths, config=config)
+            comp.result_code = result.result_code
+            store.save(draft)
+        step += 1
+        if not comp.signed:
+            progress("job.sign", step, total)
+            sign_document(comp.result_code, SignatureRole.OFFICER, lambda: pin, paths=paths, config=config,
+                          actor=actor)
+            comp.signed = True
+            store.save(draft)
+        step += 1
+    progress("job.queue", step, total)
+    draft.state = "finalized"
+    draft.signed_by = officer_name
+    store.save(draft)
+    return draft
+
+
+def dossier_status(store: DraftStore, paths: Paths, code: str) -> DossierStatus | None:
+    """Status of the finalized dossier ``code``; None when there is none."""
+    code = code.strip()
+    if not code:
+        return None
+    match = next((d for d in store.list(state="finalized") if d.dossier_code == code), None)
+    if match is None:
+        return None
+    docs: dict[str, DocumentStatus] = {}
+    for c in match.components:
+        rc = c.result_code or c.reuse_code
+        if rc:
+            try:
+                docs[rc] = document_status(paths, rc)
+            except NotFoundError:
+                continue
+    states = {d.delivery for d in docs.values()}
+    if "failed" in states:
+        overall = "problem"
+    elif docs and states == {"delivered"}:
+        overall = "synced"
+    elif docs:
+        overall = "queued"
+    else:
+        overall = "received"
+    return DossierStatus(match.dossier_code, match.procedure_name, match.received_at, match.return_date, overall, docs)

@@ -1,0 +1,95 @@
+"""What the kiosk reads from (and appends to) the store: audit rows, an owner's papers, queue state.
+
+Thin read models on top of :class:`service.store.store.Store`; each call opens the store, does
+one thing and closes it, so the web server's threads never share a SQLite connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from service.paths import Paths
+from service.store.store import Store
+from service.store.types import OutboxState
+
+AUDIT_DETAIL_MAX = 200
+
+
+@dataclass(frozen=True, slots=True)
+class OwnedPaper:
+    """An already digitized paper of an owner, offered for reuse."""
+
+    result_code: str
+    document_type_code: str
+    document_name: str
+    created_at: str
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentStatus:
+    """Where one document of a dossier stands (no personal data)."""
+
+    result_code: str
+    state: str
+    delivery: str  # queued | sending | delivered | failed | none
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSummary:
+    """Outbox counts by state and the time of the last delivery."""
+
+    counts: dict[str, int]
+    last_delivered_at: str | None
+
+
+def audit(paths: Paths, actor: str, action: str, subject: str, details: dict[str, Any]) -> None:
+    """Append one row to the hash-chained audit log (details are short strings, no personal data)."""
+    clean = {k: str(v)[:AUDIT_DETAIL_MAX] for k, v in details.items()}
+    with Store.open(paths) as store:
+        store.audit_append(actor=actor, action=action, subject=subject or None, details=clean)
+
+
+def recent_audit(paths: Paths, limit: int = 20, prefix: Iterable[str] = ()) -> list[dict[str, str]]:
+    """The newest audit rows (optionally only actions starting with one of ``prefix``)."""
+    wanted = tuple(prefix)
+    with Store.open(paths) as store:
+        rows = store.audit_entries()
+    out = [{"at": e.at, "actor": e.actor, "action": e.action, "subject": e.subject or ""}
+           for e in rows if not wanted or e.action.startswith(wanted)]
+    return out[-limit:][::-1]
+
+
+def papers_of_owner(paths: Paths, owner_id: str, limit: int = 50) -> list[OwnedPaper]:
+    """The owner's digitized papers in the local store, newest first."""
+    if not owner_id:
+        return []
+    with Store.open(paths) as store:
+        docs = [d for d in store.list_documents(limit=5000) if d.owner_id == owner_id]
+    out = []
+    for d in sorted(docs, key=lambda d: d.created_at, reverse=True)[:limit]:
+        name_fv = d.metadata.document_name
+        out.append(OwnedPaper(d.result_code, d.document_type_code, name_fv.value if name_fv else "",
+                              d.created_at, d.state.value))
+    return out
+
+
+def document_status(paths: Paths, result_code: str) -> DocumentStatus:
+    """State and delivery of one document by its result code."""
+    with Store.open(paths) as store:
+        doc = store.get(result_code)
+        items = store.outbox_for(doc.id)
+    delivery = items[-1].state.value if items else "none"
+    return DocumentStatus(doc.result_code, doc.state.value, delivery)
+
+
+def queue_summary(paths: Paths) -> QueueSummary:
+    """Outbox depth by state and the last delivery time (for the technician page)."""
+    with Store.open(paths) as store:
+        rows = store.conn.execute("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state").fetchall()
+        last = store.conn.execute("SELECT MAX(delivered_at) AS t FROM outbox").fetchone()
+    counts = {s.value: 0 for s in OutboxState}
+    counts.update({str(r["state"]): int(r["n"]) for r in rows})
+    return QueueSummary(counts, str(last["t"]) if last and last["t"] else None)

@@ -1,0 +1,1 @@
+"""Tests of the sync room (device worker, protocol, province gateway)."""

@@ -1,0 +1,216 @@
+"""Security and bad input: ACL isolation, identity cross-check, malformed/forged/replayed/oversized
+messages, and resume after a dropped link or a worker restart."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import queue
+import threading
+import time
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import psycopg
+
+from bench.sync_common import (
+    PROVINCE,
+    ThreadGateway,
+    add_document,
+    compare,
+    device_tls,
+    make_pdf,
+    sign_pdf,
+    wait_until,
+)
+from service.paths import get_paths
+from service.store.store import Store
+from service.sync import protocol as p
+from service.sync.link import MqttLink, TlsFiles, publish_properties
+from service.sync.progress import ProgressStore
+from service.sync.store_source import StoreOutbox
+from service.sync.worker import SyncWorker
+from tests.support.mosquitto import Broker, Identity, LabPki
+from tests.support.tcpproxy import FaultProxy
+
+from .conftest import Idents
+from .test_delivery import make_worker
+
+
+class Client:
+    """A raw MQTT 5 client with a certificate, collecting what it receives."""
+
+    def __init__(self, pki: LabPki, ident: Identity, port: int, client_id: str) -> None:
+        self.got: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+        self.link = MqttLink(client_id=client_id, host="127.0.0.1", port=port,
+                             tls=TlsFiles(pki.ca_file, ident.cert, ident.key), on_message=self.got.put)
+        self.link.connect()
+
+    def send(self, topic: str, payload: bytes, **props: object) -> None:
+        info = self.link.publish(topic, payload, properties=publish_properties(**props))  # type: ignore[arg-type]
+        self.link.wait_published(info, 10)
+
+    def wait_for(self, pred, timeout: float = 10.0) -> mqtt.MQTTMessage | None:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                msg = self.got.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if pred(msg):
+                return msg
+        return None
+
+
+def events(dsn: str) -> list[str]:
+    with psycopg.connect(dsn) as conn:
+        return [r[0] for r in conn.execute("SELECT reason FROM gw_event WHERE event='rejected' ORDER BY id")]
+
+
+def test_device_a_cannot_publish_or_listen_as_device_b(pki: LabPki, idents: Idents, broker: Broker) -> None:
+    spy = Client(pki, idents.gw, broker.port, "spy-gw")
+    spy.link.subscribe("sohoa/v1/+/+/up/#")
+    b = Client(pki, idents.b, broker.port, "dev-b-0002")
+    b.link.subscribe(p.device_subscription(PROVINCE, idents.b.name))
+    a = Client(pki, idents.a, broker.port, "dev-a-0001-raw")
+    a.link.subscribe(p.device_subscription(PROVINCE, idents.b.name))  # granted SUBACK, but filtered by the ACL
+    try:
+        a.send(p.topic(PROVINCE, idents.b.name, p.Kind.MANIFEST), b'{"forged": true}')
+        a.send(p.topic(PROVINCE, idents.a.name, p.Kind.TELEMETRY), b'{"barrier": 1}')
+        seen = []
+        assert spy.wait_for(lambda m: seen.append(m.topic) or b"barrier" in m.payload) is not None
+        assert all(idents.b.name not in t for t in seen), seen
+        # a message for device B reaches B and not A
+        spy.send(p.topic(PROVINCE, idents.b.name, p.Kind.ACK), b'{"for": "b"}')
+        assert b.wait_for(lambda m: b"for" in m.payload) is not None
+        assert a.wait_for(lambda m: True, timeout=1.5) is None
+    finally:
+        for c in (spy, a, b):
+            c.link.close()
+
+
+def test_manifest_claiming_another_device_is_refused(pki: LabPki, idents: Idents, broker: Broker,
+                                                     gateway: ThreadGateway, dsn: str) -> None:
+    a = Client(pki, idents.a, broker.port, "dev-a-0001-raw")
+    a.link.subscribe(p.device_subscription(PROVINCE, idents.a.name))
+    try:
+        ref = p.FileRef("x.pdf", "application/pdf", 2000, "ab" * 32, 1024)
+        forged = p.Manifest("doc-forged", idents.b.name, PROVINCE, "GCN", ref, "20240101000000")
+        a.send(p.topic(PROVINCE, idents.a.name, p.Kind.MANIFEST), forged.encode(), content_type=p.CT_JSON)
+        msg = a.wait_for(lambda m: m.topic.endswith("/down/ack"))
+        assert msg is not None
+        ack = p.Ack.decode(msg.payload)
+        assert ack.status is p.AckStatus.REJECTED and ack.reason == "identity-mismatch"
+        with psycopg.connect(dsn) as conn:
+            assert conn.execute("SELECT count(*) FROM gw_transfer").fetchone()[0] == 0
+        assert "manifest:identity-mismatch" in events(dsn)
+    finally:
+        a.link.close()
+
+
+def test_malformed_wrong_hash_replayed_and_oversized_lose_no_good_data(
+        pki: LabPki, idents: Idents, broker: Broker, gateway: ThreadGateway, dsn: str, gw_files: Path,
+        signer) -> None:  # type: ignore[no-untyped-def]
+    a = Client(pki, idents.a, broker.port, "dev-a-0001-raw")
+    a.link.subscribe(p.device_subscription(PROVINCE, idents.a.name))
+    mtopic = p.topic(PROVINCE, idents.a.name, p.Kind.MANIFEST)
+    ctopic = p.topic(PROVINCE, idents.a.name, p.Kind.CHUNK)
+    pdf = sign_pdf(make_pdf(42, pad=3000), signer)
+    sha = hashlib.sha256(pdf).hexdigest()
+    ref = p.FileRef("g.pdf", "application/pdf", len(pdf), sha, 1024)
+    m = p.Manifest("doc-good", idents.a.name, PROVINCE, "GCN", ref, "20240101000000")
+
+    def chunk(seq: int, data: bytes | None = None, claimed: str | None = None) -> None:
+        part = pdf[seq * 1024:(seq + 1) * 1024] if data is None else data
+        hdr = p.ChunkHeader("doc-good", sha, seq, claimed or hashlib.sha256(part).hexdigest())
+        a.send(ctopic, part, user=hdr.to_properties(), content_type=p.CT_CHUNK)
+
+    def answer(status: p.AckStatus) -> p.Ack:
+        msg = a.wait_for(lambda x: x.topic.endswith("/down/ack") and p.Ack.decode(x.payload).status is status)
+        assert msg is not None, status
+        return p.Ack.decode(msg.payload)
+
+    try:
+        a.send(mtopic, b"{not json")
+        a.send(mtopic, b'{"schema": "sohoa.manifest/1", "GiayToId": 5}')
+        a.send(mtopic, m.encode(), correlation=b"c1")
+        assert answer(p.AckStatus.NEED).need == tuple(range(ref.chunks))
+        chunk(0)
+        chunk(1, claimed="00" * 32)  # wrong hash
+        chunk(0)  # replay
+        chunk(2, data=os.urandom(1_200_000))  # oversized for the gateway (broker allows 2 MiB)
+        chunk(3, data=b"short")  # right hash of the wrong length
+        a.send(mtopic, m.encode(), correlation=b"c2")
+        assert answer(p.AckStatus.NEED).need == tuple(range(1, ref.chunks))  # chunk 0 was kept
+        for seq in range(1, ref.chunks):
+            chunk(seq)
+        stored = answer(p.AckStatus.STORED)
+        assert stored.receipt and stored.sha256 == sha
+        chunk(0)  # replay after the document is complete
+        a.send(mtopic, m.encode(), correlation=b"c3")
+        assert answer(p.AckStatus.STORED).receipt == stored.receipt
+        reasons = events(dsn)
+        for expected in ("manifest:not-json", "manifest:missing-field", "chunk:chunk-hash-mismatch", "chunk:oversized",
+                         "chunk:chunk-length"):
+            assert expected in reasons, reasons
+        with psycopg.connect(dsn) as conn:
+            assert conn.execute("SELECT count(*) FROM gw_document").fetchone()[0] == 1
+            assert conn.execute("SELECT count(*) FROM gw_event WHERE event='stored'").fetchone()[0] == 1
+            assert conn.execute("SELECT count(*) FROM gw_chunk").fetchone()[0] == 0
+        assert (gw_files / sha[:2] / sha[2:4] / sha).read_bytes() == pdf
+        assert gateway.thread.is_alive()
+    finally:
+        a.link.close()
+
+
+def test_resume_after_dropped_link_sends_only_missing_chunks(store: Store, pki: LabPki, idents: Idents,
+                                                             broker: Broker, gateway: ThreadGateway, dsn: str,
+                                                             gw_files: Path, signer) -> None:  # type: ignore[no-untyped-def]
+    proxy = FaultProxy(broker.port)
+    doc = add_document(store, sign_pdf(make_pdf(77, pad=120_000), signer), 77)
+    chunks = -(-os.path.getsize(store.files.path_for(doc.pdf_sha256)) // 4096)
+    worker = make_worker(store, pki, idents, proxy.port, bandwidth_bytes_per_s=60_000, max_inflight=4)
+    t = threading.Thread(target=worker.run, args=("127.0.0.1", proxy.port),
+                         kwargs={"max_seconds": 60, "until_empty": True})
+    t.start()
+    try:
+        def held() -> int:
+            with psycopg.connect(dsn) as conn:
+                return int(conn.execute("SELECT count(*) FROM gw_chunk").fetchone()[0])
+        assert wait_until(lambda: held() >= chunks // 3, 30, 0.1)
+        proxy.drop(refuse_s=1.0)
+        t.join(60)
+    finally:
+        worker.stop.set()
+        t.join(10)
+        proxy.close()
+    assert worker.stats.link_failures >= 1
+    assert store.outbox_for(doc.id)[0].state == "delivered"
+    assert worker.stats.chunks < chunks + 2 * 4, (worker.stats.chunks, chunks)  # resumed, not restarted
+    assert compare(store, dsn, gw_files).lost == 0
+
+
+def test_restarted_worker_resumes_a_half_sent_file(store: Store, pki: LabPki, idents: Idents, broker: Broker,
+                                                   gateway: ThreadGateway, dsn: str,
+                                                   signer) -> None:  # type: ignore[no-untyped-def]
+    doc = add_document(store, sign_pdf(make_pdf(78, pad=100_000), signer), 78)
+    chunks = -(-os.path.getsize(store.files.path_for(doc.pdf_sha256)) // 4096)
+    first = make_worker(store, pki, idents, broker.port, bandwidth_bytes_per_s=50_000, max_inflight=4)
+    t = threading.Thread(target=first.run, args=("127.0.0.1", broker.port), kwargs={"max_seconds": 30})
+    t.start()
+    assert wait_until(lambda: (first.progress.get(1) or p_none()).next_seq >= chunks // 3, 20, 0.05)
+    first.stop.set()  # "reboot": the process stops mid-file
+    t.join(15)
+    saved = ProgressStore(get_paths().database).get(1)
+    assert saved is not None and 0 < saved.next_seq < chunks
+    second = SyncWorker(first.cfg, device_id=idents.a.name, province=PROVINCE, source=StoreOutbox(store),
+                        progress=ProgressStore(get_paths().database), tls=device_tls(pki, idents.a))
+    second.run("127.0.0.1", broker.port, max_seconds=30, until_empty=True)
+    assert store.outbox_for(doc.id)[0].state == "delivered"
+    assert first.stats.chunks + second.stats.chunks < chunks + 2 * 4
+
+
+def p_none():  # type: ignore[no-untyped-def]
+    class _P:
+        next_seq = 0
+    return _P()

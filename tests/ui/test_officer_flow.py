@@ -1,0 +1,170 @@
+"""The whole officer desk flow in Chromium on the simulated camera and the development token."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import zxingcpp
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.support.chromium import ARTIFACTS, screenshot
+
+OWNER = "036088001234"
+
+
+def _login_card(page: Any, base: str, pin: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_test_id("pin").fill(pin)
+    page.get_by_test_id("card-login").click()
+    page.wait_for_url(f"{base}/officer/")
+
+
+def _flash(page: Any) -> str:
+    return " | ".join(page.locator(".flash").all_inner_texts())
+
+
+def _owner_step(page: Any) -> None:
+    box = page.get_by_test_id("owner-id")
+    box.fill("03608800123")  # 11 digits: refused live
+    expect(page.get_by_test_id("id-feedback")).to_contain_text("Không hợp lệ")
+    screenshot(page, "10-owner-invalid-id")
+    box.fill(OWNER)
+    expect(page.get_by_test_id("id-feedback")).to_contain_text("Hợp lệ —")
+    assert "Nam Định" in page.get_by_test_id("id-feedback").inner_text()
+    page.get_by_test_id("owner-name").fill("Nguyễn Văn Thử")
+    screenshot(page, "11-owner-valid-id")
+    page.get_by_test_id("owner-next").click()
+
+
+def _decode_receipt(pdf: bytes, tmp: Path) -> tuple[str, dict[str, str]]:
+    path = tmp / "receipt.pdf"
+    path.write_bytes(pdf)
+    (ARTIFACTS / "receipt.pdf").write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", str(path), str(tmp / "receipt")], check=True)
+    img = Image.open(tmp / "receipt.png")
+    img.save(ARTIFACTS / "19-receipt-pdf-page.png")
+    codes = zxingcpp.read_barcodes(img)
+    assert len(codes) == 1 and codes[0].format == zxingcpp.BarcodeFormat.QRCode
+    pos = codes[0].position
+    assert pos.top_left.x < img.width * 0.3 and pos.top_left.y < img.height * 0.2, "QR must sit top-left"
+    return text, json.loads(codes[0].text)
+
+
+def test_officer_desk_flow(page: Any, kiosk: Any, dev_token: str, tmp_path: Path, browser: Any) -> None:
+    base = kiosk()
+    _login_card(page, base, dev_token)
+    page.get_by_test_id("new-dossier").click()
+    _owner_step(page)
+
+    # Procedure from the bundled catalogue; tick both required components.
+    page.get_by_test_id("proc-1.001193").click()
+    page.get_by_test_id("comp-GKH").uncheck()
+    page.get_by_test_id("pages-GCS").fill("2")
+    screenshot(page, "12-procedure")
+    page.get_by_test_id("procedure-next").click()
+
+    # Reuse: nothing digitized yet for this owner.
+    assert "Không có giấy tờ đã số hóa" in page.content()
+    screenshot(page, "13-reuse-none")
+    page.get_by_test_id("reuse-next").click()
+
+    # Capture component 1 (one page).
+    page.wait_for_url("**/capture/TK")
+    assert page.get_by_test_id("preview").evaluate("img => img.complete && img.naturalWidth > 0")
+    page.get_by_test_id("capture").click()
+    assert "Đạt chất lượng" in _flash(page)
+    assert "1 / 1" in page.get_by_test_id("counter").inner_text()
+    screenshot(page, "14-capture-first-page")
+    page.get_by_test_id("next-component").click()
+
+    # Component 2: page, its sticky-note re-capture, a second page, a stray third page; reorder; delete.
+    page.wait_for_url("**/capture/GCS")
+    page.get_by_test_id("capture").click()
+    page.get_by_test_id("capture-sticky").click()
+    assert "kèm ghi chú" in page.content()
+    page.get_by_test_id("capture").click()
+    page.get_by_test_id("capture").click()
+    assert "3 / 2" in page.get_by_test_id("counter").inner_text()
+    page.locator("button[value='up:3']").click()
+    page.on("dialog", lambda d: d.accept())
+    page.locator("button[value='delete:2']").click()
+    assert "Đã xóa trang" in _flash(page)
+    assert "2 / 2" in page.get_by_test_id("counter").inner_text()
+    assert page.get_by_test_id("page-item").count() == 3
+    screenshot(page, "15-capture-sticky-reorder")
+
+    # Extraction with progress, then review.
+    page.get_by_test_id("to-review").click()
+    page.wait_for_url("**/review", timeout=180_000)
+    owner_field = page.get_by_test_id("field-TK-owner_id").locator("input")
+    assert owner_field.input_value() == OWNER
+    screenshot(page, "16-review")
+    agency = page.get_by_test_id("field-GCS-summary").locator("input")
+    agency.fill("Giấy tờ kèm theo hồ sơ khai sinh")
+    page.get_by_test_id("review-next").click()
+
+    # Sign with the card PIN: first a wrong PIN (nothing stored), then the right one.
+    page.wait_for_url("**/sign")
+    screenshot(page, "17-sign")
+    page.get_by_test_id("sign-pin").fill("000000")
+    page.get_by_test_id("sign-submit").click()
+    page.get_by_test_id("job-error").wait_for(state="visible", timeout=60_000)
+    assert "Mã PIN không đúng" in page.get_by_test_id("job-error").inner_text()
+    screenshot(page, "17b-sign-wrong-pin")
+    page.go_back()
+    page.get_by_test_id("sign-pin").fill(dev_token)
+    page.get_by_test_id("sign-submit").click()
+    page.wait_for_url("**/receipt", timeout=180_000)
+    code = page.get_by_test_id("dossier-code").inner_text().strip()
+    assert code.startswith("000.00.70.H99-")
+    results = page.get_by_test_id("result-code").all_inner_texts()
+    assert len(results) == 2 and all(r.startswith(OWNER) for r in results)
+    assert "đã ký số" in page.content()
+    screenshot(page, "18-receipt-screen")
+
+    # The receipt PDF: Vietnamese text and a QR at the top-left carrying the §1.8 fields.
+    pdf = page.request.get(page.get_by_test_id("receipt-pdf").get_attribute("href"))
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
+    text, qr = _decode_receipt(pdf.body(), tmp_path)
+    assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in text
+    assert "Nguyễn Văn Thử" in text and "Đăng ký khai sinh" in text
+    assert qr["ma_ho_so"] == code and qr["ma_tthc"] == "1.001193" and qr["ma_dinh_danh"] == OWNER
+    assert qr["ten_giay_to"] == "Giấy tiếp nhận hồ sơ và hẹn trả kết quả"
+    assert qr["he_thong"] and qr["thoi_gian_xuat_ban"] and qr["ngay_hen_tra"]
+
+    # A citizen looks the dossier up by scanning that QR: status only, no personal data.
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    citizen = ctx.new_page()
+    citizen.goto(f"{base}/citizen/")
+    citizen.get_by_test_id("citizen-lookup").click()
+    citizen.get_by_test_id("lookup-code").fill(json.dumps(qr, ensure_ascii=False))
+    citizen.get_by_test_id("lookup-submit").click()
+    result = citizen.get_by_test_id("lookup-result").inner_text()
+    assert code in result and "chờ đồng bộ" in result
+    assert OWNER not in citizen.content() and "Nguyễn Văn Thử" not in citizen.content()
+    screenshot(citizen, "30-citizen-lookup")
+    ctx.close()
+
+    # Second dossier for the same owner: the papers just digitized are offered for reuse.
+    page.goto(f"{base}/officer/")
+    page.get_by_test_id("new-dossier").click()
+    page.get_by_test_id("owner-id").fill(OWNER)
+    page.get_by_test_id("owner-next").click()
+    page.get_by_test_id("proc-1.001193").click()
+    page.get_by_test_id("comp-GKH").uncheck()
+    page.get_by_test_id("procedure-next").click()
+    page.get_by_test_id("reuse-TK-1").check()
+    page.get_by_test_id("reuse-GCS-1").check()
+    screenshot(page, "20-reuse-offered")
+    page.get_by_test_id("reuse-next").click()
+    page.wait_for_url("**/review")
+    page.get_by_test_id("review-next").click()
+    page.get_by_test_id("sign-pin").fill(dev_token)
+    page.get_by_test_id("sign-submit").click()
+    page.wait_for_url("**/receipt", timeout=120_000)
+    assert page.get_by_test_id("result-code").all_inner_texts() == results
