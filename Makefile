@@ -27,6 +27,7 @@ $(PY_STAMP): $(SYS_STAMP) requirements.lock pyproject.toml
 	touch $@
 
 run: setup
+	$(VENV)/bin/sohoa token init-dev
 	$(VENV)/bin/sohoa demo
 
 test: setup

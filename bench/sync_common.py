@@ -27,6 +27,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 
 from province_gateway.filestore import FileStore as GatewayFiles
+from province_gateway.mqtt import GatewayTls
 from province_gateway.service import GatewayReplica, GatewaySettings
 from province_gateway.verify import SignaturePolicy
 from service.domain.fields import FieldSource, FieldValue, Metadata
@@ -149,7 +150,7 @@ def gateway_settings(pki: LabPki, gw: Identity, port: int, dsn: str, files: Path
                      **over: object) -> GatewaySettings:
     """Settings of a replica (signatures required, trust optional)."""
     base: dict[str, object] = dict(broker_host="127.0.0.1", broker_port=port,
-                                   tls=TlsFiles(pki.ca_file, gw.cert, gw.key), dsn=dsn, files_root=files,
+                                   tls=GatewayTls(pki.ca_file, gw.cert, gw.key), dsn=dsn, files_root=files,
                                    replica_id=replica_id,
                                    signatures=SignaturePolicy.REQUIRE)
     base.update(over)

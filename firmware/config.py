@@ -111,7 +111,8 @@ class EscposSerialPrinterConfig(_Strict):
     type: Literal["escpos-serial"] = "escpos-serial"
     port: str = "/dev/ttyUSB0"
     baudrate: int = Field(default=19200, gt=0)
-    timeout_s: float = Field(default=2.0, gt=0, le=60)
+    timeout_s: float = Field(default=2.0, gt=0, le=60, description="longest wait for a status answer")
+    write_timeout_s: float = Field(default=15.0, gt=0, le=300, description="longest wait to hand over a receipt")
     qr_size: int = Field(default=6, ge=1, le=16)
 
 

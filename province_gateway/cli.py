@@ -13,9 +13,9 @@ from types import FrameType
 
 from service.domain.errors import ExitCode, SohoaError
 from service.sync import protocol as p
-from service.sync.link import TlsFiles
 
 from .handler import Resolver
+from .mqtt import GatewayTls
 from .service import GatewayReplica, GatewaySettings, StaticResolver
 from .verify import SignaturePolicy
 
@@ -54,7 +54,7 @@ def settings_from_args(args: argparse.Namespace) -> GatewaySettings:
     if not args.plain:
         if not (args.ca and args.cert and args.key):
             raise ConfigError("mutual TLS needs --ca, --cert and --key", remedy="give the three files, or --plain")
-        tls = TlsFiles(args.ca, args.cert, args.key)
+        tls = GatewayTls(args.ca, args.cert, args.key)
     resolvers: list[Resolver] = []
     if args.bilateral_index:
         resolvers.append(StaticResolver(p.ReuseSource.BILATERAL, args.bilateral_index))

@@ -16,12 +16,11 @@ import psycopg
 
 from service.domain.errors import ConfigError, SohoaError
 from service.sync import protocol as p
-from service.sync.link import LinkDown, MqttLink, TlsFiles, publish_properties
-from service.sync.pacing import Backoff
 
 from .db import GatewayDb, connect
 from .filestore import FileStore
 from .handler import Handler, Outbound, Resolver, summary
+from .mqtt import BrokerDown, GatewayLink, GatewayTls, ack_properties, backoff_delay
 from .verify import SignatureChecker, SignaturePolicy, load_roots
 
 log = logging.getLogger("sohoa.gateway")
@@ -34,7 +33,7 @@ class GatewaySettings:
 
     broker_host: str
     broker_port: int
-    tls: TlsFiles | None
+    tls: GatewayTls | None
     dsn: str
     files_root: Path
     replica_id: str = "gw-1"
@@ -85,21 +84,18 @@ class GatewayReplica:
     def _on_message(self, msg: mqtt.MQTTMessage) -> None:
         self.inbox.put(msg, timeout=30)
 
-    def _publish(self, link: MqttLink, out: Outbound) -> None:
-        props = publish_properties(content_type=p.CT_JSON, correlation=out.correlation, expiry_s=ACK_EXPIRY_S)
-        link.publish(out.topic, out.payload, properties=props)
+    def _publish(self, link: GatewayLink, out: Outbound) -> None:
+        link.publish(out.topic, out.payload, ack_properties(out.correlation, ACK_EXPIRY_S, p.CT_JSON))
 
-    def _connect(self) -> tuple[MqttLink, Handler]:
+    def _connect(self) -> tuple[GatewayLink, Handler]:
         conn = connect(self.s.dsn)
         handler = Handler(GatewayDb(conn, self.s.replica_id), self.files, self.checker,
                           max_message_bytes=self.s.max_message_bytes, resolvers=self.s.resolvers)
-        link = MqttLink(client_id=self.s.replica_id, host=self.s.broker_host, port=self.s.broker_port, tls=self.s.tls,
-                        on_message=self._on_message, session_expiry_s=self.s.session_expiry_s, clean_start=False,
-                        manual_ack=True, max_inflight=100)
+        link = GatewayLink(client_id=self.s.replica_id, host=self.s.broker_host, port=self.s.broker_port,
+                           tls=self.s.tls, on_message=self._on_message, session_expiry_s=self.s.session_expiry_s)
         try:
-            link.connect()
-            link.subscribe(p.gateway_subscription(self.s.group, self.s.province), qos=1)
-        except LinkDown:
+            link.connect(p.gateway_subscription(self.s.group, self.s.province))
+        except BrokerDown:
             conn.close()
             raise
         return link, handler
@@ -107,19 +103,20 @@ class GatewayReplica:
     def run(self, max_seconds: float | None = None) -> int:
         """Serve until :attr:`stop` is set (or ``max_seconds``); returns messages handled."""
         deadline = time.monotonic() + max_seconds if max_seconds is not None else None
-        backoff = Backoff(0.5, 10.0, 0.5)
+        failures = 0
         while not self.stop.is_set() and (deadline is None or time.monotonic() < deadline):
-            link: MqttLink | None = None
+            link: GatewayLink | None = None
             handler: Handler | None = None
             try:
                 link, handler = self._connect()
                 log.info("replica %s serving %s", self.s.replica_id,
                          p.gateway_subscription(self.s.group, self.s.province))
-                backoff.reset()
+                failures = 0
                 self.ready.set()
                 self._serve(link, handler, deadline)
-            except (LinkDown, psycopg.OperationalError, psycopg.InterfaceError) as exc:
-                delay = backoff.next_delay()
+            except (BrokerDown, psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                failures += 1
+                delay = backoff_delay(failures)
                 log.warning("replica %s: %s; retrying in %.1f s", self.s.replica_id, exc.__class__.__name__, delay)
                 self.stop.wait(delay)
             finally:
@@ -140,10 +137,10 @@ class GatewayReplica:
             except queue.Empty:
                 break
 
-    def _serve(self, link: MqttLink, handler: Handler, deadline: float | None) -> None:
+    def _serve(self, link: GatewayLink, handler: Handler, deadline: float | None) -> None:
         while not self.stop.is_set() and (deadline is None or time.monotonic() < deadline):
             if not link.up:
-                raise LinkDown("broker connection lost")
+                raise BrokerDown("broker connection lost")
             try:
                 msg = self.inbox.get(timeout=0.2)
             except queue.Empty:
@@ -156,7 +153,13 @@ class GatewayReplica:
                                       bytes(corr) if corr is not None else None)
             except SohoaError as exc:  # store failures: leave unacknowledged so it is redelivered
                 log.error("replica %s could not process a message: %s", self.s.replica_id, exc.message)
-                raise LinkDown("processing failed; reconnecting") from exc
+                raise BrokerDown("processing failed; reconnecting") from exc
+            except (psycopg.OperationalError, psycopg.InterfaceError):
+                raise  # database gone: reconnect with back-off, message stays unacknowledged
+            except Exception as exc:  # noqa: BLE001 - a poison message must not stop the replica
+                log.error("replica %s dropped an unprocessable message (%s)", self.s.replica_id,
+                          exc.__class__.__name__)
+                outs = []
             for out in outs:
                 self._publish(link, out)
             link.ack(msg)

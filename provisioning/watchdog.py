@@ -205,6 +205,6 @@ def run_service(worker: Worker, *, name: str = "sohoa", stop: threading.Event | 
     try:
         return supervisor.run(stop)
     finally:
-        notifier.stopping()
         if pinger is not None:
             pinger.stop()
+        notifier.stopping()

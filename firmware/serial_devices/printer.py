@@ -7,12 +7,16 @@ without a Vietnamese code page; the QR code is printed as an image.
 from __future__ import annotations
 
 import logging
+import termios
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import qrcode
+import qrcode.exceptions
 import serial
+from escpos.exceptions import Error as EscposError
 from PIL import Image, ImageDraw, ImageFont
 
 from firmware.config import EscposSerialPrinterConfig
@@ -90,6 +94,24 @@ def render_text(lines: list[str], width_px: int = 384, size: int = 22) -> Image.
     return img
 
 
+def qr_image(content: str, width_px: int, max_scale: int) -> Image.Image:
+    """The QR code of ``content`` as a 1-bit image no wider than ``width_px`` (modules >= 2 px)."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=1, border=4)
+    try:
+        code.add_data(content.encode("utf-8"))
+        code.make(fit=True)
+    except (ValueError, qrcode.exceptions.DataOverflowError) as exc:
+        raise BadDeviceInput("printer", f"the QR content cannot be encoded ({exc})",
+                             remedy="shorten the QR content") from exc
+    modules = code.modules_count + 8
+    scale = min(max_scale, width_px // modules)
+    if scale < 2:
+        raise BadDeviceInput("printer", f"the QR code ({modules} modules) is too dense for {width_px}-dot paper",
+                             remedy="shorten the QR content or use wider paper")
+    code.box_size = scale
+    return code.make_image(fill_color="black", back_color="white").get_image().convert("1")
+
+
 class ReceiptPrinter:
     """An ESC/POS printer; every exchange is bounded by ``timeout_s``."""
 
@@ -117,6 +139,9 @@ class ReceiptPrinter:
         except DeviceNotFoundError as exc:
             raise DeviceMissing("printer", f"cannot open {self.config.port}",
                                 remedy="plug in the receipt printer or fix devices.printer.port") from exc
+        if printer.device is not None:
+            # a printer that stops taking data must not block us for ever
+            printer.device.write_timeout = self.config.write_timeout_s
         self._p = printer
 
     def close(self) -> None:
@@ -125,7 +150,7 @@ class ReceiptPrinter:
         if p is not None:
             try:
                 p.close()
-            except (serial.SerialException, OSError):
+            except (serial.SerialException, OSError, termios.error):
                 log.debug("printer: close failed")
 
     def _query(self, n: int) -> int:
@@ -153,20 +178,38 @@ class ReceiptPrinter:
         return parse_status(self._query(1), self._query(2), self._query(4))
 
     def print_receipt(self, lines: list[str], qr: str | None = None, *, cut: bool = True) -> PrinterStatus:
-        """Print a QR code (top) and ``lines``; refuses with a typed fault when not ready."""
+        """Print a QR code (top) and ``lines``; refuses with a typed fault when not ready.
+
+        Everything is rendered before the status check, so a receipt that cannot be printed
+        (a QR too dense for the paper) is refused without printing half of it.
+        """
+        images = [qr_image(qr, self.width_px, self.config.qr_size)] if qr else []
+        images.append(render_text(lines, self.width_px))
+        return self.print_images(images, cut=cut)
+
+    def print_images(self, images: list[Image.Image], *, cut: bool = True) -> PrinterStatus:
+        """Print pre-rendered images (e.g. a rasterised receipt), shrunk to the paper width if wider."""
+        fitted = []
+        for img in images:
+            if img.width > self.width_px:
+                img = img.resize((self.width_px, max(1, round(img.height * self.width_px / img.width))))
+            fitted.append(img.convert("1"))
         state = self.status()
         fault = state.fault()
         if fault is not None:
             raise fault
         p = self._p
         try:
-            if qr:
-                p.qr(qr, size=self.config.qr_size, native=False)
-            p.image(render_text(lines, self.width_px), impl="bitImageRaster")
+            for img in fitted:
+                p.image(img, impl="bitImageRaster")
             if cut:
                 p.cut()
             p.device.flush()
-        except (serial.SerialException, OSError) as exc:
+        except serial.SerialTimeoutException as exc:
+            self.close()
+            raise DeviceTimeout("printer", "the printer stopped taking data",
+                                remedy="check the printer for a jam or an error light, then reprint") from exc
+        except (serial.SerialException, OSError, termios.error, EscposError) as exc:
             self.close()
             raise DeviceIOFault("printer", f"printing failed ({exc})",
                                 remedy="check the printer, then reprint") from exc

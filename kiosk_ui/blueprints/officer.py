@@ -185,8 +185,9 @@ def extract(draft_id: str) -> Response:
         first = next(c.code for c in d.components if not c.reuse_code and not c.pages)
         return _go("officer.capture", draft_id=d.id, component=first)
     sid = security.current().sid  # type: ignore[union-attr]
-    job = backend().jobs.submit(sid, "extract", url_for("officer.review", draft_id=d.id),
-                                lambda progress: backend().extract(d.id, progress))
+    b = backend()  # bound now: the job runs outside the request
+    job = b.jobs.submit(sid, "extract", url_for("officer.review", draft_id=d.id),
+                        lambda progress: b.extract(d.id, progress))
     audit("extract.start", d.id)
     return _go("officer.progress", job_id=job.id)
 
@@ -226,8 +227,9 @@ def sign_post(draft_id: str) -> Response:
         return _go("officer.sign", draft_id=d.id)
     me = security.current()
     assert me is not None
-    job = backend().jobs.submit(me.sid, "sign", url_for("officer.receipt", draft_id=d.id),
-                                lambda progress: backend().finalize(d.id, pin, me.display_name, me.user_id, progress))
+    b = backend()  # bound now: the job runs outside the request
+    job = b.jobs.submit(me.sid, "sign", url_for("officer.receipt", draft_id=d.id),
+                        lambda progress: b.finalize(d.id, pin, me.display_name, me.user_id, progress))
     audit("sign.start", d.id)
     return _go("officer.progress", job_id=job.id)
 

@@ -21,6 +21,9 @@ class CaptureConfig(StrictModel):
     max_pixels: int = Field(default=80_000_000, ge=1_000_000, le=89_000_000,
                             description="decompression-bomb guard (A3 at 600 dpi is 70 Mpx)")
     max_file_bytes: int = Field(default=80 * 1024 * 1024, ge=1024, description="largest accepted image file")
-    blank_dark_level: int = Field(default=140, ge=1, le=254, description="grey level counted as ink")
-    blank_ink_ratio: float = Field(default=0.0015, gt=0, lt=0.5,
+    blank_contrast: int = Field(default=60, ge=10, le=250,
+                                description="grey levels below the local paper tone that count as ink")
+    blank_margin: float = Field(default=0.10, ge=0, lt=0.4,
+                                description="fraction of each edge ignored (table around a phone photo)")
+    blank_ink_ratio: float = Field(default=0.0002, gt=0, lt=0.5,
                                    description="a page with less ink than this fraction is blank")

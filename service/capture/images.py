@@ -10,7 +10,9 @@ import hashlib
 import io
 import warnings
 
-from PIL import Image, ImageStat, UnidentifiedImageError
+import cv2
+import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from service.capture.config import CaptureConfig
 from service.capture.types import ColourMode, PageImage, Side
@@ -23,6 +25,7 @@ ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "TIFF": "image/tif
 _COLOUR_MODES = {"RGB", "RGBA", "RGBX", "YCbCr", "CMYK", "P", "LAB", "HSV"}
 _MM_PER_INCH = 25.4
 _BLANK_PROBE_WIDTH = 800
+_PAPER_KERNEL = 15
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*", b"BM")
 
 
@@ -90,18 +93,28 @@ def _effective_dpi(img: Image.Image, config: CaptureConfig) -> float:
     return short_side / (config.assumed_page_width_mm / _MM_PER_INCH)
 
 
-def is_blank(img: Image.Image, config: CaptureConfig) -> bool:
-    """True when the page carries almost no ink (a blank back, an empty sheet)."""
+def ink_ratio(img: Image.Image, config: CaptureConfig) -> float:
+    """Fraction of the page (margins excluded) darker than the local paper tone by ``blank_contrast``.
+
+    The paper tone is a local maximum (dilation), so uneven light, tinted paper and show-through
+    from the other side do not count as ink; the margins hold the table around a phone photo.
+    """
     grey = img.convert("L")
     if grey.width > _BLANK_PROBE_WIDTH:
         ratio = _BLANK_PROBE_WIDTH / grey.width
         grey = grey.resize((_BLANK_PROBE_WIDTH, max(1, int(grey.height * ratio))), Image.Resampling.BOX)
-    # Ink is measured relative to the paper tone, so tinted or grey paper is not "ink".
-    paper = ImageStat.Stat(grey).median[0]
-    level = min(config.blank_dark_level, max(1, int(paper) - 60))
-    hist = grey.histogram()
-    dark = sum(hist[:level])
-    return dark / (grey.width * grey.height) < config.blank_ink_ratio
+    arr = np.asarray(grey, dtype=np.uint8)
+    paper = cv2.dilate(arr, np.ones((_PAPER_KERNEL, _PAPER_KERNEL), np.uint8))
+    ink = (paper.astype(np.int16) - arr.astype(np.int16)) > config.blank_contrast
+    h, w = ink.shape
+    my, mx = int(h * config.blank_margin), int(w * config.blank_margin)
+    core = ink[my:h - my, mx:w - mx] if h - 2 * my > 0 and w - 2 * mx > 0 else ink
+    return float(core.mean())
+
+
+def is_blank(img: Image.Image, config: CaptureConfig) -> bool:
+    """True when the page carries (almost) no ink: a blank back, an empty sheet."""
+    return ink_ratio(img, config) < config.blank_ink_ratio
 
 
 def _embeddable(img: Image.Image, fmt: str, data: bytes) -> tuple[bytes, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,7 @@ def register(subparsers: Any) -> None:
     show.set_defaults(func=cmd_identity_show)
 
     backup = sub.add_parser("backup", help="write a verified backup archive")
-    backup.add_argument("dest", type=Path, help="archive path or folder")
+    backup.add_argument("dest", help="archive path, or a folder (existing, or ending in /) for a dated file")
     backup.set_defaults(func=cmd_backup)
     verify = sub.add_parser("verify-backup", help="check a backup archive without restoring")
     verify.add_argument("archive", type=Path)
@@ -228,7 +229,10 @@ def cmd_backup(args: argparse.Namespace) -> int:
     """Write a backup archive."""
     from provisioning.backup import create_backup
 
-    report = create_backup(get_paths(), args.dest)
+    dest = Path(args.dest)
+    if args.dest.endswith(("/", os.sep)):
+        dest.mkdir(parents=True, exist_ok=True)
+    report = create_backup(get_paths(), dest)
     print(f"backup written: {report.archive} ({report.entries} entries, {report.total_bytes} bytes)")
     return int(ExitCode.OK)
 

@@ -123,22 +123,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """``sohoa demo``: digitize the bundled sample dossier and print what a user needs."""
     from service.usecases.demo import run_demo
 
-    demo = run_demo()
-    r = demo.result
+    demo = run_demo(sign=not args.no_sign, ocr=not args.no_ocr)
+    r, final = demo.result, demo.final
     if args.json:
-        _print_json({**r.to_json(), "outbox": r.outbox_state, "exported_pdf": str(demo.exported_pdf),
-                     "blank_backs": demo.blank_backs,
-                     "notes": list(demo.notes)})
+        _print_json({**r.to_json(), "final_sha256": final.document.pdf_sha256, "state": final.document.state.value,
+                     "outbox": final.outbox_state, "exported_pdf": str(demo.exported_pdf),
+                     "blank_backs": demo.blank_backs, "notes": list(demo.notes)})
         return int(ExitCode.OK)
     print("Sample dossier digitized (TT 01/2023 spine):")
     print(f"  result code : {r.result_code}")
     print(f"  PDF/A-2b    : {demo.exported_pdf}")
-    print(f"  stored as   : {r.pdf}")
-    print(f"  sha256      : {r.sha256}")
+    print(f"  stored as   : {final.pdf}")
+    print(f"  sha256      : {final.document.pdf_sha256}")
     print(f"  pages       : {r.pages} ({demo.blank_backs} blank back(s) kept and marked)")
-    print(f"  outbox      : {r.outbox_state}")
+    print(f"  state       : {final.document.state.value}")
+    print(f"  outbox      : {final.outbox_state} ({len(final.outbox)} version(s) queued for the province)")
     for note in demo.notes:
-        print(f"  note        : {note}")
+        print(f"  {note}")
     return int(ExitCode.OK)
 
 
@@ -181,4 +182,6 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("demo", help="digitize the bundled sample dossier (what 'make run' does)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--no-ocr", action="store_true", help="skip OCR, extraction and the text layer")
+    p.add_argument("--no-sign", action="store_true", help="skip the development-token signatures")
     p.set_defaults(func=cmd_demo)

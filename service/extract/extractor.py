@@ -27,6 +27,7 @@ from service.extract.kv import KeyValue, key_values
 from service.extract.layout import Header, parse_header
 from service.extract.lines import Line, prepare
 from service.extract.types import UNKNOWN_TYPE, DocumentType, Extraction, Flag
+from service.extract.vocab import restore_agency
 from service.ocr.types import OcrPage
 
 DATE_FIELDS = ("owner_birth_date", "issue_date", "valid_until")
@@ -85,10 +86,10 @@ def _put_identifier(b: _Builder, raw: str, conf: float, today: date | None) -> N
 
 
 def _header_fields(b: _Builder, header: Header) -> None:
-    if header.agency:
-        b.put("issuing_agency", header.agency.value, header.agency.confidence)
-    if header.parent_agency:
-        b.put("parent_agency", header.parent_agency.value, header.parent_agency.confidence)
+    for name, found in (("issuing_agency", header.agency), ("parent_agency", header.parent_agency)):
+        if found:
+            text, fixes = restore_agency(found.value)
+            b.put(name, text, found.confidence * (0.97 if fixes else 1.0))
     if header.number and "/" not in header.number.value:
         # Specialised papers number themselves ("Số: 012345"), Điều 15.1.b NĐ 30/2020.
         b.put("certificate_number", header.number.value.upper(), header.number.confidence)

@@ -21,8 +21,7 @@ from service.ocr.detector import Kernel
 Array = np.ndarray
 Box = tuple[int, int, int, int]
 
-MERGE_GAP = 1.0  # × kernel height: pieces closer than this on one row are one line
-SPLIT_GAP = 1.6  # × kernel height: a blank gutter at least this wide splits a line
+SPLIT_GAP = 1.6  # × kernel height: a gutter must be at least this wide (and 2.5× the word gaps)
 DIACRITIC_GAP = 0.2  # × kernel height: blank rows tolerated between a letter and its mark
 
 
@@ -85,53 +84,81 @@ def _area(b: Box) -> int:
     return max(0, b[2] - b[0]) * max(0, b[3] - b[1])
 
 
-def _merge(lines: list[LayoutLine]) -> list[LayoutLine]:
-    """Merge pieces of one row closer than MERGE_GAP and near-duplicate overlapping boxes."""
-    lines = sorted(lines, key=lambda ln: ln.box[0])
-    changed = True
-    while changed:
-        changed = False
-        out: list[LayoutLine] = []
-        for ln in lines:
-            for i, other in enumerate(out):
-                a, b = other.box, ln.box
-                inter = (max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1])))
-                dup = inter >= 0.5 * min(_area(a), _area(b))
-                gap = max(a[0], b[0]) - min(a[2], b[2])
-                kh = min(other.kh, ln.kh)
-                same_row = _v_overlap(a, b) >= 0.5 and gap <= MERGE_GAP * kh
-                if dup or same_row:
-                    out[i] = LayoutLine(_union(a, b), max(other.kh, ln.kh))
-                    changed = True
-                    break
-            else:
-                out.append(ln)
-        lines = out
-    return lines
+def _dedupe(lines: list[LayoutLine]) -> list[LayoutLine]:
+    """Fold boxes that overlap by half of the smaller one into their union (duplicate detections)."""
+    out: list[LayoutLine] = []
+    for ln in sorted(lines, key=lambda ln: -_area(ln.box)):
+        for i, other in enumerate(out):
+            a, b = other.box, ln.box
+            inter = max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
+            if inter >= 0.5 * min(_area(a), _area(b)):
+                out[i] = LayoutLine(_union(a, b), max(other.kh, ln.kh))
+                break
+        else:
+            out.append(ln)
+    return out
 
 
-def _split(line: LayoutLine, ink: Array) -> list[LayoutLine]:
-    """Split a line at blank gutters at least SPLIT_GAP kernel heights wide."""
-    x0, y0, x1, y1 = line.box
-    cols = ink[y0:y1, x0:x1].any(axis=0)
-    min_gap = max(8, int(SPLIT_GAP * line.kh))
-    pieces: list[LayoutLine] = []
-    start: int | None = None
-    blank = last = 0
-    for x, has_ink in enumerate(cols.tolist() + [False] * (min_gap + 1)):
-        if has_ink:
-            if start is None:
-                start = x
-            blank = 0
-            last = x
-        elif start is not None:
-            blank += 1
-            if blank >= min_gap:
-                rows = np.flatnonzero(ink[y0:y1, x0 + start:x0 + last + 1].any(axis=1))
-                ry0, ry1 = (y0 + int(rows[0]), y0 + int(rows[-1]) + 1) if len(rows) else (y0, y1)
-                pieces.append(LayoutLine((x0 + start, ry0, x0 + last + 1, ry1), line.kh))
-                start, blank = None, 0
-    return pieces or [line]
+def _blank_runs(cols: Array, min_len: int) -> list[tuple[int, int]]:
+    """(start, end) of runs of False in ``cols`` at least ``min_len`` long, between ink columns."""
+    idx = np.flatnonzero(cols)
+    if len(idx) < 2:
+        return []
+    gaps = np.diff(idx)
+    where = np.flatnonzero(gaps > min_len)
+    return [(int(idx[i]) + 1, int(idx[i + 1])) for i in where]
+
+
+def _segment_row(row: list[LayoutLine], ink: Array) -> list[LayoutLine]:
+    """Split one row of boxes into lines at gutters: blank gaps much wider than its word gaps.
+
+    A justified line has evenly widened word gaps and stays whole; the gap between the agency
+    block and the national motto, or between "Số: …" and the date line, is several times wider
+    than the word gaps on either side and splits the row.
+    """
+    x0, x1 = min(b.box[0] for b in row), max(b.box[2] for b in row)
+    kh = int(np.median([b.kh for b in row]))
+    cols = np.zeros(x1 - x0, dtype=bool)
+    for b in row:
+        cols[b.box[0] - x0:b.box[2] - x0] |= ink[b.box[1]:b.box[3], b.box[0]:b.box[2]].any(axis=0)
+    runs = _blank_runs(cols, max(2, int(0.15 * kh)))
+    if not runs:
+        return [LayoutLine(_union_all(row), kh)]
+    widths = [e - s for s, e in runs]
+    limit = max(SPLIT_GAP * kh, 2.5 * float(np.median(widths)))
+    cuts = [(s + x0, e + x0) for (s, e), w in zip(runs, widths, strict=True) if w >= limit]
+    if not cuts:
+        return [LayoutLine(_union_all(row), kh)]
+    bounds = [x0] + [c for cut in cuts for c in cut] + [x1]
+    out = []
+    for sx0, sx1 in zip(bounds[::2], bounds[1::2], strict=True):
+        members = [b for b in row if b.box[0] < sx1 and b.box[2] > sx0]
+        if not members:
+            continue
+        y0, y1 = min(b.box[1] for b in members), max(b.box[3] for b in members)
+        seg = np.flatnonzero(cols[sx0 - x0:sx1 - x0])
+        if len(seg):
+            out.append(LayoutLine((sx0 + int(seg[0]), y0, sx0 + int(seg[-1]) + 1, y1), kh))
+    return out or [LayoutLine(_union_all(row), kh)]
+
+
+def _union_all(row: list[LayoutLine]) -> Box:
+    return (min(b.box[0] for b in row), min(b.box[1] for b in row),
+            max(b.box[2] for b in row), max(b.box[3] for b in row))
+
+
+def _row_groups(lines: list[LayoutLine]) -> list[list[LayoutLine]]:
+    """Boxes grouped into rows: each joins the row whose core band it overlaps by half."""
+    rows: list[list[LayoutLine]] = []
+    for ln in sorted(lines, key=lambda ln: (ln.box[1] + ln.box[3]) / 2):
+        for row in reversed(rows[-3:]):
+            core = (0, int(np.median([b.box[1] for b in row])), 0, int(np.median([b.box[3] for b in row])))
+            if _v_overlap(core, ln.box) >= 0.5:
+                row.append(ln)
+                break
+        else:
+            rows.append([ln])
+    return rows
 
 
 def _rows(lines: list[LayoutLine]) -> list[list[LayoutLine]]:
@@ -206,9 +233,8 @@ def lay_out(kernels: list[Kernel], gray: Array) -> list[LayoutLine]:
             elif other.box[1] >= k.box[3]:
                 floor = min(floor, other.box[1])
         grown.append(LayoutLine(_grow(k, ink, ceiling, floor), max(2, k.height)))
-    merged = _merge(grown)
-    split = [piece for ln in merged for piece in _split(ln, ink)]
-    return reading_order(_merge(split) if len(split) != len(merged) else split)
+    lines = [piece for row in _row_groups(_dedupe(grown)) for piece in _segment_row(row, ink)]
+    return reading_order(lines)
 
 
 def crop_box(box: Box, shape: tuple[int, int], pad_y: float = 0.12, pad_x: float = 0.25) -> Box:

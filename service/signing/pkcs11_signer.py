@@ -95,7 +95,11 @@ class Pkcs11Signer(Signer):
                 self.session.login(None)
             else:
                 self.session.login(pin_provider())
-            self.certificate()
+            try:
+                self.certificate()
+            except SohoaError:
+                self.session.logout()  # a misconfigured key/cert selection: do not stay half-ready
+                raise
         except drv.TokenDriverError as exc:
             if isinstance(exc, drv.TokenGone):
                 self._forget()

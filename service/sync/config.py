@@ -17,7 +17,7 @@ class SyncConfig(StrictModel):
     broker_host: str = "127.0.0.1"
     broker_port: int = Field(default=8883, ge=1, le=65535)
     tls: bool = True
-    ca_file: str = "province-ca.pem"
+    ca_file: str = "device-ca.crt"  # names written by `sohoa device identity install-cert`
     cert_file: str = "device.crt"
     key_file: str = "device.key"
     topic_prefix: str = Field(default="sohoa/v1", pattern=r"^sohoa/v1$")

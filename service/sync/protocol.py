@@ -7,48 +7,48 @@ with a short reason that is safe to log (it never echoes payload values).
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from service.domain.errors import SyncError
+from service.sync.reuse_msgs import (  # noqa: F401 - re-exported: one import for the whole protocol
+    REUSE_ORDER,
+    REUSE_REQ_SCHEMA,
+    REUSE_RESP_SCHEMA,
+    ReuseAnswer,
+    ReuseHit,
+    ReuseQuery,
+    ReuseSource,
+)
+from service.sync.wire import (  # noqa: F401 - re-exported
+    CT_CHUNK,
+    CT_JSON,
+    DEVICE_RE,
+    DOC_ID_RE,
+    MAX_CHUNK_BYTES,
+    MAX_FILE_BYTES,
+    MAX_JSON_BYTES,
+    MAX_METADATA_KEYS,
+    MAX_TEXT,
+    META_KEY_RE,
+    PROVINCE_RE,
+    SHA_RE,
+    STAMP_RE,
+    ProtocolError,
+    dump_json,
+    load_json,
+    opt_str,
+    req_int,
+    req_str,
+    sha256_hex,
+)
 
 VERSION = "v1"
 ROOT = "sohoa"
 MANIFEST_SCHEMA = "sohoa.manifest/1"
 ACK_SCHEMA = "sohoa.ack/1"
-REUSE_REQ_SCHEMA = "sohoa.reuse-request/1"
-REUSE_RESP_SCHEMA = "sohoa.reuse-response/1"
 STATUS_SCHEMA = "sohoa.status/1"
 TELEMETRY_SCHEMA = "sohoa.telemetry/1"
-
-CT_JSON = "application/json"
-CT_CHUNK = "application/octet-stream"
-
-MAX_JSON_BYTES = 64 * 1024
-MAX_CHUNK_BYTES = 1024 * 1024
-MAX_FILE_BYTES = 256 * 1024 * 1024
-MAX_METADATA_KEYS = 64
-MAX_TEXT = 1000
-
-DEVICE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{2,62}$")
-PROVINCE_RE = re.compile(r"^[0-9]{2}$")
-SHA_RE = re.compile(r"^[0-9a-f]{64}$")
-DOC_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
-META_KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
-STAMP_RE = re.compile(r"^[0-9]{14}$")  # yyyyMMddHHmmss, as the national portal uses
-
-
-class ProtocolError(SyncError):
-    """A message breaks the wire protocol; ``reason`` is a short, log-safe code."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"protocol violation: {reason}{': ' + detail if detail else ''}",
-                         remedy="check the sender's protocol version (docs/sync-protocol.md)")
-        self.reason = reason
 
 
 class Kind(StrEnum):
@@ -112,54 +112,6 @@ def parse_topic(name: str) -> TopicInfo:
     return TopicInfo(province, device, direction, kind)
 
 
-def sha256_hex(data: bytes) -> str:
-    """Lower-case hex SHA-256 of ``data``."""
-    return hashlib.sha256(data).hexdigest()
-
-
-def load_json(payload: bytes) -> dict[str, Any]:
-    """Decode a JSON object payload within the size limit."""
-    if len(payload) > MAX_JSON_BYTES:
-        raise ProtocolError("oversized", f"{len(payload)} bytes > {MAX_JSON_BYTES}")
-    try:
-        data = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProtocolError("not-json") from exc
-    if not isinstance(data, dict):
-        raise ProtocolError("not-an-object")
-    return data
-
-
-def dump_json(data: dict[str, Any]) -> bytes:
-    """Canonical compact UTF-8 JSON (sorted keys) of a message."""
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
-
-
-def _str(data: dict[str, Any], key: str, *, pattern: re.Pattern[str] | None = None, required: bool = True,
-         max_len: int = MAX_TEXT) -> str | None:
-    value = data.get(key)
-    if value is None:
-        if required:
-            raise ProtocolError("missing-field", key)
-        return None
-    if not isinstance(value, str) or len(value) > max_len or (pattern is not None and not pattern.match(value)):
-        raise ProtocolError("bad-field", key)
-    return value
-
-
-def _int(data: dict[str, Any], key: str, lo: int, hi: int) -> int:
-    value = data.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
-        raise ProtocolError("bad-field", key)
-    return value
-
-
-def _req_str(data: dict[str, Any], key: str, *, pattern: re.Pattern[str] | None = None, max_len: int = MAX_TEXT) -> str:
-    value = _str(data, key, pattern=pattern, max_len=max_len)
-    assert value is not None
-    return value
-
-
 def chunk_count(size: int, chunk_size: int) -> int:
     """How many chunks a file of ``size`` bytes has (an empty file still has one, empty)."""
     return max(1, -(-size // chunk_size))
@@ -200,13 +152,13 @@ class FileRef:
         """Parse and validate (chunk count must agree with size and chunk size)."""
         if not isinstance(data, dict):
             raise ProtocolError("bad-field", "TepDinhKem")
-        ref = cls(name=_req_str(data, "TenTep", max_len=255),
-                  media_type=_req_str(data, "LoaiTep", max_len=100),
-                  size=_int(data, "KichThuoc", 0, MAX_FILE_BYTES),
-                  sha256=_req_str(data, "MaBam", pattern=SHA_RE),
-                  chunk_size=_int(data, "KichThuocManh", 1024, MAX_CHUNK_BYTES),
-                  link=_str(data, "DuongDan", required=False))
-        if _int(data, "SoManh", 1, 1 << 20) != ref.chunks:
+        ref = cls(name=req_str(data, "TenTep", max_len=255),
+                  media_type=req_str(data, "LoaiTep", max_len=100),
+                  size=req_int(data, "KichThuoc", 0, MAX_FILE_BYTES),
+                  sha256=req_str(data, "MaBam", pattern=SHA_RE),
+                  chunk_size=req_int(data, "KichThuocManh", 1024, MAX_CHUNK_BYTES),
+                  link=opt_str(data, "DuongDan", required=False))
+        if req_int(data, "SoManh", 1, 1 << 20) != ref.chunks:
             raise ProtocolError("bad-field", "SoManh")
         return ref
 
@@ -266,23 +218,23 @@ class Manifest:
         if not isinstance(meta, dict) or len(meta) > MAX_METADATA_KEYS:
             raise ProtocolError("bad-field", "ThongTinMoTa")
         for key, value in meta.items():
-            ok_value = (isinstance(value, str) and len(value) <= MAX_TEXT) or (
-                isinstance(value, int) and not isinstance(value, bool))
+            ok_value = (isinstance(value, str) and len(value) <= MAX_TEXT and "\x00" not in value) or (
+                isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**53)
             if not META_KEY_RE.match(key) or not ok_value:
                 raise ProtocolError("bad-field", "ThongTinMoTa")
-        kind = _req_str(data, "LoaiSoHoa", max_len=1)
+        kind = req_str(data, "LoaiSoHoa", max_len=1)
         if kind not in ("0", "1"):
             raise ProtocolError("bad-field", "LoaiSoHoa")
-        return cls(document_id=_req_str(data, "GiayToId", pattern=DOC_ID_RE),
-                   device_id=_req_str(data, "MaThietBi", pattern=DEVICE_RE),
-                   province=_req_str(data, "MaTinh", pattern=PROVINCE_RE),
-                   name=_req_str(data, "TenGiayTo", max_len=500),
+        return cls(document_id=req_str(data, "GiayToId", pattern=DOC_ID_RE),
+                   device_id=req_str(data, "MaThietBi", pattern=DEVICE_RE),
+                   province=req_str(data, "MaTinh", pattern=PROVINCE_RE),
+                   name=req_str(data, "TenGiayTo", max_len=500),
                    file=FileRef.from_json(data.get("TepDinhKem")),
-                   created=_req_str(data, "ThoiDiemTao", pattern=STAMP_RE),
-                   result_code=_str(data, "MaGiayToKetQua", required=False, max_len=64),
-                   number_symbol=_str(data, "SoKyHieu", required=False, max_len=64),
-                   procedure_code=_str(data, "MaTTHC", required=False, max_len=64),
-                   dossier_code=_str(data, "MaHoSo", required=False, max_len=64),
+                   created=req_str(data, "ThoiDiemTao", pattern=STAMP_RE),
+                   result_code=opt_str(data, "MaGiayToKetQua", required=False, max_len=64),
+                   number_symbol=opt_str(data, "SoKyHieu", required=False, max_len=64),
+                   procedure_code=opt_str(data, "MaTTHC", required=False, max_len=64),
+                   dossier_code=opt_str(data, "MaHoSo", required=False, max_len=64),
                    kind=kind, metadata=dict(meta))
 
 
@@ -363,107 +315,10 @@ class Ack:
         need_raw = data.get("CanGui", [])
         if not isinstance(need_raw, list) or not all(isinstance(n, int) and n >= 0 for n in need_raw):
             raise ProtocolError("bad-field", "CanGui")
-        return cls(document_id=_req_str(data, "GiayToId", pattern=DOC_ID_RE),
-                   sha256=_req_str(data, "MaBam", pattern=SHA_RE), status=status, need=tuple(need_raw),
-                   reason=_str(data, "LyDo", required=False, max_len=200),
-                   receipt=_str(data, "MaGiayToKhoTinh", required=False, max_len=128))
-
-
-class ReuseSource(StrEnum):
-    """Art. 25.3 look-up order: own store, then bilateral systems, then the national portal."""
-
-    PROVINCE = "kho-tinh"
-    BILATERAL = "song-phuong"
-    NATIONAL = "cong-dvc-quoc-gia"
-
-
-REUSE_ORDER: tuple[ReuseSource, ...] = (ReuseSource.PROVINCE, ReuseSource.BILATERAL, ReuseSource.NATIONAL)
-
-
-@dataclass(frozen=True, slots=True)
-class ReuseQuery:
-    """Reuse look-up (names from the DVCQG digitized store, FACTS §7.2)."""
-
-    procedure_code: str  # MaThuTuc
-    results: tuple[tuple[str, str | None], ...]  # DanhSachDanhMucKetQua: (MaKetQua, SoKyHieu)
-    owner_id: str | None = None  # SoDinhDanhChuSoHuu (personal data: never logged)
-
-    def encode(self) -> bytes:
-        """Payload bytes."""
-        out: dict[str, Any] = {"schema": REUSE_REQ_SCHEMA, "MaThuTuc": self.procedure_code,
-                               "DanhSachDanhMucKetQua": [{"MaKetQua": c, "SoKyHieu": s} for c, s in self.results]}
-        if self.owner_id:
-            out["SoDinhDanhChuSoHuu"] = self.owner_id
-        return dump_json(out)
-
-    @classmethod
-    def decode(cls, payload: bytes) -> ReuseQuery:
-        """Parse and validate a look-up request."""
-        data = load_json(payload)
-        if data.get("schema") != REUSE_REQ_SCHEMA:
-            raise ProtocolError("bad-schema")
-        items = data.get("DanhSachDanhMucKetQua")
-        if not isinstance(items, list) or not 1 <= len(items) <= 50:
-            raise ProtocolError("bad-field", "DanhSachDanhMucKetQua")
-        results = []
-        for item in items:
-            if not isinstance(item, dict):
-                raise ProtocolError("bad-field", "DanhSachDanhMucKetQua")
-            results.append((_req_str(item, "MaKetQua", max_len=64), _str(item, "SoKyHieu", required=False, max_len=64)))
-        return cls(procedure_code=_req_str(data, "MaThuTuc", max_len=64), results=tuple(results),
-                   owner_id=_str(data, "SoDinhDanhChuSoHuu", required=False, max_len=20))
-
-
-@dataclass(frozen=True, slots=True)
-class ReuseHit:
-    """One found result paper (``DanhSachGiayToKetQua`` item)."""
-
-    result_code: str  # MaKetQua
-    name: str  # TenGiayTo
-    number_symbol: str | None  # SoKyHieu
-    agency: str  # CoQuanChuQuan
-    files: tuple[tuple[str, str], ...]  # DanhSachTepDinhKem: (TenTep, DuongDan)
-    source: ReuseSource
-
-    def to_json(self) -> dict[str, Any]:
-        """Wire form."""
-        return {"MaKetQua": self.result_code, "TenGiayTo": self.name, "SoKyHieu": self.number_symbol,
-                "CoQuanChuQuan": self.agency, "Nguon": self.source.value,
-                "DanhSachTepDinhKem": [{"TenTep": n, "DuongDan": p} for n, p in self.files]}
-
-
-@dataclass(frozen=True, slots=True)
-class ReuseAnswer:
-    """Look-up response: hits plus the sources consulted, in order."""
-
-    hits: tuple[ReuseHit, ...]
-    consulted: tuple[ReuseSource, ...]
-    error_code: int = 0
-    message: str = ""
-
-    def encode(self) -> bytes:
-        """Payload bytes."""
-        return dump_json({"schema": REUSE_RESP_SCHEMA, "errorCode": self.error_code, "message": self.message,
-                          "NguonDaTraCuu": [s.value for s in self.consulted],
-                          "result": {"DanhSachGiayToKetQua": [h.to_json() for h in self.hits]}})
-
-    @classmethod
-    def decode(cls, payload: bytes) -> ReuseAnswer:
-        """Parse a look-up response."""
-        data = load_json(payload)
-        if data.get("schema") != REUSE_RESP_SCHEMA:
-            raise ProtocolError("bad-schema")
-        try:
-            consulted = tuple(ReuseSource(s) for s in data.get("NguonDaTraCuu", []))
-            hits = tuple(
-                ReuseHit(result_code=str(h["MaKetQua"]), name=str(h["TenGiayTo"]), number_symbol=h.get("SoKyHieu"),
-                         agency=str(h["CoQuanChuQuan"]), source=ReuseSource(h["Nguon"]),
-                         files=tuple((str(f["TenTep"]), str(f["DuongDan"])) for f in h["DanhSachTepDinhKem"]))
-                for h in data["result"]["DanhSachGiayToKetQua"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ProtocolError("bad-field", "result") from exc
-        return cls(hits=hits, consulted=consulted, error_code=int(data.get("errorCode", 0)),
-                   message=str(data.get("message", "")))
+        return cls(document_id=req_str(data, "GiayToId", pattern=DOC_ID_RE),
+                   sha256=req_str(data, "MaBam", pattern=SHA_RE), status=status, need=tuple(need_raw),
+                   reason=opt_str(data, "LyDo", required=False, max_len=200),
+                   receipt=opt_str(data, "MaGiayToKhoTinh", required=False, max_len=128))
 
 
 def status_payload(device: str, state: str, **extra: Any) -> bytes:

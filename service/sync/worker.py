@@ -107,9 +107,13 @@ class SyncWorker:
         except p.ProtocolError as exc:
             log.warning("ignored a downlink message: %s", exc.reason)
 
-    def _take(self, key: tuple[str, str], want: set[p.AckStatus], corr: bytes | None, timeout: float) -> p.Ack | None:
-        """Wait for an answer about ``key`` with one of ``want`` (a ``need`` must carry ``corr``)."""
-        deadline = time.monotonic() + timeout
+    def _take(self, key: tuple[str, str], want: set[p.AckStatus], corr: bytes | None,
+              deadline: float) -> p.Ack | None:
+        """Answer about ``key`` with one of ``want`` by the monotonic ``deadline`` (a ``need`` must carry ``corr``).
+
+        Answers are buffered as they arrive, so a shared deadline for a whole phase only bites
+        when an answer is really missing.
+        """
         with self._cv:
             while not self.stop.is_set():
                 queue = self._answers.get(key, [])
@@ -217,17 +221,19 @@ class SyncWorker:
                 self.progress.manifest_sent(t.item.outbox_id)
             self.stats.payload_bytes += sum(len(t.manifest.encode()) for t in transfers)
             waiting: list[Transfer] = []
+            need_deadline = time.monotonic() + self.cfg.response_timeout_s
             for t in transfers:
                 ans = self._take(t.key, {p.AckStatus.NEED, p.AckStatus.STORED, p.AckStatus.REJECTED},
-                                 t.correlation, self.cfg.response_timeout_s)
+                                 t.correlation, need_deadline)
                 if ans is None or ans.status is not p.AckStatus.NEED:
                     self._settle(t, ans, "gateway did not answer the manifest")
                     open_rows.pop(t.item.outbox_id, None)
                     continue
                 self._send_chunks(link, t, ans.need)
                 waiting.append(t)
+            ack_deadline = time.monotonic() + self.cfg.response_timeout_s
             for t in waiting:
-                ans = self._take(t.key, {p.AckStatus.STORED, p.AckStatus.REJECTED}, None, self.cfg.response_timeout_s)
+                ans = self._take(t.key, {p.AckStatus.STORED, p.AckStatus.REJECTED}, None, ack_deadline)
                 self._settle(t, ans, "no application ack from the gateway")
                 open_rows.pop(t.item.outbox_id, None)
         except LinkDown:

@@ -2,36 +2,58 @@
 
 The sample paper is rendered by the project's own renderer (:mod:`service.synth`) from a packaged
 sample (invented person, no real personal data): a one-sheet certificate captured duplex, whose
-blank back is detected and kept. It then runs the whole spine and reports code, PDF and outbox.
+blank back is detected and kept. When the other rooms' stages are installed, the demo also runs
+them: OCR (invisible text layer), extraction (the officer's typed values confirm or correct each
+extracted field) and the officer + agency signatures with the development tokens. Each optional
+stage that cannot run is reported in ``notes`` instead of failing the demo.
 """
 
 from __future__ import annotations
 
 import io
+import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
 
 from service.capture import RawPage
+from service.config import Config, load_config
+from service.domain.errors import SohoaError
 from service.domain.fields import FieldSource, FieldValue
+from service.ocr.types import OcrPage
 from service.paths import Paths, get_paths
 from service.usecases.digitize import DigitizeRequest, DigitizeResult, digitize
-from service.usecases.documents import export_document
+from service.usecases.documents import DocumentView, export_document, show_document
+
+log = logging.getLogger(__name__)
 
 SAMPLE_ID = "gxn-cu-tru-0001"
-SAMPLE_DOCUMENT_TYPE = "DEMO.GXN-CU-TRU"
+#: Catalogue code of "Giấy xác nhận thông tin về cư trú" (service/extract catalogue).
+SAMPLE_DOCUMENT_TYPE = "GT.XN_CU_TRU"
 DPI = 300
+#: The documented PIN of the development SoftHSM tokens (``sohoa token init-dev``); used only for
+#: tokens labelled ``SOHOA-DEV-*`` when ``SOHOA_PIN`` is not set.
+DEV_TOKEN_PIN = "123456"
 
 
 @dataclass(frozen=True, slots=True)
 class DemoResult:
-    """The digitization result plus a note on which optional stages ran."""
+    """The digitization result, the final stored state and what each optional stage did."""
 
     result: DigitizeResult
+    final: DocumentView
     exported_pdf: Path
     blank_backs: int
     notes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Sample:
+    fronts: list[Image.Image]
+    typed: dict[str, str]
+    owner_id: str | None
 
 
 def _jpeg(img: Image.Image) -> bytes:
@@ -40,41 +62,111 @@ def _jpeg(img: Image.Image) -> bytes:
     return buf.getvalue()
 
 
-def sample_request() -> DigitizeRequest:
-    """The sample dossier as a digitize request: rendered front page(s), each followed by a blank back."""
+def _sample() -> _Sample:
     from service.synth.render import render_document
     from service.synth.samples import sample_document
 
     doc = sample_document(SAMPLE_ID)
-    rendered = render_document(doc, dpi=DPI)
-    pages: list[RawPage] = []
-    for i, page in enumerate(rendered, start=1):
-        pages.append(RawPage(_jpeg(page.image), f"sample page {i} front"))
-        pages.append(RawPage(_jpeg(Image.new("RGB", page.image.size, (250, 250, 247))), f"sample page {i} back"))
+    fronts = [page.image for page in render_document(doc, dpi=DPI)]
+    typed = {"document_name": doc.doc_type, "number_symbol": doc.number_symbol or "",
+             "issue_date": doc.issue_date, "issuing_agency": doc.issuing_body}
     owner = doc.owner
-    fields = {
-        "document_name": doc.doc_type,
-        "number_symbol": doc.number_symbol or "",
-        "issue_date": doc.issue_date,
-        "issuing_agency": doc.issuing_body,
-    }
     if owner is not None:
-        fields.update(owner_name=owner.full_name, owner_birth_date=owner.date_of_birth,
-                      valid_until=owner.valid_until)
-    return DigitizeRequest(
-        pages=tuple(pages), document_type_code=SAMPLE_DOCUMENT_TYPE,
-        owner_id=owner.personal_id if owner is not None else None,
-        fields={k: FieldValue(v, FieldSource.MANUAL, 1.0) for k, v in fields.items() if v},
-        declared_pages=len(rendered), duplex=True, actor="demo",
-    )
+        typed.update(owner_name=owner.full_name, owner_birth_date=owner.date_of_birth,
+                     valid_until=owner.valid_until, residence=owner.residence)
+    return _Sample(fronts, {k: v for k, v in typed.items() if v}, owner.personal_id if owner else None)
 
 
-def run_demo(*, paths: Paths | None = None) -> DemoResult:
+def _ocr(fronts: list[Image.Image], config: Config) -> tuple[list[OcrPage] | None, str]:
+    try:
+        from service.ocr.engine import get_engine
+    except ImportError as exc:
+        return None, f"text layer: skipped (OCR engine not installed: {exc.name})"
+    try:
+        engine = get_engine(config.ocr)
+        pages = [engine.read_page(img, source="scanner") for img in fronts]
+    except SohoaError as exc:
+        return None, f"text layer: skipped ({exc.message})"
+    return pages, f"text layer: OCR, {sum(len(p.lines) for p in pages)} lines on {len(pages)} page(s)"
+
+
+def _fields(sample: _Sample, ocr: list[OcrPage] | None, config: Config) -> tuple[dict[str, FieldValue], str]:
+    """Officer's typed values; OCR values kept (source ocr) where the officer's value agrees."""
+    typed = {k: FieldValue(v, FieldSource.MANUAL, 1.0) for k, v in sample.typed.items()}
+    if ocr is None:
+        return typed, "extraction: skipped (no OCR); fields typed by the officer"
+    try:
+        from service.extract.extractor import extract_pages
+    except ImportError as exc:
+        return typed, f"extraction: skipped (not installed: {exc.name}); fields typed by the officer"
+    try:
+        extraction = extract_pages(ocr, config=config.extract)
+    except SohoaError as exc:
+        return typed, f"extraction: skipped ({exc.message}); fields typed by the officer"
+    md = extraction.metadata
+    fields = dict(typed)
+    confirmed = corrected = 0
+    for name in [n for n in (*typed, *md.extra) if n != "owner_id"]:
+        found = md.get(name)
+        if found is None:
+            continue
+        if name not in typed or found.value == typed[name].value:
+            fields[name] = found
+            confirmed += 1
+        else:
+            corrected += 1
+    return fields, (f"extraction: type {extraction.document_type.code}; {confirmed} field(s) from OCR confirmed, "
+                    f"{corrected} corrected by the officer")
+
+
+def _sign(code: str, paths: Paths, config: Config) -> str:
+    try:
+        from service.signing.signer import SignatureRole
+        from service.usecases.sign import DEV_TOKEN_PREFIX, sign_document
+    except ImportError as exc:
+        return f"signature: skipped (signing not installed: {exc.name})"
+    if not (paths.tokens / "softhsm2.conf").exists() and not os.environ.get("SOHOA_PIN"):
+        return "signature: skipped (no development token yet: run 'sohoa token init-dev', as 'make run' does)"
+    made: list[str] = []
+    pin = os.environ.get("SOHOA_PIN", DEV_TOKEN_PIN)
+
+    def provider() -> str:
+        return pin
+
+    roles = ((SignatureRole.OFFICER, config.signing.officer), (SignatureRole.AGENCY, config.signing.agency))
+    for role, profile in roles:
+        if not (profile.token_label or "").startswith(DEV_TOKEN_PREFIX):
+            return "signature: skipped (a real card is configured; sign with 'sohoa sign CODE')"
+        try:
+            outcome = sign_document(code, role, provider, paths=paths, config=config, actor="demo")
+        except SohoaError as exc:
+            done = f"{' + '.join(made)} signed; " if made else ""
+            return f"signature: {done}{role.value} not signed ({exc.message}; {exc.remedy or 'see sohoa sign'})"
+        made.append(f"{role.value} ({'B-T' if outcome.timestamped else 'B-B'})")
+    return f"signature: {' + '.join(made)} with the DEVELOPMENT tokens"
+
+
+def run_demo(*, paths: Paths | None = None, sign: bool = True, ocr: bool = True) -> DemoResult:
     """Digitize the sample dossier into the store under ``paths`` (default: ``SOHOA_HOME``)."""
     p = (paths or get_paths()).ensure()
-    request = sample_request()
-    result = digitize(request, paths=p)
+    config = load_config(p.config)
+    sample = _sample()
+    ocr_pages, ocr_note = _ocr(sample.fronts, config) if ocr else (None, "text layer: not requested")
+    fields, extract_note = _fields(sample, ocr_pages, config)
+    pages: list[RawPage] = []
+    layer: list[OcrPage | None] = []
+    for i, img in enumerate(sample.fronts):
+        pages.append(RawPage(_jpeg(img), f"sample page {i + 1} front"))
+        pages.append(RawPage(_jpeg(Image.new("RGB", img.size, (250, 250, 247))), f"sample page {i + 1} back"))
+        layer += [ocr_pages[i] if ocr_pages is not None else None, None]
+    request = DigitizeRequest(
+        pages=tuple(pages), document_type_code=SAMPLE_DOCUMENT_TYPE, owner_id=sample.owner_id,
+        fields=fields, declared_pages=len(sample.fronts), duplex=True,
+        ocr_pages=tuple(layer) if ocr_pages is not None else None, actor="demo")
+    result = digitize(request, paths=p, config=config)
+    sign_note = _sign(result.result_code, p, config) if sign else "signature: not requested"
+    final = show_document(result.result_code, paths=p)
     exported = export_document(result.result_code, p.exports, paths=p)
     blank = sum(1 for pg in result.document.pages if pg.blank and pg.side == "back")
-    notes = ("text layer: none (no OCR engine wired yet)", "signature: none (no signing use case wired yet)")
-    return DemoResult(result=result, exported_pdf=exported.pdf, blank_backs=blank, notes=notes)
+    return DemoResult(result=result, final=final, exported_pdf=exported.pdf, blank_backs=blank,
+                      notes=(ocr_note, extract_note, sign_note))

@@ -151,3 +151,46 @@ def test_picamera2_absent_off_the_pi_is_device_missing() -> None:
     with pytest.raises(DeviceMissing, match="picamera2") as info:
         cam.open()
     assert "python3-picamera2" in (info.value.remedy or "")
+
+
+FAKE_PICAMERA2 = Path(__file__).parent / "fake_picamera2"
+
+
+@pytest.fixture
+def fake_picamera2(monkeypatch: pytest.MonkeyPatch) -> object:
+    import sys
+
+    monkeypatch.syspath_prepend(str(FAKE_PICAMERA2))
+    monkeypatch.delitem(sys.modules, "picamera2", raising=False)
+    import picamera2
+
+    monkeypatch.setattr(picamera2.Picamera2, "mode", "ok")
+    yield picamera2.Picamera2
+    sys.modules.pop("picamera2", None)
+
+
+def test_picamera2_driver_on_a_stand_in_library(fake_picamera2: type) -> None:
+    cam = Picamera2Camera(Picamera2CameraConfig(width=64, height=48, preview_width=32, preview_height=24, dpi=280))
+    frame = cam.capture()
+    rgb = frame.to_rgb()
+    assert rgb.shape == (48, 64, 3) and tuple(rgb[0, 0]) == (0, 0, 255)  # BGR888 memory order -> RGB
+    assert frame.dpi == 280
+    preview = cam.preview_frame()
+    assert preview.shape == (24, 32, 3) and abs(int(preview[0, 0, 0]) - 200) < 40
+    assert "preview 32x24" in cam.self_check()
+    cam.close()
+    cam.close()
+    assert fake_picamera2.opened == 0  # type: ignore[attr-defined]
+
+
+def test_picamera2_no_camera_and_hung_capture(fake_picamera2: type) -> None:
+    fake_picamera2.mode = "no-camera"  # type: ignore[attr-defined]
+    with pytest.raises(DeviceMissing, match="no Pi camera"):
+        Picamera2Camera(Picamera2CameraConfig()).open()
+    fake_picamera2.mode = "hang"  # type: ignore[attr-defined]
+    cam = Picamera2Camera(Picamera2CameraConfig(width=8, height=8, preview_width=8, preview_height=8, timeout_s=0.3))
+    from firmware.errors import DeviceTimeout
+
+    with pytest.raises(DeviceTimeout, match="main stream"):
+        cam.capture()
+    cam.close()

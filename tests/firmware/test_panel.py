@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -18,6 +18,15 @@ def factory() -> Iterator[Any]:
     f = mock_pin_factory()
     yield f
     f.reset()
+
+
+def _eventually(check: Callable[[], bool], timeout_s: float = 3.0) -> bool:
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        if check():
+            return True
+        time.sleep(0.02)
+    return check()
 
 
 def _press(factory: Any, pin: int) -> None:
@@ -60,14 +69,12 @@ def test_status_lights_and_buzzer(factory: Any) -> None:
     panel.set_state("ready")
     assert factory.pin(5).state == 1.0 and factory.pin(6).state == 0 and factory.pin(13).state == 0
     panel.set_state("busy")
-    time.sleep(0.3)
-    assert factory.pin(5).state == 0 and 0 < factory.pin(6).state < 1  # pulsing (PWM)
+    assert _eventually(lambda: 0 < factory.pin(6).state < 1)  # pulsing (PWM)
+    assert factory.pin(5).state == 0
     panel.set_state("error")
-    time.sleep(0.6)
+    assert _eventually(lambda: [s.state for s in factory.pin(19).states].count(True) >= 3)  # three beeps
+    assert _eventually(lambda: any(s.state for s in factory.pin(13).states))  # the error LED blinked
     assert factory.pin(6).state == 0
-    buzz = [s.state for s in factory.pin(19).states]
-    assert buzz.count(True) >= 3  # three beeps
-    assert any(s.state for s in factory.pin(13).states)  # the error LED blinked
     panel.set_state("off")
     assert all(factory.pin(p).state == 0 for p in (5, 6, 13))
     panel.close()

@@ -159,3 +159,68 @@ def test_missing_printer(tmp_path: Path) -> None:
 def test_render_text_wraps_vietnamese() -> None:
     img = render_text(["Ủy ban nhân dân xã Thử Nghiệm " * 4], width_px=384)
     assert img.width == 384 and img.height > 3 * 28
+
+
+def test_unplugged_reader_is_an_io_fault() -> None:
+    pair = PtyPair()
+    reader = QrReader(SerialQrReaderConfig(port=pair.port, timeout_s=0.5))
+    reader.open()
+    pair.write(b"FIRST\n")
+    assert reader.read_code() == "FIRST"
+    pair.close()  # the device side disappears
+    with pytest.raises((DeviceIOFault, DeviceMissing)) as info:
+        for _ in range(3):
+            reader.read_code(0.3)
+    assert info.value.remedy
+    reader.close()
+
+
+def test_wedged_printer_times_out_instead_of_blocking() -> None:
+    with PtyPair() as pair:
+        device = FakeEscposPrinter(pair, stall_after=3)  # answers the status, then takes no more data
+        device.start()
+        printer = ReceiptPrinter(EscposSerialPrinterConfig(port=pair.port, timeout_s=0.5, write_timeout_s=0.5))
+        start = time.monotonic()
+        with pytest.raises(DeviceTimeout, match="stopped taking data"):
+            printer.print_receipt([f"Dòng {i}: Ủy ban nhân dân xã Thử Nghiệm" for i in range(400)], qr="x" * 100)
+        assert time.monotonic() - start < 5
+        printer.close()
+        device.stop()
+
+
+def test_qr_too_dense_for_the_paper_is_refused_before_printing() -> None:
+    with PtyPair() as pair:
+        device = FakeEscposPrinter(pair)
+        device.start()
+        narrow = ReceiptPrinter(EscposSerialPrinterConfig(port=pair.port, timeout_s=0.5), width_px=256)
+        with pytest.raises(BadDeviceInput, match="too dense"):
+            narrow.print_receipt(["x"], qr="Đ" * 1000)
+        with pytest.raises(BadDeviceInput, match="cannot be encoded"):
+            narrow.print_receipt(["x"], qr="x" * 5000)
+        time.sleep(0.1)
+        assert device.data() == b""  # not even a status query: nothing half-printed
+        narrow.close()
+        device.stop()
+
+
+def test_qr_image_decodes_back() -> None:
+    import zxingcpp
+
+    from firmware.serial_devices.printer import qr_image
+
+    content = "H70.22-261123-0001|2.000305.000.00.00.H70|001099012345|Giấy khai sinh"
+    img = qr_image(content, 384, 6)
+    assert img.width <= 384
+    assert [r.text for r in zxingcpp.read_barcodes(img.convert("L"))] == [content]
+
+
+def test_print_a_wide_rasterised_receipt(printer_pair: tuple[PtyPair, FakeEscposPrinter, ReceiptPrinter]) -> None:
+    from PIL import Image
+
+    _, device, printer = printer_pair
+    page = Image.new("L", (1240, 600), 255)  # an A-series page raster, far wider than the paper
+    assert printer.print_images([page]).paper == "ok"
+    time.sleep(0.2)
+    sent = device.data()
+    i = sent.index(b"\x1dv0")
+    assert int.from_bytes(sent[i + 4:i + 6], "little") == 384 // 8  # GS v 0: width in bytes = paper width

@@ -138,6 +138,8 @@ def test_cli_backup_verify_restore(tmp_path: Path, capsys: pytest.CaptureFixture
     _populate(paths).close()
     archive = tmp_path / "box.tar.gz"
     assert main(["device", "backup", str(archive)]) == 0
+    assert main(["device", "backup", str(tmp_path / "new-folder") + "/"]) == 0
+    assert len(list((tmp_path / "new-folder").glob("sohoa-backup-*.tar.gz"))) == 1
     assert main(["device", "verify-backup", str(archive)]) == 0
     assert main(["device", "restore", str(archive)]) == 2  # needs --yes
     assert main(["device", "restore", str(archive), "--yes"]) == 0

@@ -75,20 +75,24 @@ def test_notifier_without_socket_is_a_no_op(monkeypatch: pytest.MonkeyPatch) -> 
     n.ready()
 
 
+def _pings(notify: NotifySocket) -> int:
+    return notify.messages.count("WATCHDOG=1")
+
+
 def test_pings_stop_when_the_worker_stalls(notify: NotifySocket) -> None:
     healthy = threading.Event()
     healthy.set()
     pinger = WatchdogPinger(Notifier(), 0.05, healthy.is_set).start()
-    time.sleep(0.3)
+    end = time.monotonic() + 5
+    while _pings(notify) < 4 and time.monotonic() < end:
+        notify.drain(0.05)
+    assert _pings(notify) >= 4
     healthy.clear()
-    time.sleep(0.05)
-    notify.drain(0.1)
-    count = notify.messages.count("WATCHDOG=1")
-    time.sleep(0.3)
-    notify.drain(0.1)
+    notify.drain(0.15)
+    count = _pings(notify)
+    notify.drain(0.4)
     pinger.stop()
-    assert count >= 4
-    assert notify.messages.count("WATCHDOG=1") <= count + 1  # withheld while unhealthy
+    assert _pings(notify) == count  # withheld while unhealthy
     assert pinger.missed >= 3
 
 
@@ -153,13 +157,21 @@ def test_run_service_full_cycle(notify: NotifySocket, monkeypatch: pytest.Monkey
     stop = threading.Event()
 
     def worker(ev: threading.Event) -> None:
-        ev.wait(0.4)
+        ev.wait(10)
 
-    threading.Timer(0.3, stop.set).start()
-    assert run_service(worker, name="kiosk", stop=stop, status="phục vụ") == 0
-    messages = notify.drain()
+    result: list[int] = []
+    thread = threading.Thread(target=lambda: result.append(run_service(worker, name="kiosk", stop=stop,
+                                                                       status="phục vụ")))
+    thread.start()
+    end = time.monotonic() + 5
+    while _pings(notify) < 3 and time.monotonic() < end:
+        notify.drain(0.05)
+    stop.set()
+    thread.join(5)
+    messages = notify.drain(0.2)
+    assert result == [0]
     assert messages[0] == "WATCHDOG=1" and "READY=1\nSTATUS=phục vụ" in messages
-    assert messages.count("WATCHDOG=1") >= 3 and messages[-1] == "STOPPING=1" or "STOPPING=1" in messages
+    assert _pings(notify) >= 3 and messages[-1] == "STOPPING=1"
 
 
 def test_abstract_notify_socket(monkeypatch: pytest.MonkeyPatch) -> None:

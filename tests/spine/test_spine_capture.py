@@ -196,3 +196,20 @@ def test_file_camera_reads_in_order_and_reports_problems(tmp_path: Path) -> None
         cam.capture()
     with pytest.raises(DeviceError):
         cam.capture()
+
+
+@pytest.mark.parametrize("condition", ["clean", "scanner", "phone"])
+def test_blank_detection_on_rendered_pages_under_each_condition(condition: str) -> None:
+    from service.synth.degrade import degrade
+    from service.synth.render import render_document
+    from service.synth.samples import sample_document
+
+    def jpeg(img: Image.Image) -> bytes:
+        buf = io.BytesIO()
+        img.save(buf, "JPEG", quality=85, dpi=(200, 200))
+        return buf.getvalue()
+
+    [page] = render_document(sample_document("gxn-cu-tru-0001"), dpi=200, condition=condition)
+    blank, _ = degrade(Image.new("RGB", (1654, 2339), (250, 250, 246)), [], condition, 7, 200)  # type: ignore[arg-type]
+    assert not load_page_image(jpeg(page.image), name="front", config=CFG).blank
+    assert load_page_image(jpeg(blank), name="back", config=CFG).blank

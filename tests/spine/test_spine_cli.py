@@ -194,10 +194,17 @@ def test_duplex_blank_back_and_sticky_note_are_recorded(run: Run, write_page: Ca
 def test_demo_prints_code_pdf_and_outbox(run: Run) -> None:
     code, out, err = run("demo")
     assert code == 0, err
-    assert "result code : 036088001234.DEMO.GXN-CU-TRU" in out
+    assert "result code : 036088001234.GT.XN_CU_TRU" in out
     assert "outbox      : queued" in out and "1 blank back(s)" in out
+    assert "signature: skipped (no development token yet" in out  # this test home has no token
     pdf_line = next(ln for ln in out.splitlines() if "PDF/A-2b" in ln)
-    assert validate_pdfa(Path(pdf_line.split(":", 1)[1].strip()).read_bytes()).ok
+    pdf = Path(pdf_line.split(":", 1)[1].strip())
+    assert pdf.name == "036088001234.GT.XN_CU_TRU.pdf"
+    assert validate_pdfa(pdf.read_bytes()).ok
+    code, out, _ = run("demo", "--no-ocr", "--no-sign", "--json")
+    data = json.loads(out)
+    assert data["result_code"] == "036088001234.GT.XN_CU_TRU.02" and data["queued"] is True
+    assert data["notes"][0] == "text layer: not requested"
 
 
 def test_audit_verify_fails_with_exit_code_on_tampering(run: Run, write_page: Callable[..., Path],

@@ -55,15 +55,19 @@ class PtyPair:
 
 
 class FakeEscposPrinter(threading.Thread):
-    """Answers DLE EOT 1/2/4 with ``status[n]``; ``silent`` makes it never answer."""
+    """Answers DLE EOT 1/2/4 with ``status[n]``; ``silent`` makes it never answer; ``stall_after``
+    makes it stop reading (a wedged printer) after that many answers."""
 
     OK = {1: 0x12, 2: 0x12, 4: 0x12}
 
-    def __init__(self, pair: PtyPair, status: dict[int, int] | None = None, silent: bool = False) -> None:
+    def __init__(self, pair: PtyPair, status: dict[int, int] | None = None, silent: bool = False,
+                 stall_after: int | None = None) -> None:
         super().__init__(daemon=True)
         self.pair = pair
         self.status = dict(status or self.OK)
         self.silent = silent
+        self.stall_after = stall_after  # stop reading after this many status answers (a wedged printer)
+        self.answered = 0
         self.received = bytearray()
         self._stop_event = threading.Event()
         self._lock = threading.Lock()
@@ -71,6 +75,9 @@ class FakeEscposPrinter(threading.Thread):
     def run(self) -> None:
         pending = bytearray()
         while not self._stop_event.is_set():
+            if self.stall_after is not None and self.answered >= self.stall_after:
+                self._stop_event.wait(0.05)
+                continue
             if not select.select([self.pair.master], [], [], 0.05)[0]:
                 continue
             try:
@@ -89,6 +96,7 @@ class FakeEscposPrinter(threading.Thread):
                 del pending[: i + 3]
                 if not self.silent and n in self.status:
                     os.write(self.pair.master, bytes([self.status[n]]))
+                    self.answered += 1
 
     def data(self) -> bytes:
         with self._lock:

@@ -214,3 +214,35 @@ def p_none():  # type: ignore[no-untyped-def]
     class _P:
         next_seq = 0
     return _P()
+
+
+def test_two_replicas_share_the_load_and_survive_a_broker_sigkill(store: Store, pki: LabPki, idents: Idents,
+                                                                  broker: Broker, gw_settings, dsn: str,
+                                                                  gw_files: Path, signer) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from bench.sync_common import start_thread_gateway
+
+    replicas = [start_thread_gateway(replace(gw_settings, replica_id=f"{gw_settings.replica_id}-{n}"))
+                for n in (1, 2)]
+    try:
+        for i in range(12):
+            add_document(store, sign_pdf(make_pdf(200 + i, pad=8000), signer), 200 + i)
+        worker = make_worker(store, pki, idents, broker.port, bandwidth_bytes_per_s=80_000)
+        t = threading.Thread(target=worker.run, args=("127.0.0.1", broker.port),
+                             kwargs={"max_seconds": 90, "until_empty": True})
+        t.start()
+        time.sleep(0.8)
+        broker.kill()
+        time.sleep(0.5)
+        broker.start()
+        t.join(100)
+        assert not t.is_alive()
+        result = compare(store, dsn, gw_files)
+        assert (result.undelivered, result.lost, result.duplicated) == (0, 0, 0)
+        with psycopg.connect(dsn) as conn:
+            served = conn.execute("SELECT count(DISTINCT replica) FROM gw_event WHERE event='manifest'").fetchone()[0]
+        assert served == 2
+    finally:
+        for r in replicas:
+            r.close()

@@ -43,6 +43,8 @@ def test_manifest_round_trip_uses_portal_field_names() -> None:
     (lambda d: d.update(ThongTinMoTa={"k": {"nested": 1}}), "bad-field"),
     (lambda d: d.update(LoaiSoHoa="7"), "bad-field"),
     (lambda d: d.update(ThoiDiemTao="2024-03-15"), "bad-field"),
+    (lambda d: d.update(TenGiayTo="a\x00b"), "bad-field"),
+    (lambda d: d.update(ThongTinMoTa={"k": 2**80}), "bad-field"),
 ])
 def test_malformed_manifests_are_refused_with_a_reason(mutate, reason) -> None:  # type: ignore[no-untyped-def]
     data = json.loads(manifest().encode())
@@ -54,7 +56,8 @@ def test_malformed_manifests_are_refused_with_a_reason(mutate, reason) -> None: 
 
 
 @pytest.mark.parametrize("payload,reason", [
-    (b"\xff\xfe", "not-json"), (b"[1,2]", "not-an-object"), (b"{" + b" " * 70_000 + b"}", "oversized"),
+    (b"\xff\xfe", "not-json"), (b"[1,2]", "not-an-object"), (b"[" * 30_000, "not-json"),
+    (b'{"a": ' + b"9" * 5000 + b"}", "not-json"), (b"{" + b" " * 70_000 + b"}", "oversized"),
 ])
 def test_undecodable_payloads(payload: bytes, reason: str) -> None:
     with pytest.raises(p.ProtocolError) as err:

@@ -1,0 +1,78 @@
+"""Migration 0002 under the spine's runner, and the ``sohoa-gateway`` command line."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import psycopg
+
+from province_gateway.cli import main as gateway_main
+from service.domain.errors import ExitCode
+from service.paths import get_paths
+from service.store.db import connect, current_version, migrate
+from service.sync.progress import ProgressStore
+from tests.support.mosquitto import Broker, LabPki
+
+from .conftest import Idents
+
+SYNC_TABLES = {"sync_progress", "sync_delivery", "sync_state"}
+
+
+def tables(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def test_migration_0002_applies_from_version_1_and_is_idempotent(sohoa_home: Path) -> None:
+    db = get_paths(sohoa_home).ensure().database
+    conn = connect(db)
+    assert migrate(conn, target=1) == 1
+    assert not SYNC_TABLES & tables(conn)
+    assert migrate(conn) >= 2
+    assert SYNC_TABLES <= tables(conn)
+    progress = ProgressStore(db)  # re-running the idempotent DDL on a migrated database is harmless
+    progress.begin(1, "doc", "ab" * 32, 4096, 3)
+    progress.chunk_sent(1, 0)
+    progress.chunk_sent(1, 2)  # out of order: next_seq stays at the first gap
+    got = progress.get(1)
+    assert got is not None and got.next_seq == 1 and got.chunks_sent == 2
+    progress.close()
+    assert current_version(conn) >= 2
+    conn.close()
+
+
+def test_gateway_cli_refuses_incomplete_configuration(tmp_path: Path) -> None:
+    assert gateway_main(["--files", str(tmp_path), "--dsn", ""]) == ExitCode.CONFIG
+    assert gateway_main(["--files", str(tmp_path), "--dsn", "host=127.0.0.1"]) == ExitCode.CONFIG
+    assert gateway_main(["--files", str(tmp_path), "--dsn", "x", "--plain",
+                         "--bilateral-index", str(tmp_path / "missing.json")]) == ExitCode.CONFIG
+
+
+def test_gateway_cli_serves_and_creates_its_schema(pki: LabPki, idents: Idents, broker: Broker, dsn: str,
+                                                   tmp_path: Path) -> None:
+    rc = gateway_main(["--broker-port", str(broker.port), "--ca", str(pki.ca_file), "--cert", str(idents.gw.cert),
+                       "--key", str(idents.gw.key), "--dsn", dsn, "--files", str(tmp_path / "files"),
+                       "--replica-id", "gw-cli", "--max-seconds", "2"])
+    assert rc == 0
+    with psycopg.connect(dsn) as conn:
+        names = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname='public'")}
+    assert {"gw_transfer", "gw_chunk", "gw_document", "gw_event", "gw_device"} <= names
+
+
+def test_gateway_imports_only_domain_and_the_pure_protocol() -> None:
+    import ast
+
+    allowed = {"service.domain.errors", "service.sync", "service.sync.protocol", "service.sync.wire",
+               "service.sync.reuse_msgs"}
+    root = Path(__file__).resolve().parents[2]
+    for path in [*(root / "province_gateway").glob("*.py"), *(root / "service/sync").glob("[pwr]*.py")]:
+        if path.parent.name == "sync" and path.stem not in ("protocol", "wire", "reuse_msgs"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else (
+                [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            for name in names:
+                if name.startswith("service"):
+                    assert name in allowed, f"{path.name} imports {name}"
+                if path.parent.name == "sync":  # the protocol itself does no I/O
+                    assert name.split(".")[0] not in ("socket", "sqlite3", "paho", "psycopg", "os", "pathlib")
