@@ -29,6 +29,7 @@ $(PY_STAMP): $(SYS_STAMP) requirements.lock pyproject.toml
 run: setup
 	$(VENV)/bin/sohoa token init-dev
 	$(VENV)/bin/sohoa demo
+	$(VENV)/bin/sohoa kiosk --host 127.0.0.1 --port 8080
 
 test: setup
 	$(PY) -m pytest -q

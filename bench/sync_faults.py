@@ -53,6 +53,12 @@ def _undelivered(store: Store) -> int:
     return int(store.conn.execute("SELECT count(*) FROM outbox WHERE state != 'delivered'").fetchone()[0])
 
 
+def _half_sent(store: Store) -> int:
+    """Transfers with some but not all chunks acknowledged by the broker (a kill now cuts a file)."""
+    row = store.conn.execute("SELECT count(*) FROM sync_progress WHERE next_seq > 0 AND next_seq < chunk_count")
+    return int(row.fetchone()[0])
+
+
 def run(quick: bool) -> str:
     """Run the fault benchmark; returns the table (its last line is the summary)."""
     docs_n = 200 if not quick else 60
@@ -84,6 +90,7 @@ def run(quick: bool) -> str:
            for name in ("gw-a", "gw-b")}
     worker = worker_process(home, root / "worker.log")
     faults: dict[str, int] = {}
+    mid_file = 0  # worker kills that cut a half-sent file
     started = time.monotonic()
     limit = 240 if not quick else 120
 
@@ -108,6 +115,7 @@ def run(quick: bool) -> str:
                 time.sleep(rng.uniform(0.3, 1.5))
                 broker.start()
             elif pick == "worker":
+                mid_file += 1 if _half_sent(store) else 0
                 _kill(worker)
                 worker = worker_process(home, root / "worker.log")
             else:
@@ -138,6 +146,7 @@ def run(quick: bool) -> str:
         f"| generation time | {made:.1f} s |",
         "| worker bandwidth cap | 120 kB/s |",
         *[f"| fault: {k} | {v} |" for k, v in sorted(faults.items())],
+        f"| worker kills with a half-sent file | {mid_file} |",
         f"| chaos phase | {chaos_s:.1f} s |",
         f"| until all acked | {total_s:.1f} s |",
         f"| undelivered on device | {result.undelivered} |",

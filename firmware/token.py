@@ -70,6 +70,10 @@ class PinLockedOut(TokenDriverError):
     """The token reports the user PIN as locked (``CKF_USER_PIN_LOCKED`` / ``CKR_PIN_LOCKED``)."""
 
 
+class NotLoggedIn(TokenDriverError):
+    """An operation needs the user session and the PIN has not been given yet."""
+
+
 class ObjectMissing(TokenDriverError):
     """The requested certificate or key is not on the token."""
 
@@ -270,7 +274,7 @@ class TokenSession:
     def session(self) -> Any:
         """The logged-in ``pkcs11.Session`` (for pyHanko's PKCS11Signer)."""
         if self._user is None:
-            raise PinRejected("not logged in to the token", tries_left=None, count_low=False)
+            raise NotLoggedIn("not logged in to the token")
         return self._user
 
     # -- authentication --------------------------------------------------------------------
@@ -302,7 +306,7 @@ class TokenSession:
                 self._user = self._token.open()
             except (p11e.TokenNotPresent, p11e.DeviceRemoved, p11e.GeneralError, p11e.SessionHandleInvalid,
                     p11e.DeviceError) as exc:
-                self._drop()
+                self.close()
                 raise TokenGone("the token was removed during login") from exc
             _open_sessions[self.module] = _open_sessions.get(self.module, 0) + 1
             log.info("logged in to token in slot %s", info.slot_id)
@@ -337,14 +341,6 @@ class TokenSession:
                     log.debug("closing a session on a token that is already gone")
             self._slot = self._token = None
 
-    def _drop(self) -> None:
-        """Forget a removed token's sessions without talking to it."""
-        self.close()
-
-    def mark_removed(self) -> None:
-        """Called when a card removal is detected: release the sessions so a re-insert is picked up."""
-        self._drop()
-
     # -- objects ---------------------------------------------------------------------------
     def certificate(self, *, label: str | None = None, object_id: bytes | None = None) -> bytes:
         """DER of the certificate selected by label and/or id (public objects: no login needed)."""
@@ -357,7 +353,7 @@ class TokenSession:
         try:
             found = list(self._public.get_objects(query))
         except p11e.PKCS11Error as exc:
-            self._drop()
+            self.close()
             raise TokenGone("the token was removed while reading its certificate") from exc
         if len(found) != 1:
             what = "no certificate" if not found else f"{len(found)} certificates"

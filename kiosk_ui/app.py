@@ -67,8 +67,10 @@ def create_app(config: KioskSettings | Mapping[str, Any] | None = None) -> Flask
     )
     idle = {"officer": settings.officer_idle_timeout_s, "supervisor": settings.officer_idle_timeout_s,
             "technician": settings.officer_idle_timeout_s, "citizen": settings.citizen_idle_timeout_s}
-    app.extensions["kiosk_sessions"] = security.SessionRegistry(idle, settings.officer_max_session_s)
-    app.extensions["kiosk_backend"] = Backend(paths, settings)
+    back = Backend(paths, settings)
+    app.extensions["kiosk_backend"] = back
+    app.extensions["kiosk_sessions"] = security.SessionRegistry(idle, settings.officer_max_session_s,
+                                                                on_expire=back.session_expired)
 
     from kiosk_ui.blueprints import auth, citizen, officer, technician
 
@@ -119,14 +121,13 @@ def _install_hooks(app: Flask) -> None:
         g.settings = app.config["KIOSK"]
         g.kiosk_session = None
         g.session_expired = False
+        security.registry().sweep()
         sid = session.get("sid")
         if isinstance(sid, str):
-            s, expired = security.registry().touch(sid)
+            s, _expired = security.registry().touch(sid)
             if s is None:
                 session.pop("sid", None)
                 g.session_expired = True
-                if expired:
-                    backend().audit(f"session:{sid[:8]}", "session.expired", "", {})
             g.kiosk_session = s
         if request.method in ("POST", "PUT", "PATCH", "DELETE"):
             token = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")

@@ -21,6 +21,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from kiosk_ui.config import KioskSettings, LocalAccount
 from kiosk_ui.jobs import JobRunner, Progress
+from kiosk_ui.security import KioskSession
 from service.config import Config, load_config
 from service.errors import SohoaError, ValidationError
 from service.paths import Paths
@@ -76,6 +77,23 @@ class Backend:
             kiosk_records.audit(self.paths, actor, f"kiosk.{action}", target, dict(detail))
         except SohoaError as exc:
             log.error("audit append failed: %s", type(exc).__name__)
+
+    def session_expired(self, session: KioskSession) -> None:
+        """A session timed out: audit it; a citizen's papers that were never handed in are deleted."""
+        self.audit(f"{session.role}:{session.user_id}", "session.expired", "", {})
+        self.discard_unsent(session)
+
+    def discard_unsent(self, session: KioskSession) -> None:
+        """Delete the papers of a citizen session that were never handed in (nothing is kept)."""
+        draft_id = session.data.get("draft")
+        if session.role != "citizen" or not draft_id:
+            return
+        try:
+            d = self.drafts.get(draft_id)
+            if d.kind == "citizen" and d.state == "open":
+                self.drafts.discard(draft_id)
+        except SohoaError as exc:
+            log.warning("could not discard an expired citizen draft: %s", type(exc).__name__)
 
     def has_local_accounts(self) -> bool:
         """Whether the password form is shown."""

@@ -8,7 +8,7 @@ from flask import Response, abort, flash
 
 from kiosk_ui.app import audit, backend, t
 from service.errors import DeviceError, NotFoundError
-from service.usecases.kiosk_draft import Draft
+from service.usecases.kiosk_draft import Draft, DraftComponent
 
 
 def apply_capture_action(draft: Draft, component: str, form: Mapping[str, str]) -> None:
@@ -44,6 +44,19 @@ def apply_capture_action(draft: Draft, component: str, form: Mapping[str, str]) 
         audit("capture.device_error", draft.id)
     except NotFoundError:
         abort(404)
+
+
+def page_rows(comp: DraftComponent) -> list[dict[str, object]]:
+    """The page strip: each page with its paper page number (a sticky-note capture shares its page's)."""
+    numbers: dict[str, int] = {}
+    rows: list[dict[str, object]] = []
+    for p in comp.pages:
+        if p.sticky_of is None:
+            numbers[p.sha256] = len(numbers) + 1
+    for i, p in enumerate(comp.pages):
+        n = numbers.get(p.sticky_of or p.sha256, 0)
+        rows.append({"i": i, "page": p, "n": n})
+    return rows
 
 
 def preview_response() -> Response:

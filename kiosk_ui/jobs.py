@@ -24,6 +24,7 @@ class Job:
     owner_sid: str
     kind: str
     done_url: str
+    retry_url: str = ""
     step: str = "job.queued"
     done: int = 0
     total: int = 1
@@ -36,7 +37,7 @@ class Job:
     def to_json(self) -> dict[str, object]:
         """What the progress page polls."""
         return {"id": self.id, "state": self.state, "step": self.step, "done": self.done, "total": self.total,
-                "error": self.error, "remedy": self.remedy, "done_url": self.done_url}
+                "error": self.error, "remedy": self.remedy, "done_url": self.done_url, "retry_url": self.retry_url}
 
 
 class JobRunner:
@@ -49,9 +50,13 @@ class JobRunner:
         self._lock = threading.Lock()
 
     def submit(self, owner_sid: str, kind: str, done_url: str,
-               work: Callable[[Progress], dict[str, str] | None]) -> Job:
-        """Queue ``work``; it reports progress through the callback it is given."""
-        job = Job(secrets.token_hex(8), owner_sid, kind, done_url)
+               work: Callable[[Progress], dict[str, str] | None], retry_url: str = "") -> Job:
+        """Queue ``work``; it reports progress through the callback it is given.
+
+        ``done_url`` is where the page goes when the job succeeds, ``retry_url`` where the
+        user goes back to after a failure (the step that started it).
+        """
+        job = Job(secrets.token_hex(8), owner_sid, kind, done_url, retry_url or done_url)
         with self._lock:
             self._jobs[job.id] = job
 

@@ -46,12 +46,37 @@ class KioskSession:
 class SessionRegistry:
     """Thread-safe in-memory map of live sessions with idle and absolute limits."""
 
-    def __init__(self, idle_s: dict[str, int], max_s: int) -> None:
-        """``idle_s`` maps a role to its idle timeout; ``max_s`` bounds any session."""
+    def __init__(self, idle_s: dict[str, int], max_s: int,
+                 on_expire: Callable[[KioskSession], None] | None = None) -> None:
+        """``idle_s`` maps a role to its idle timeout; ``max_s`` bounds any session.
+
+        ``on_expire`` runs for every session that times out (a citizen's unsent papers are
+        discarded there), whether or not its browser ever comes back.
+        """
         self._idle = idle_s
         self._max = max_s
+        self._on_expire = on_expire
         self._lock = threading.Lock()
         self._items: dict[str, KioskSession] = {}
+
+    def _dead(self, s: KioskSession, now: float) -> bool:
+        idle = self._idle.get(s.role, min(self._idle.values()))
+        return now - s.last_seen > idle or now - s.started > self._max
+
+    def _expired(self, gone: list[KioskSession]) -> None:
+        if self._on_expire is not None:
+            for s in gone:
+                self._on_expire(s)
+
+    def sweep(self) -> int:
+        """Remove every timed-out session (run on each request); returns how many went."""
+        now = time.monotonic()
+        with self._lock:
+            gone = [s for s in self._items.values() if self._dead(s, now)]
+            for s in gone:
+                del self._items[s.sid]
+        self._expired(gone)
+        return len(gone)
 
     def open(self, role: str, user_id: str, display_name: str) -> KioskSession:
         """Start a new session (a fresh id, so a fixated id is never reused)."""
@@ -68,12 +93,12 @@ class SessionRegistry:
             s = self._items.get(sid)
             if s is None:
                 return None, False
-            idle = self._idle.get(s.role, min(self._idle.values()))
-            if now - s.last_seen > idle or now - s.started > self._max:
-                del self._items[sid]
-                return None, True
-            s.last_seen = now
-            return s, False
+            if not self._dead(s, now):
+                s.last_seen = now
+                return s, False
+            del self._items[sid]
+        self._expired([s])
+        return None, True
 
     def close(self, sid: str) -> KioskSession | None:
         """End a session (logout, citizen finished); returns what was closed."""

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 
 from kiosk_ui import security
 from kiosk_ui.app import audit, backend, t
-from kiosk_ui.capture_views import apply_capture_action, page_response, preview_response
+from kiosk_ui.capture_views import apply_capture_action, page_response, page_rows, preview_response
 from service.errors import NotFoundError, SohoaError
 from service.usecases.kiosk_draft import Draft
 
@@ -94,7 +94,7 @@ def capture(component: str) -> Response | str:
     idx = d.components.index(comp)
     nxt = d.components[idx + 1].code if idx + 1 < len(d.components) else None
     return render_template("citizen/capture.html", draft=d, comp=comp, next_component=nxt,
-                           page_url=lambda sha: url_for("citizen.page", sha=sha),
+                           page_url=lambda sha: url_for("citizen.page", sha=sha), page_rows=page_rows,
                            preview_url=url_for("citizen.preview"))
 
 
@@ -160,14 +160,8 @@ def end() -> Response:
     """End the citizen session (button or idle timer) and discard an unsent draft."""
     s = security.current()
     if s is not None and s.role == "citizen":
-        draft_id = s.data.get("draft")
-        if draft_id:
-            try:
-                d = backend().drafts.get(draft_id)
-                if d.kind == "citizen" and d.state == "open":  # never handed in: nothing is kept
-                    backend().drafts.discard(draft_id)
-            except SohoaError:
-                pass
         audit("citizen.end", "", reason=request.values.get("reason", "button"))
-        security.sign_out()
+        closed = security.sign_out()
+        if closed is not None:
+            backend().discard_unsent(closed)
     return _go("citizen.start", idle="1" if request.values.get("reason") == "idle" else "")

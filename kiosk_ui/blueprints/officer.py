@@ -8,8 +8,8 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 
 from kiosk_ui import security
 from kiosk_ui.app import audit, backend, t
+from kiosk_ui.capture_views import apply_capture_action, page_response, page_rows, preview_response
 from kiosk_ui.messages import describe
-from kiosk_ui.capture_views import apply_capture_action, page_response, preview_response
 from service.errors import NotFoundError, SohoaError
 from service.usecases.kiosk_draft import Draft
 
@@ -156,7 +156,7 @@ def capture(draft_id: str, component: str) -> Response | str:
     idx = next(i for i, c in enumerate(todo) if c.code == component) if comp in todo else 0
     nxt = todo[idx + 1].code if idx + 1 < len(todo) else None
     return _render("officer/capture.html", d, "capture", comp=comp, todo=todo, next_component=nxt,
-                   page_url=lambda sha: url_for("officer.page", draft_id=d.id, sha=sha),
+                   page_url=lambda sha: url_for("officer.page", draft_id=d.id, sha=sha), page_rows=page_rows,
                    preview_url=url_for("officer.preview"))
 
 
@@ -187,7 +187,8 @@ def extract(draft_id: str) -> Response:
     sid = security.current().sid  # type: ignore[union-attr]
     b = backend()  # bound now: the job runs outside the request
     job = b.jobs.submit(sid, "extract", url_for("officer.review", draft_id=d.id),
-                        lambda progress: b.extract(d.id, progress))
+                        lambda progress: b.extract(d.id, progress),
+                        retry_url=url_for("officer.capture", draft_id=d.id, component=d.components[-1].code))
     audit("extract.start", d.id)
     return _go("officer.progress", job_id=job.id)
 
@@ -229,7 +230,8 @@ def sign_post(draft_id: str) -> Response:
     assert me is not None
     b = backend()  # bound now: the job runs outside the request
     job = b.jobs.submit(me.sid, "sign", url_for("officer.receipt", draft_id=d.id),
-                        lambda progress: b.finalize(d.id, pin, me.display_name, me.user_id, progress))
+                        lambda progress: b.finalize(d.id, pin, me.display_name, me.user_id, progress),
+                        retry_url=url_for("officer.sign", draft_id=d.id))
     audit("sign.start", d.id)
     return _go("officer.progress", job_id=job.id)
 

@@ -60,14 +60,19 @@
     if (input.value) { check(); }
   });
 
-  // Live camera preview: reload the frame about once a second.
+  // Live camera preview: load the next frame off-screen, swap it in when it has arrived
+  // (no blank flashes), and ask for another about a second later.
   document.querySelectorAll("img.live-preview").forEach(function (img) {
-    var n = 0;
-    setInterval(function () {
-      if (document.hidden) { return; }
-      n += 1;
-      img.src = img.dataset.src + "?t=" + Date.now() + "-" + n;
-    }, 1200);
+    var next = function () {
+      setTimeout(function () {
+        if (document.hidden) { next(); return; }
+        var buf = new Image();
+        buf.onload = function () { img.src = buf.src; img.classList.remove("offline"); next(); };
+        buf.onerror = function () { img.classList.add("offline"); next(); };
+        buf.src = img.dataset.src + "?t=" + Date.now();
+      }, 1000);
+    };
+    next();
   });
 
   // Progress pages poll their job.
@@ -84,7 +89,7 @@
           var err = document.getElementById("job-error");
           err.textContent = job.error + (job.remedy ? " — " + job.remedy : "");
           err.classList.remove("hidden");
-          document.getElementById("job-back").classList.remove("hidden");
+          document.getElementById("job-retry").classList.remove("hidden");
           return;
         }
         if (showResult) {

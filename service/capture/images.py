@@ -10,7 +10,6 @@ import hashlib
 import io
 import warnings
 
-import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
@@ -93,6 +92,21 @@ def _effective_dpi(img: Image.Image, config: CaptureConfig) -> float:
     return short_side / (config.assumed_page_width_mm / _MM_PER_INCH)
 
 
+def _local_max(arr: np.ndarray, size: int) -> np.ndarray:
+    """Grey-level dilation with a ``size``×``size`` square (separable sliding maximum)."""
+    r = size // 2
+    h, w = arr.shape
+    rows = np.pad(arr, ((r, r), (0, 0)), mode="edge")
+    out = rows[0:h].copy()
+    for i in range(1, size):
+        np.maximum(out, rows[i:i + h], out=out)
+    cols = np.pad(out, ((0, 0), (r, r)), mode="edge")
+    res = cols[:, 0:w].copy()
+    for i in range(1, size):
+        np.maximum(res, cols[:, i:i + w], out=res)
+    return res
+
+
 def ink_ratio(img: Image.Image, config: CaptureConfig) -> float:
     """Fraction of the page (margins excluded) darker than the local paper tone by ``blank_contrast``.
 
@@ -104,7 +118,7 @@ def ink_ratio(img: Image.Image, config: CaptureConfig) -> float:
         ratio = _BLANK_PROBE_WIDTH / grey.width
         grey = grey.resize((_BLANK_PROBE_WIDTH, max(1, int(grey.height * ratio))), Image.Resampling.BOX)
     arr = np.asarray(grey, dtype=np.uint8)
-    paper = cv2.dilate(arr, np.ones((_PAPER_KERNEL, _PAPER_KERNEL), np.uint8))
+    paper = _local_max(arr, _PAPER_KERNEL)
     ink = (paper.astype(np.int16) - arr.astype(np.int16)) > config.blank_contrast
     h, w = ink.shape
     my, mx = int(h * config.blank_margin), int(w * config.blank_margin)

@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from service.domain.errors import ExitCode, InputError, OcrError
+from service.domain.errors import ExitCode, InputError
 from service.domain.fields import ART9_FIELDS
 from service.extract.config import ExtractConfig
-from service.extract.extractor import extract_pages
-from service.extract.qr import CccdQr, merge_qr, parse_cccd_qr, qr_extraction, read_cccd_qr_image
+from service.extract.pipeline import extract_document
+from service.extract.qr import CccdQr, parse_cccd_qr, read_cccd_qr_image
 from service.extract.types import Extraction
 from service.ocr.types import OcrPage
 
@@ -66,35 +66,8 @@ def _page(raw: Any, path: Path, n: int) -> OcrPage:
                          remedy="each page needs width, height and lines [{text, box, confidence}]") from exc
 
 
-def _ocr_images(images: list[Path], source: str) -> list[OcrPage]:
-    from service.config import load_config
-    from service.paths import get_paths
-
-    try:
-        from service.ocr.engine import get_engine
-    except ImportError as exc:
-        raise OcrError("the OCR engine is not installed in this build",
-                       remedy="run 'sohoa ocr --json IMAGE > ocr.json' elsewhere and pass --ocr-json ocr.json") from exc
-    engine = get_engine(load_config(get_paths().config).ocr)
-    pages: list[OcrPage] = []
-    for image in images:
-        pages.extend(engine.read_file(image, source="camera" if source == "camera" else "scanner"))
-    return pages
-
-
-def _card_from_images(images: list[Path], cfg: ExtractConfig) -> CccdQr | None:
-    """A chip ID card QR printed on one of the page images, if any (other QR codes are ignored)."""
-    for image in images:
-        try:
-            return read_cccd_qr_image(image, max_bytes=cfg.qr_max_bytes)
-        except InputError:
-            continue
-    return None
-
-
 def run_extract(args: argparse.Namespace, cfg: ExtractConfig) -> Extraction:
-    """Do what ``sohoa extract`` does and return the extraction (used by the CLI and tests)."""
-    images = [Path(i) for i in args.images]
+    """Do what ``sohoa extract`` does and return the extraction."""
     card: CccdQr | None = None
     if args.qr_text is not None:
         card = parse_cccd_qr(args.qr_text, max_bytes=cfg.qr_max_bytes)
@@ -103,16 +76,8 @@ def run_extract(args: argparse.Namespace, cfg: ExtractConfig) -> Extraction:
     pages: list[OcrPage] = []
     for path in args.ocr_json or []:
         pages.extend(_pages_from_json(path))
-    if images and not args.ocr_json:
-        pages.extend(_ocr_images(images, args.source))
-        if card is None:
-            card = _card_from_images(images, cfg)
-    if not pages:
-        if card is None:
-            raise InputError("nothing to extract from", remedy="give page images, --ocr-json FILE or a QR code")
-        return qr_extraction(card)
-    extraction = extract_pages(pages, config=cfg)
-    return merge_qr(extraction, card) if card is not None else extraction
+    images = [Path(i) for i in args.images] if not pages else []
+    return extract_document(images=images, pages=pages, card=card, config=cfg, source=args.source)
 
 
 def cmd_extract(args: argparse.Namespace) -> int:

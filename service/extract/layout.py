@@ -94,7 +94,7 @@ def _summary(lines: list[Line], i: int, heading: HeadingMatch) -> tuple[Found | 
     rest = head.text[len(heading.heading):].strip(" :-") if heading.score >= 0.97 else ""
     if rest and len(rest) < len(head.text):
         picked.append(Line(rest, head.folded[-len(rest):], head.box, head.confidence, head.page))
-    h = max(typical_height(lines[i:i + 5]), 0.5 * head.height)
+    h = typical_height(lines[i:i + 5])
     prev = head
     j = i + 1
     while j < len(lines):
@@ -104,7 +104,7 @@ def _summary(lines: list[Line], i: int, heading: HeadingMatch) -> tuple[Found | 
             break
         off_centre = abs(ln.cx - head.cx) > 0.08 * max(head.width, ln.width) + h
         # Top-to-top distance: robust to boxes that are taller or shorter than the ink.
-        far = ln.top - prev.top > 1.75 * h
+        far = ln.top - prev.top > 2.2 * h
         authority = bool(picked) and not picked[-1].is_upper() and ln.is_upper()
         if far or authority or _BODY_START.match(ln.folded) or off_centre:
             break

@@ -1,7 +1,8 @@
 """Tone-mark restoration for agency names: OCR often drops or swaps a tone mark ("UY BAN", "SƠ NỘI VỤ").
 
-Each upper-case word that is not in the vocabulary, but whose accent-free form matches exactly one
-vocabulary word, is replaced by that word. Ambiguous folds ("TAI" = TÀI / TẢI) are left alone.
+Only words written entirely without diacritics are touched (a word that carries marks may be a
+place name such as ĐỨC or BẢN): such a word, when it is not in the vocabulary but its form matches
+exactly one vocabulary word, is replaced by it. Ambiguous folds ("TAI" = TÀI / TẢI) are left alone.
 """
 
 from __future__ import annotations
@@ -36,11 +37,11 @@ _KNOWN = {w for w in _BY_FOLD.values() if w}
 
 
 def restore_agency(text: str) -> tuple[str, int]:
-    """``text`` with unambiguous tone-mark errors fixed in upper-case words; returns (text, fixes)."""
+    """``text`` with accent-free upper-case words restored when unambiguous; returns (text, fixes)."""
     out, fixes = [], 0
     for word in text.split(" "):
         letters = [c for c in word if c.isalpha()]
-        if not letters or not all(c.isupper() for c in letters) or word in _KNOWN:
+        if not letters or not all(c.isupper() for c in letters) or word in _KNOWN or fold(word) != word.lower():
             out.append(word)
             continue
         fixed = _BY_FOLD.get(fold(word))

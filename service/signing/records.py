@@ -20,7 +20,7 @@ MIGRATION_NAME = "0004_signatures.sql"
 
 
 def _migration_sql() -> str:
-    for cand in (MIGRATIONS_DIR / MIGRATION_NAME, Path(__file__).with_name("sql") / MIGRATION_NAME):
+    for cand in (MIGRATIONS_DIR / MIGRATION_NAME, Path(__file__).with_name(MIGRATION_NAME)):
         if cand.exists():
             return cand.read_text(encoding="utf-8")
     raise StoreError(f"migration {MIGRATION_NAME} is missing", remedy="reinstall sohoa-edge")

@@ -49,6 +49,9 @@ class DeskCamera:
         self._sample_folder = sample_folder
         self._lock = threading.Lock()
         self._camera: Camera | None = None
+        # The simulated camera shows the same still until the next capture: keep its preview.
+        self._still = isinstance(config, FilesCameraConfig)
+        self._preview: bytes | None = None
 
     def _cam(self) -> Camera:
         if self._config is None:
@@ -63,6 +66,7 @@ class DeskCamera:
         return self._camera
 
     def _fault(self, exc: DeviceFault) -> DeviceError:
+        self._preview = None
         if self._camera is not None:
             self._camera.close()
         self._camera = None
@@ -71,17 +75,21 @@ class DeskCamera:
     def preview_jpeg(self, quality: int = 70) -> bytes:
         """A small JPEG of what the camera sees now (long side at most 640 px)."""
         with self._lock:
+            if self._still and self._preview is not None:
+                return self._preview
             try:
                 rgb = self._cam().preview_frame()
             except DeviceFault as exc:
                 raise self._fault(exc) from exc
-        buf = io.BytesIO()
-        Image.fromarray(rgb).save(buf, format="JPEG", quality=quality)
-        return buf.getvalue()
+            buf = io.BytesIO()
+            Image.fromarray(rgb).save(buf, format="JPEG", quality=quality)
+            self._preview = buf.getvalue()
+            return self._preview
 
     def capture(self) -> bytes:
         """One full-resolution still, encoded as the device gave it (no re-encoding of files)."""
         with self._lock:
+            self._preview = None
             try:
                 data, _media = self._cam().capture().to_encoded()
             except DeviceFault as exc:

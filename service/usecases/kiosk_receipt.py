@@ -95,7 +95,7 @@ def render_receipt(r: Receipt) -> bytes:
     """The receipt as a one-page A4 PDF (fonts embedded), QR code in the top-left corner."""
     regular, bold, italic = _fonts()
     buf = io.BytesIO()
-    c = Canvas(buf, pagesize=A4, pageCompression=1)
+    c = Canvas(buf, pagesize=A4, pageCompression=1, initialFontName=regular, initialFontSize=11)
     c.setTitle(f"{DOCUMENT_NAME} {r.dossier_code}")
     c.setAuthor(r.issuing_system)
     w, h = A4

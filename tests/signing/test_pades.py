@@ -157,3 +157,29 @@ def test_spine_xmp_extension_schema_survives_signing(sample_pdf, session_tokens,
         assert packet == doc.Root.Metadata.read_bytes()  # metadata untouched by the signature revisions
     assert b"<sohoa:resultCode>" in packet and b"ns0:" not in packet
     assert check_pdfa2b(two.pdf) == []
+
+
+def test_font_without_vietnamese_glyphs_is_refused_before_signing(sample_pdf, session_tokens, make_signer):
+    from pathlib import Path
+
+    from service.domain.errors import SigningError
+
+    v1 = Path("/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf")  # fonts-liberation 1.x
+    if not v1.exists():
+        pytest.skip("fonts-liberation (v1) is not installed")
+    officer = make_signer(session_tokens["officer-rsa"])
+    officer.login(lambda: "123456")
+    with pytest.raises(SigningError, match="no glyph") as err:
+        sign_pdf(sample_pdf, officer, SignatureRole.OFFICER, signer_name=OFFICER, font=v1)
+    assert "fonts-liberation2" in (err.value.remedy or "")
+
+
+def test_pdfa_check_catches_what_a_signature_could_break(sample_pdf):
+    with pikepdf.open(io.BytesIO(sample_pdf)) as doc:
+        doc.Root.Version = pikepdf.Name("/2.0")  # what pyHanko does for EC keys unless prevented
+        doc.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array(), NeedAppearances=True)
+        out = io.BytesIO()
+        doc.save(out)
+    problems = check_pdfa2b(out.getvalue())
+    assert any("/Version /2.0" in p for p in problems) and any("NeedAppearances" in p for p in problems)
+    assert pdfa_part(b"not a pdf") is None

@@ -108,6 +108,8 @@ def test_cli_dev_token_sign_and_verify(sohoa_home, sample_pdf, capsys, monkeypat
         pool.close_all()
     with Store.open(get_paths(sohoa_home)) as store:
         pdf_path = store.files.path_for(store.get(code).pdf_sha256)
+        offline = records.untimestamped(store)  # B-B signatures the province may augment later
+    assert [(r.role, r.timestamped) for r in offline] == [("officer", False), ("agency", False)]
     assert main(["verify", str(pdf_path), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert set(report) == {"pdfa", "signatures"} and report["pdfa"] == "2b"

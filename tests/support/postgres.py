@@ -71,6 +71,12 @@ class Postgres:
             conn.execute(f'CREATE DATABASE "{name}"')
         return f"host=127.0.0.1 port={self.port} user=postgres dbname={name}"
 
+    def halt(self) -> None:
+        """Stop the server (fast shutdown: clients are cut off) but keep the cluster for :meth:`start`."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(30)
+
     def stop(self) -> None:
         """Stop the server and delete the cluster."""
         if self.proc is not None and self.proc.poll() is None:

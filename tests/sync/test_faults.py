@@ -246,3 +246,50 @@ def test_two_replicas_share_the_load_and_survive_a_broker_sigkill(store: Store, 
     finally:
         for r in replicas:
             r.close()
+
+
+def test_status_is_retained_and_the_last_will_says_offline(store: Store, pki: LabPki, idents: Idents,
+                                                           broker: Broker) -> None:
+    proxy = FaultProxy(broker.port)
+    worker = make_worker(store, pki, idents, proxy.port)
+    status_topic = p.topic(PROVINCE, idents.a.name, p.Kind.STATUS)
+    link = worker.connect("127.0.0.1", proxy.port)
+    spy = Client(pki, idents.gw, broker.port, "spy-status")
+    try:
+        spy.link.subscribe(status_topic)
+        online = spy.wait_for(lambda m: b'"online"' in m.payload)
+        assert online is not None
+        proxy.drop()  # the device vanishes without DISCONNECT
+        offline = spy.wait_for(lambda m: b'"offline"' in m.payload)
+        assert offline is not None
+        late = Client(pki, idents.gw, broker.port, "spy-status-late")  # a new monitor sees the retained state
+        try:
+            late.link.subscribe(status_topic)
+            msg = late.wait_for(lambda m: True)
+            assert msg is not None and msg.retain and b'"offline"' in msg.payload
+        finally:
+            late.link.close()
+    finally:
+        link.close()
+        spy.link.close()
+        proxy.close()
+
+
+def test_a_database_outage_on_the_gateway_loses_nothing(store: Store, pki: LabPki, idents: Idents, broker: Broker,
+                                                        gateway: ThreadGateway, pg, dsn: str, gw_files: Path,
+                                                        signer) -> None:  # type: ignore[no-untyped-def]
+    for i in range(4):
+        add_document(store, sign_pdf(make_pdf(300 + i, pad=6000), signer), 300 + i)
+    pg.halt()
+    worker = make_worker(store, pki, idents, broker.port, response_timeout_s=1.5)
+    t = threading.Thread(target=worker.run, args=("127.0.0.1", broker.port),
+                         kwargs={"max_seconds": 60, "until_empty": True})
+    t.start()
+    time.sleep(3)
+    assert worker.stats.delivered == 0
+    pg.start()
+    t.join(70)
+    assert not t.is_alive()
+    result = compare(store, dsn, gw_files)
+    assert (result.undelivered, result.lost, result.duplicated) == (0, 0, 0)
+    assert gateway.thread.is_alive()

@@ -1,0 +1,167 @@
+"""Unit tests of the kiosk's own parts: i18n, catalogue import, drafts, desk rules, receipt PDF, sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from kiosk_ui.i18n import catalogue as messages
+from kiosk_ui.i18n import missing_keys, translate
+from kiosk_ui.security import SessionRegistry
+from service.errors import InputError, NotFoundError, ValidationError
+from service.usecases import kiosk_catalogue, kiosk_desk
+from service.usecases.kiosk_catalogue import Component, Procedure
+from service.usecases.kiosk_draft import DraftStore
+from service.usecases.kiosk_receipt import Receipt, ReceiptLine, qr_payload, render_receipt
+
+SAMPLE = Path(__file__).resolve().parents[2] / "kiosk_ui" / "data" / "catalogue.sample.json"
+VN = dt.timezone(dt.timedelta(hours=7))
+
+
+def _page(dpi: int = 200, size: tuple[int, int] = (1654, 2339)) -> bytes:
+    img = Image.new("RGB", size, "white")
+    for y in range(200, 1200, 40):
+        img.paste((20, 20, 120), (150, y, 1400, y + 12))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", dpi=(dpi, dpi))
+    return buf.getvalue()
+
+
+def test_every_message_has_both_languages() -> None:
+    assert missing_keys() == []
+    assert len(messages()) > 150
+    assert translate("capture.counter", "vi", n=1, d=2) == "Đã chụp 1 / 2 trang"
+    assert translate("capture.counter", "en", n=1, d=2) == "1 of 2 pages captured"
+
+
+def test_templates_use_only_known_message_keys() -> None:
+    import re
+
+    root = Path(__file__).resolve().parents[2] / "kiosk_ui"
+    used = set()
+    for f in [*root.rglob("*.html"), *root.rglob("*.py")]:
+        used |= set(re.findall(r"\bt\(['\"]([a-z_]+\.[a-z_.0-9]+)['\"]\s*[,)]", f.read_text(encoding="utf-8")))
+    assert sorted(used - set(messages())) == []
+
+
+def test_sample_catalogue_parses_and_round_trips(tmp_path: Path) -> None:
+    cat = kiosk_catalogue.parse_catalogue(SAMPLE.read_bytes(), SAMPLE.name)
+    proc = cat.procedure("1.001193")
+    assert proc.name == "Đăng ký khai sinh" and proc.component("TK").required
+    active = tmp_path / "catalogue.json"
+    again = kiosk_catalogue.import_catalogue(json.dumps(kiosk_catalogue.to_json(cat)).encode(), "x.json", active)
+    assert again == cat
+    with pytest.raises(NotFoundError):
+        cat.procedure("9.999999")
+
+
+@pytest.mark.parametrize(("raw", "name", "needle"), [
+    (b"\xff\xfe\x00garbage", "c.json", "not UTF-8"),
+    (b'{"fields": [', "c.json", "line 1"),
+    (b'{"fields": []}', "c.json", "no fields"),
+    (b'{"fields": [{"code": "A", "name": "A", "procedures": [{"code": "1", "name": "P", "components": []}]}]}',
+     "c.json", "non-empty 'components'"),
+    ("field_code,field_name,procedure_code,procedure_name,return_days,component_code,component_name,pages,required\n"
+     "HT,Hộ tịch,1.1,P,abc,TK,Tờ khai,1,1\n".encode(), "c.csv", "whole number"),
+    (b"a,b\n1,2\n", "c.csv", "missing columns"),
+])
+def test_bad_catalogue_is_refused_and_keeps_the_old_one(tmp_path: Path, raw: bytes, name: str, needle: str) -> None:
+    active = tmp_path / "catalogue.json"
+    kiosk_catalogue.import_catalogue(SAMPLE.read_bytes(), "sample.json", active)
+    before = active.read_bytes()
+    with pytest.raises(InputError) as err:
+        kiosk_catalogue.import_catalogue(raw, name, active)
+    assert needle in err.value.message
+    assert active.read_bytes() == before
+
+
+def _draft_with_component(tmp_path: Path) -> tuple[DraftStore, object]:
+    store = DraftStore(tmp_path / "drafts")
+    d = store.create("officer", "officer:test")
+    proc = Procedure("1.001193", "Đăng ký khai sinh", 1, (Component("TK", "Tờ khai", 2, True),))
+    kiosk_desk.set_procedure(store, d, proc, ["TK"], {"TK": "2"})
+    return store, d
+
+
+def test_capture_rules_in_drafts(tmp_path: Path) -> None:
+    store, d = _draft_with_component(tmp_path)
+    assert store.add_page(d, "TK", _page()).accepted  # type: ignore[arg-type]
+    fb = store.add_page(d, "TK", _page(dpi=100, size=(800, 1100)))  # type: ignore[arg-type]
+    assert not fb.accepted and "dpi" in fb.message and fb.remedy
+    fb = store.add_page(d, "TK", b"not an image at all")  # type: ignore[arg-type]
+    assert not fb.accepted
+    fb = store.add_page(d, "TK", _page()[:3000])  # type: ignore[arg-type]  (truncated PNG)
+    assert not fb.accepted
+    assert len(d.components[0].pages) == 1  # type: ignore[attr-defined]  (refusals lost nothing, added nothing)
+    assert store.add_page(d, "TK", _page(dpi=300), sticky=True).accepted  # type: ignore[arg-type]
+    assert not store.add_page(d, "TK", _page(dpi=300), sticky=True).accepted  # type: ignore[arg-type]
+    reloaded = store.get(d.id)  # type: ignore[attr-defined]
+    comp = reloaded.components[0]
+    assert comp.content_pages == 1 and comp.pages[1].sticky_of == comp.pages[0].sha256
+    store.delete_page(reloaded, "TK", 0)  # the sticky re-capture goes with its page
+    assert store.get(d.id).components[0].pages == []  # type: ignore[attr-defined]
+
+
+def test_owner_rules(tmp_path: Path) -> None:
+    store, d = _draft_with_component(tmp_path)
+    assert kiosk_desk.check_owner("036088001234").ok
+    bad = kiosk_desk.check_owner("0360880012")
+    assert not bad.ok and bad.message_key == "owner.invalid"
+    with pytest.raises(ValidationError):
+        kiosk_desk.set_owner(store, d, "", "Nguyễn Văn A", "")  # type: ignore[arg-type]
+    kiosk_desk.set_owner(store, d, "", "Nguyễn  Văn A", "09/8/2022")  # type: ignore[arg-type]
+    assert d.owner_birth_date == "2022-08-09" and d.owner_name == "Nguyễn Văn A"  # type: ignore[attr-defined]
+
+
+def test_working_days_and_dossier_codes(tmp_path: Path) -> None:
+    assert kiosk_desk.add_working_days(dt.date(2026, 11, 20), 1) == dt.date(2026, 11, 23)  # Friday -> Monday
+    store, d = _draft_with_component(tmp_path)
+    now = dt.datetime(2026, 11, 23, 9, 30, tzinfo=VN)
+    assert kiosk_desk.assign_dossier_code(store, d, "000.00.70.H99", now) == "000.00.70.H99-261123-0001"  # type: ignore[arg-type]
+    d2 = store.create("officer", "x")
+    assert kiosk_desk.assign_dossier_code(store, d2, "000.00.70.H99", now).endswith("-0002")
+    assert d2.return_date == "2026-11-23"  # return_days 0 for a draft without a procedure
+
+
+def test_receipt_pdf_has_vietnamese_text_and_top_left_qr(tmp_path: Path) -> None:
+    now = dt.datetime(2026, 11, 23, 9, 5, tzinfo=VN)
+    r = Receipt("000.00.70.H99-261123-0007", "1.001193", "Đăng ký khai sinh", "036088001234", "Trần Thị Ví Dụ",
+                "UBND xã Thử Nghiệm", "Hệ thống số hóa một cửa sohoa-edge", "Cán bộ Thử Nghiệm", now, now,
+                dt.date(2026, 11, 24), (ReceiptLine("Tờ khai đăng ký khai sinh", 1, False, "036088001234.1.001193.TK.01"),
+                                        ReceiptLine("Giấy chứng sinh", 1, True, "036088001234.1.001193.GCS.02")))
+    path = tmp_path / "r.pdf"
+    path.write_bytes(render_receipt(r))
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    for s in ("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", "Trần Thị Ví Dụ", "ngày 24/11/2026", "tái sử dụng",
+              "09 giờ 05 phút"):
+        assert s in text, s
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    rows = [ln.split() for ln in fonts.splitlines()[2:] if ln.strip()]
+    assert rows and all("LiberationSerif" in r[0] and r[-5] == "yes" for r in rows), fonts  # all embedded
+    subprocess.run(["pdftoppm", "-r", "120", "-png", "-singlefile", str(path), str(tmp_path / "r")], check=True)
+    (found,) = zxingcpp.read_barcodes(Image.open(tmp_path / "r.png"))
+    data = json.loads(found.text)
+    assert data == json.loads(qr_payload(r))
+    assert data["ngay_hen_tra"] == "2026-11-24" and data["thoi_gian_xuat_ban"] == "2026-11-23T09:05:00+07:00"
+    assert found.position.top_left.x < 200 and found.position.top_left.y < 200
+
+
+def test_session_registry_idle_expiry_calls_back() -> None:
+    gone: list[str] = []
+    reg = SessionRegistry({"citizen": 1, "officer": 60}, 3600, on_expire=lambda s: gone.append(s.role))
+    c = reg.open("citizen", "kiosk", "Công dân")
+    o = reg.open("officer", "u1", "Cán bộ")
+    time.sleep(1.2)
+    assert reg.sweep() == 1 and gone == ["citizen"]
+    assert reg.touch(c.sid) == (None, False)
+    s, expired = reg.touch(o.sid)
+    assert s is not None and not expired
+    assert reg.close(o.sid) is not None and reg.count() == 0
