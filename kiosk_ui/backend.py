@@ -149,12 +149,12 @@ class Backend:
         """Rows for the review screen."""
         return kiosk_desk.review_rows(draft, self.settings.low_confidence)
 
-    def apply_review(self, draft: Draft, form: Mapping[str, str], user_id: str) -> int:
-        """Apply corrections; each one is audited (field name only, never the values)."""
-        changes = kiosk_desk.apply_review(self.drafts, draft, form)
-        for comp, name, _old, _new in changes:
-            self.audit(f"officer:{user_id}", "review.correct", draft.id, {"component": comp, "field": name})
-        return len(changes)
+    def apply_review(self, draft: Draft, form: Mapping[str, str], actor: str) -> int:
+        """Apply and audit the officer's corrections (who, field, old -> new; personal values hashed)."""
+        entries = kiosk_desk.apply_review(self.drafts, draft, form, actor, self.config.extract)
+        if entries:
+            kiosk_records.record_corrections(self.paths, draft.id, entries)
+        return len(entries)
 
     def now(self) -> dt.datetime:
         """Local time of the office (Vietnam, UTC+7)."""
@@ -222,6 +222,7 @@ class Backend:
 
     def close(self) -> None:
         """Release the camera, the card and the worker (service shutdown)."""
-        self.camera.close()
-        self.card_logout()
         self.jobs.shutdown()
+        self.camera.close()
+        with self._card_lock:
+            kiosk_flow.release_cards()

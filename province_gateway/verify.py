@@ -50,8 +50,12 @@ def load_roots(path: Path | None) -> list[x509.Certificate]:
         raise ConfigError(f"cannot read trust roots {path} ({exc})",
                           remedy="point --trust-roots at a PEM file") from exc
     roots = []
-    for _type, _headers, der in pem.unarmor(data, multiple=True):
-        roots.append(x509.Certificate.load(der))
+    try:
+        for _type, _headers, der in pem.unarmor(data, multiple=True):
+            roots.append(x509.Certificate.load(der))
+    except ValueError as exc:
+        raise ConfigError(f"{path} is not a PEM certificate bundle",
+                          remedy="use a PEM bundle of CA certificates") from exc
     if not roots:
         raise ConfigError(f"{path} holds no certificate", remedy="use a PEM bundle of CA certificates")
     return roots
@@ -78,6 +82,7 @@ class SignatureChecker:
                     return SignatureResult(False, "unsigned", "signature-missing")
                 return SignatureResult(True, "unsigned")
             trusted = 0
+            coverage = None
             for sig in sigs:
                 ctx = ValidationContext(trust_roots=self.roots, allow_fetching=False)
                 status = validate_pdf_signature(sig, ctx)
@@ -85,8 +90,8 @@ class SignatureChecker:
                     return SignatureResult(False, "broken", "signature-not-intact")
                 if self.roots and status.trusted:
                     trusted += 1
-            last = validate_pdf_signature(sigs[-1], ValidationContext(trust_roots=self.roots, allow_fetching=False))
-            if last.coverage is not SignatureCoverageLevel.ENTIRE_FILE:
+                coverage = status.coverage  # the last signature's ends up here
+            if coverage is not SignatureCoverageLevel.ENTIRE_FILE:
                 return SignatureResult(False, "partial", "content-after-last-signature")
             if self.roots and trusted == 0:
                 return SignatureResult(False, "untrusted", "signer-not-trusted")

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 
 from kiosk_ui import security
-from kiosk_ui.app import audit, backend, t
+from kiosk_ui.app import actor, audit, backend, t
 from kiosk_ui.capture_views import apply_capture_action, page_response, page_rows, preview_response
 from kiosk_ui.messages import describe
 from service.errors import NotFoundError, SohoaError
@@ -200,7 +200,7 @@ def review(draft_id: str) -> Response | str:
     d = _draft(draft_id)
     if request.method == "POST":
         try:
-            changed = backend().apply_review(d, request.form, security.current().user_id)  # type: ignore[union-attr]
+            changed = backend().apply_review(d, request.form, actor())
         except SohoaError as exc:
             flash(exc.message, "error")
             return _go("officer.review", draft_id=d.id)

@@ -147,8 +147,8 @@ def _embeddable(img: Image.Image, fmt: str, data: bytes) -> tuple[bytes, str]:
     else:
         conv = img.convert("RGB")
     out = io.BytesIO()
-    dpi = img.info.get("dpi")
-    conv.save(out, "PNG", dpi=dpi) if dpi else conv.save(out, "PNG")
+    params: dict[str, object] = {"dpi": img.info["dpi"]} if img.info.get("dpi") else {}
+    conv.save(out, "PNG", **params)
     return out.getvalue(), "image/png"
 
 

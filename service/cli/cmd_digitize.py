@@ -30,7 +30,7 @@ def cmd_digitize(args: argparse.Namespace) -> int:
     request = DigitizeRequest(
         pages=tuple(pages), document_type_code=args.doc_type, owner_id=args.owner,
         fields=manual_fields(args.field or []), declared_pages=args.declared_pages,
-        mismatch_reason=args.mismatch_reason, duplex=args.duplex, sticky_notes=tuple(sticky),
+        mismatch_reason=args.mismatch_reason, duplex=args.duplex, sticky_notes=tuple(sticky), run_ocr=args.ocr,
     )
     result = digitize(request)
     if args.json:
@@ -157,6 +157,7 @@ def register(sub: Any) -> None:
     p.add_argument("--duplex", action="store_true", help="images alternate front/back of each sheet")
     p.add_argument("--sticky-note", type=int, action="append", metavar="N",
                    help="image N re-captures image N-1 with its sticky note on; repeatable")
+    p.add_argument("--ocr", action="store_true", help="add an invisible OCR text layer (copy-paste, search)")
     p.add_argument("--json", action="store_true", help="print result_code, pdf, sha256, pages, queued as JSON")
     p.set_defaults(func=cmd_digitize)
 

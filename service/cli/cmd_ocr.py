@@ -75,6 +75,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
             page.image.save(stem.with_suffix(".png"), dpi=(page.dpi, page.dpi))
             truth = {"dpi": page.dpi, "condition": page.condition, "font": page.font,
                      "lines": [{"text": ln.text, "box": list(ln.box), "role": ln.role} for ln in page.lines]}
-            stem.with_suffix(".truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1), encoding="utf-8")
+            text = json.dumps(truth, ensure_ascii=False, indent=1)
+            stem.with_suffix(".truth.json").write_text(text, encoding="utf-8")
             print(stem.with_suffix(".png"))
     return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from service.domain.errors import ValidationError
 from service.domain.text import nfc
@@ -19,6 +20,7 @@ DOCUMENT_TYPE_CODE_MAX = 200
 _DOC_TYPE = re.compile(r"^[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*$")
 _PROCEDURE = re.compile(r"^([1-3]\.\d{6})(?:\.((?:\d{3}\.\d{2}\.\d{2}\.)?[GH]\d{2}))?(?:\.(\d{2}))?$")
 _RESULT = re.compile(r"^KQ\.([GH]\d{2})\.(\d{6})$")
+_DOSSIER = re.compile(r"^(\d{3}\.\d{2}\.\d{2}\.[GH]\d{2})-(\d{2})(\d{2})(\d{2})-(\d{4})$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +76,28 @@ def parse_result_type_code(text: str, *, field_name: str = "document_type_code")
         raise ValidationError(field_name, f"'{value}' is not a result-type code (expected KQ.<G|H>NN.NNNNNN)",
                               remedy="copy the result code from the TTHC database")
     return ResultTypeCode(value, m.group(1), m.group(2))
+
+
+@dataclass(frozen=True, slots=True)
+class DossierCode:
+    """A dossier code ``<unit e-ID>-YYMMDD-XXXX`` (TT 01/2018/TT-VPCP Điều 19, FACTS.md §1.9)."""
+
+    value: str
+    unit_code: str
+    received_date: date
+    daily_seq: str
+
+
+def parse_dossier_code(text: str, *, field_name: str = "dossier_code") -> DossierCode:
+    """Parse ``000.00.00.H56-230405-0001`` into unit code, date of receipt and daily sequence."""
+    value = nfc(text).replace(" ", "").upper()
+    m = _DOSSIER.fullmatch(value)
+    if not m:
+        raise ValidationError(field_name, f"'{value}' is not a dossier code (expected e.g. 000.00.00.H56-230405-0001)",
+                              remedy="copy the code from the receipt (phiếu tiếp nhận)")
+    try:
+        received = date(2000 + int(m.group(2)), int(m.group(3)), int(m.group(4)))
+    except ValueError as exc:
+        raise ValidationError(field_name, f"'{value}' holds an impossible date of receipt",
+                              remedy="check the six digits after the unit code") from exc
+    return DossierCode(value, m.group(1), received, m.group(5))

@@ -39,7 +39,7 @@ LEGAL_TYPE_ABBREVIATIONS: MappingProxyType[str, str] = MappingProxyType({
 ALL_TYPE_ABBREVIATIONS: MappingProxyType[str, str] = MappingProxyType(
     {**LEGAL_TYPE_ABBREVIATIONS, **ADMIN_TYPE_ABBREVIATIONS})
 
-_PREFIX = re.compile(r"^\s*(?:s[oố]\s*(?:hi[eệ]u)?\s*[:.]?\s*)", re.IGNORECASE)
+_PREFIX = re.compile(r"^\s*(?:luat\s+|nghi dinh\s+|quyet dinh\s+)?so\s*(?:hieu)?\s*[:.]?\s*")
 _SHAPE = re.compile(r"^(\d{1,6})/(?:(\d{4})/)?([^\s/]+)$")
 _NOTATION_CHARS = re.compile(r"^[0-9A-Za-zĐđ&.\-]+$")
 _PART = re.compile(r"^[0-9A-Za-zĐđ&.]+$")
@@ -119,7 +119,9 @@ def _split_glued(token: str) -> tuple[str, str] | None:
 def parse_number_symbol(text: str, *, field_name: str = "number_symbol") -> NumberSymbol:
     """Parse "Số: 1403/QĐ-UBND", "52/2020/NĐ-CP" or "123/UBND-VP" into a :class:`NumberSymbol`."""
     clean = normalize_dashes(nfc(text))
-    clean = _PREFIX.sub("", clean, count=1)
+    prefix = _PREFIX.match(fold(clean))  # "Số:", "So:", "Sô:" (OCR), "Số hiệu:" ...
+    if prefix:
+        clean = clean[prefix.end():]
     clean = re.sub(r"\s*([/\-])\s*", r"\1", clean).strip().rstrip(".;,")
     m = _SHAPE.fullmatch(clean)
     if not m:

@@ -27,10 +27,11 @@ from service.extract.kv import KeyValue, key_values
 from service.extract.layout import Header, parse_header
 from service.extract.lines import Line, prepare
 from service.extract.types import UNKNOWN_TYPE, DocumentType, Extraction, Flag
-from service.extract.vocab import restore_agency
+from service.extract.vocab import restore_address, restore_agency
 from service.ocr.types import OcrPage
 
 DATE_FIELDS = ("owner_birth_date", "issue_date", "valid_until")
+ADDRESS_FIELDS = ("residence", "place_of_birth", "land_address", "construction_address")
 _ID_TOKEN = re.compile(r"[A-Za-z]?\d[\d .\-]{6,16}\d")
 
 
@@ -74,15 +75,21 @@ def _put_date(b: _Builder, name: str, raw: str, conf: float) -> None:
 
 
 def _put_identifier(b: _Builder, raw: str, conf: float, today: date | None) -> None:
+    """Validate the labelled identifier: the whole value first, then the identifier-shaped token in it."""
     text = raw.strip()
     token = _ID_TOKEN.search(text)
-    candidate = token.group(0) if token and not re.fullmatch(r"[\d .\-]+", text) else text
-    try:
-        ident = parse_identifier(candidate, field_name="owner_id", today=today)
-    except ValidationError as exc:
-        b.invalid("owner_id", re.sub(r"\s+", "", candidate), conf, exc.reason)
+    candidates = [text] + ([token.group(0)] if token and token.group(0) != text else [])
+    first_error: ValidationError | None = None
+    for candidate in candidates:
+        try:
+            ident = parse_identifier(candidate, field_name="owner_id", today=today)
+        except ValidationError as exc:
+            first_error = first_error or exc
+            continue
+        b.put("owner_id", ident.value, conf)
         return
-    b.put("owner_id", ident.value, conf)
+    shown = re.sub(r"\s+", "", candidates[-1])
+    b.invalid("owner_id", shown, conf, first_error.reason if first_error else "not an identifier")
 
 
 def _header_fields(b: _Builder, header: Header) -> None:
@@ -130,6 +137,9 @@ def _kv_fields(b: _Builder, kvs: list[KeyValue], today: date | None) -> None:
         elif target == "validity_period":
             period = kv
             b.put(target, kv.value, kv.confidence)
+        elif target in ADDRESS_FIELDS:
+            text, fixes = restore_address(kv.value)
+            b.put(target, text, kv.confidence * (0.97 if fixes else 1.0))
         elif target in ("plate_number", "chassis_number", "engine_number", "certificate_number"):
             b.put(target, re.sub(r"\s+", " ", kv.value).upper(), kv.confidence)
         else:

@@ -17,7 +17,8 @@ from service.extract.lines import Line, mean_confidence, typical_height
 # (target, labels as printed). Target is an Art. 9 field name or "extra:<key>".
 KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("owner_name", ("Họ và tên", "Họ tên", "Họ, chữ đệm, tên", "Họ, chữ đệm và tên", "Tên người được cấp",
-                    "Họ và tên người yêu cầu", "Chủ hộ", "Họ tên chủ hộ")),
+                    "Họ và tên người yêu cầu", "Chủ hộ", "Họ tên chủ hộ", "Tên chủ xe", "Họ tên chủ xe",
+                    "Chủ sở hữu", "Người sử dụng đất", "Họ và tên chủ hộ kinh doanh")),
     ("owner_birth_date", ("Ngày sinh", "Ngày, tháng, năm sinh", "Sinh ngày")),
     ("owner_id", ("Số định danh cá nhân", "Số định danh", "Số CCCD", "Số căn cước", "Số căn cước công dân",
                   "Số CMND", "Số chứng minh nhân dân", "Số giấy tờ tùy thân", "Số hộ chiếu", "Mã số thuế",
@@ -63,6 +64,8 @@ _FOLDED_KEYS: tuple[tuple[str, str], ...] = tuple(
 _VALID_UNTIL = re.compile(r"(?:co gia tri|co hieu luc|gia tri su dung)\s*(?:su dung\s*)?(?:den|toi)\s*(?:het\s*)?"
                           r"(?:ngay)?\s*(.+)$")
 _VALID_MONTHS = re.compile(r"(?:co gia tri|co hieu luc|thoi han)[^0-9]{0,30}?(\d{1,2})\s*(thang|nam)\s*(?:ke tu|tu)")
+_INLINE_LABEL = re.compile(r"\s([^\W\d][^:;]{1,30}?)\s*:\s")
+_GCN_SERIAL = re.compile(r"^([A-ZĐ]{2})\s?(\d{6})$")
 _SCOPE = re.compile(r"co gia tri\s*(?:su dung\s*)?(tren|trong|tai)\s+(?!thoi han)(.+?)[.;]?$")
 
 
@@ -126,14 +129,25 @@ def key_values(lines: list[Line], min_ratio: float) -> list[KeyValue]:
             value = f"{value} {nxt.text}"
             taken.append(nxt)
             j += 1
+        conf = mean_confidence(taken) * min(1.0, hit[1] + 0.05)
+        target = hit[0]
+        for second in _INLINE_LABEL.finditer(value):  # "Giới tính: Nam   Dân tộc: Kinh"
+            other = match_key(second.group(1), min_ratio)
+            if other is not None:
+                out.append(KeyValue(other[0], value[second.end():].strip(), conf, tuple(taken)))
+                value = value[:second.start()].strip()
+                break
         if value:
-            out.append(KeyValue(hit[0], value, mean_confidence(taken) * min(1.0, hit[1] + 0.05), tuple(taken)))
+            out.append(KeyValue(target, value, conf, tuple(taken)))
         i = j
     return out
 
 
 def _phrase(ln: Line) -> KeyValue | None:
     """"Có giá trị đến ngày …", "có giá trị 06 tháng kể từ …", "có giá trị sử dụng trên toàn quốc"."""
+    serial = _GCN_SERIAL.match(ln.text)
+    if serial:  # land-use certificate issue number, e.g. "AB 123456" (printed without a label)
+        return KeyValue("extra:certificate_serial", f"{serial.group(1)} {serial.group(2)}", ln.confidence, (ln,))
     m = _VALID_UNTIL.search(ln.folded)
     if m:
         return KeyValue("valid_until", ln.text[m.start(1):m.end(1)].strip(" ."), ln.confidence, (ln,))

@@ -22,7 +22,7 @@ _AGENCY_HEADS = re.compile(
     r"dang uy|lien doan|hoi |cong ty|tap doan|bhxh|bao hiem|thanh tra|chi nhanh|ky niem|tinh uy|huyen uy)")
 _MOTTO = re.compile(r"cong hoa xa hoi|chu nghia viet nam|doc lap|tu do\s*[-–]?\s*hanh phuc")
 _NUMBER = re.compile(r"(?:^|\b)s[o0]\s*(?:hieu)?\s*[:.;]?\s*(\d{1,6}\s*/\s*(?:\d{4}\s*/\s*)?[^\s]+)")
-_PLAIN_NUMBER = re.compile(r"^\s*s[o0]\s*[:.]\s*([0-9a-z][0-9a-z.\-]{2,20})\s*$")
+_PLAIN_NUMBER = re.compile(r"^\s*s[o0]\s*[:.]\s*([0-9a-z][0-9a-z.\-]{0,20})\s*$")
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,6}\s*/\s*(?:\d{4}\s*/\s*)?[a-z][^\s]*)\s*$")
 _VV = re.compile(r"^v\s*/\s*v\b")
 _BODY_START = re.compile(r"^(can cu|xet |theo |kinh gui|dieu \d|chuong |thuc hien)")
@@ -74,24 +74,35 @@ def _agency_groups(lines: list[Line]) -> list[list[Line]]:
 
 
 def _find_heading(lines: list[Line], catalog: Catalog, *, below: int,
-                  band: tuple[float, float]) -> tuple[int, HeadingMatch] | None:
-    """The first catalogue heading: upper case, below y ``below``, centre inside ``band``."""
+                  band: tuple[float, float]) -> tuple[int, int, HeadingMatch] | None:
+    """The first catalogue heading: upper case, below y ``below``, centre inside ``band``.
+
+    A heading printed over two lines ("GIẤY CHỨNG NHẬN" / "QUYỀN SỬ DỤNG ĐẤT …") is matched joined;
+    returns (first line index, last line index, match).
+    """
     for i, ln in enumerate(lines[:40]):
         if ln.top < below or not band[0] <= ln.cx <= band[1]:
             continue
         if not ln.is_upper() or ln.is_rule() or _MOTTO.search(ln.folded):
             continue
-        match = catalog.match_heading(ln.text)
-        if match is not None:
-            return i, match
+        best = catalog.match_heading(ln.text)
+        last = i
+        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        if nxt is not None and nxt.is_upper() and abs(nxt.cx - ln.cx) < 0.1 * max(ln.width, nxt.width) + ln.height:
+            joined = catalog.match_heading(f"{ln.text} {nxt.text}")
+            if joined is not None and (best is None or (joined.score, len(joined.heading)) > (best.score,
+                                                                                                 len(best.heading))):
+                best, last = joined, i + 1
+        if best is not None:
+            return i, last, best
     return None
 
 
-def _summary(lines: list[Line], i: int, heading: HeadingMatch) -> tuple[Found | None, int]:
-    """Summary lines under the heading at ``i``: close together, stopping at a gap or the body."""
+def _summary(lines: list[Line], i: int, heading: HeadingMatch, *, joined: bool = False) -> tuple[Found | None, int]:
+    """Summary lines under the heading ending at ``i``: close together, stopping at a gap or the body."""
     head = lines[i]
     picked: list[Line] = []
-    rest = head.text[len(heading.heading):].strip(" :-") if heading.score >= 0.97 else ""
+    rest = head.text[len(heading.heading):].strip(" :-") if heading.score >= 0.97 and not joined else ""
     if rest and len(rest) < len(head.text):
         picked.append(Line(rest, head.folded[-len(rest):], head.box, head.confidence, head.page))
     h = typical_height(lines[i:i + 5])
@@ -148,6 +159,7 @@ def parse_header(lines: list[Line], catalog: Catalog, page_width: int) -> Header
     below = max((lines[i].bottom for i in motto_idx), default=0)
     heading = _find_heading(lines, catalog, below=below, band=(split_x - 0.2 * page_width, page_width * 0.85))
     limit = heading[0] if heading else min(len(lines), 12)
+    heading_last = heading[1] if heading else 0
     head_lines = lines[:limit]
     left = [ln for ln in head_lines if ln.cx < split_x and not _MOTTO.search(ln.folded)]
     right = [ln for ln in head_lines if ln.cx >= split_x or _MOTTO.search(ln.folded)]
@@ -173,7 +185,7 @@ def parse_header(lines: list[Line], catalog: Catalog, page_width: int) -> Header
                             if any(ln in f.lines for f in (agency, parent, number, date_found) if f))]
     body_start = max(used) + 1 if used else 0
     if heading is not None:
-        summary, body_start = _summary(lines, heading[0], heading[1])
+        summary, body_start = _summary(lines, heading_last, heading[2], joined=heading_last != heading[0])
     else:
         vv = [ln for ln in left[number_pos + 1:] if _VV.match(ln.folded)]
         if vv:
@@ -182,4 +194,4 @@ def parse_header(lines: list[Line], catalog: Catalog, page_width: int) -> Header
             text = re.sub(r"^[Vv]\s*/\s*[Vv]\s*[:.]?\s*", "", " ".join(ln.text for ln in rest))
             summary = _found(rest, text)
     return Header(parent, agency, number, date_found, date_match, date_error,
-                  heading[1] if heading else None, lines[heading[0]] if heading else None, summary, body_start)
+                  heading[2] if heading else None, lines[heading[0]] if heading else None, summary, body_start)

@@ -20,7 +20,7 @@ from service.domain.errors import ValidationError
 from service.domain.fields import ART9_FIELDS, FieldSource, FieldValue, Metadata
 from service.domain.identifiers import parse_identifier
 from service.domain.number_symbol import parse_number_symbol
-from service.domain.schema import MetadataInvalid
+from service.domain.schema import MetadataInvalid, ensure_valid
 from service.domain.text import nfc
 from service.extract.config import ExtractConfig
 from service.extract.extractor import finish
@@ -154,6 +154,36 @@ def record_audit(store: AuditSink, document_id: str | None, entries: list[dict[s
         store.audit_append(actor=str(entry["actor"]), action=str(entry["action"]), subject=document_id,
                            details=details)
     return len(entries)
+
+
+class CorrectableStore(AuditSink, Protocol):
+    """The store operations :func:`correct_stored` uses (``service.store.Store`` provides them)."""
+
+    def get(self, code_or_id: str) -> Any:
+        """The stored document (``.id``, ``.metadata``)."""
+
+    def update_metadata(self, document_id: str, metadata: Metadata, *, actor: str) -> Any:
+        """Replace the document's field values."""
+
+
+def correct_stored(store: CorrectableStore, code_or_id: str, corrections: Mapping[str, str | None], actor: str, *,
+                   config: ExtractConfig | None = None, today: date | None = None) -> Any:
+    """Correct fields of a stored document: validate, audit each change, then update the store.
+
+    The corrected metadata must pass :func:`ensure_valid` (else nothing is written). The document
+    type cannot change after storing (the result code embeds it). Audit rows are written before
+    the update, so a crash in between leaves an audited intent, never an unaudited change.
+    """
+    if "document_type_code" in corrections:
+        raise ValidationError("document_type_code", "cannot be changed once the document is stored "
+                              "(the result code contains it)", remedy="digitize the paper again with the right type")
+    doc = store.get(code_or_id)
+    md: Metadata = doc.metadata
+    current = Extraction(DocumentType(md.document_type_code, "", 1.0), md, ())
+    fixed, entries = apply_corrections(current, corrections, actor, config=config, today=today)
+    ensure_valid(fixed.metadata, today=today)
+    record_audit(store, doc.id, entries)
+    return store.update_metadata(doc.id, fixed.metadata, actor=nfc(actor))
 
 
 def review_flags(extraction: Extraction) -> list[Flag]:

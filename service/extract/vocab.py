@@ -51,3 +51,48 @@ def restore_agency(text: str) -> tuple[str, int]:
         else:
             out.append(word)
     return " ".join(out), fixes
+
+
+# Administrative-unit words that open each comma-separated part of a Vietnamese address.
+_UNITS = ("tỉnh", "huyện", "phường", "thị trấn", "thị xã", "thành phố", "quận", "thôn", "xóm", "khu phố", "tổ dân phố",
+          "xã", "ấp", "bản", "tổ", "số")
+_UNIT_BY_FOLD = {fold(u): u for u in _UNITS}
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` differ by exactly one substitution, insertion or deletion."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
+def _fix_unit(word: str) -> str | None:
+    """The unit word ``word`` was meant to be, for accent-free OCR output only (else ``None``).
+
+    A word that carries diacritics is a real word (Tịnh Biên, Bình Phước) and is never touched.
+    """
+    key = fold(word)
+    if key != word.lower():
+        return None
+    if key in _UNIT_BY_FOLD:
+        unit = _UNIT_BY_FOLD[key]
+        return None if word.lower() == unit else unit
+    hits = [u for k, u in _UNIT_BY_FOLD.items()
+            if len(k) >= 4 and " " not in k and k[0] == key[:1] and _one_edit(key, k)]
+    return hits[0] if len(hits) == 1 else None
+
+
+def restore_address(text: str) -> tuple[str, int]:
+    """Fix the unit word opening each part of an address ("tnh Nam Định" -> "tỉnh Nam Định")."""
+    parts, fixes = [], 0
+    for part in text.split(", "):
+        words = part.split(" ")
+        fixed = _fix_unit(words[0]) if len(words) > 1 else None
+        if fixed is not None:
+            words[0] = fixed[0].upper() + fixed[1:] if words[0][:1].isupper() else fixed
+            fixes += 1
+        parts.append(" ".join(words))
+    return ", ".join(parts), fixes

@@ -17,13 +17,16 @@ class OcrConfig(StrictModel):
 
     manifest: Path | None = Field(default=None, description="models manifest; default: the repository's models/")
     detector: str = Field(default="det-ppocrv4", description="manifest name of the text-line detector")
-    recognizer: str = Field(default="rec-asternet", description="manifest name of the line recognizer")
+    recognizer: str = Field(default="rec-asternet-int8",
+                            description="manifest name of the line recognizer (rec-asternet: float32 original)")
     threads: int = Field(default=1, ge=1, le=16, description="onnxruntime intra-op threads per model")
     det_long_side: int = Field(default=1280, ge=320, le=4096, description="detector input long side (pixels)")
     det_threshold: float = Field(default=0.3, gt=0, lt=1, description="text probability that counts as text")
     box_threshold: float = Field(default=0.5, gt=0, lt=1, description="mean probability a line box must reach")
     rec_max_width: int = Field(default=960, ge=128, le=1024,
                                description="widest recognizer input (AsterNet fails above 1024 at 32 px)")
+    rec_squeeze: float = Field(default=0.8, ge=0.5, le=1.25,
+                               description="horizontal scale of line crops after resizing to 32 px (speed/accuracy)")
     max_pixels: int = Field(default=80_000_000, ge=1_000_000,
                             description="largest image accepted (pixels); bigger ones are refused as a bomb")
     min_confidence: float = Field(default=0.0, ge=0, le=1, description="lines below this confidence are dropped")

@@ -45,7 +45,7 @@ def make_session(spec: ModelSpec, threads: int) -> ort.InferenceSession:
         return ort.InferenceSession(str(spec.model.path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types
         raise OcrError(f"model {spec.name} cannot be loaded: {exc}",
-                       remedy=f"reinstall {spec.model.package}=={spec.model.version}") from exc
+                       remedy=spec.model.remedy) from exc
 
 
 class Detector:
@@ -78,8 +78,7 @@ class Detector:
     def detect(self, image: Array) -> list[Kernel]:
         """Line kernels of a BGR page image, in no particular order."""
         prob, sx, sy = self.probability(image)
-        mask = (prob > self.threshold).astype(np.uint8)
-        mask = cv2.dilate(mask, np.ones((2, 2), np.uint8))
+        mask = cv2.dilate((prob > self.threshold).astype(np.uint8), np.ones((2, 2), np.uint8))
         count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         kernels = []
         for i in range(1, count):

@@ -39,7 +39,8 @@ class OcrEngine:
         rec_spec = resolve(self.config.recognizer, self.config.manifest)
         self.detector = Detector(det_spec, threads=self.config.threads, long_side=self.config.det_long_side,
                                  threshold=self.config.det_threshold, box_threshold=self.config.box_threshold)
-        self.recognizer = Recognizer(rec_spec, threads=self.config.threads, max_width=self.config.rec_max_width)
+        self.recognizer = Recognizer(rec_spec, threads=self.config.threads, max_width=self.config.rec_max_width,
+                                     squeeze=self.config.rec_squeeze)
         self.ready = False
         log.info("ocr models loaded and verified in %.2f s (%s, %s)", time.perf_counter() - started,
                  det_spec.name, rec_spec.name)

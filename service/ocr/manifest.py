@@ -27,6 +27,7 @@ class ModelFile:
     package: str
     version: str
     sha256: str
+    remedy: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,13 @@ def load_manifest(path: Path | None = None) -> dict[str, Any]:
     return data
 
 
-def _package_file(entry: dict[str, Any], what: str) -> ModelFile:
+def _package_file(entry: dict[str, Any], what: str, folder: Path) -> ModelFile:
+    if "file" in entry:  # a model stored in models/ (e.g. derived by service.ocr.quantize)
+        try:
+            return ModelFile(folder / str(entry["file"]), "", "", str(entry["sha256"]).lower(),
+                             str(entry.get("rebuild", "restore the file from the repository")))
+        except KeyError as exc:
+            raise OcrError(f"manifest entry for {what} lacks {exc}", remedy="restore models/manifest.json") from exc
     try:
         package, version, rel, digest = entry["package"], entry["version"], entry["path"], entry["sha256"]
     except KeyError as exc:
@@ -71,7 +78,8 @@ def _package_file(entry: dict[str, Any], what: str) -> ModelFile:
         raise OcrError(f"{what}: package {package} is {dist.version}, the manifest pins {version}",
                        remedy=f"pip install {package}=={version}, or update models/manifest.json after "
                               "re-measuring accuracy")
-    return ModelFile(Path(str(dist.locate_file(rel))), package, version, str(digest).lower())
+    return ModelFile(Path(str(dist.locate_file(rel))), package, version, str(digest).lower(),
+                     f"reinstall it: pip install --force-reinstall {package}=={version}")
 
 
 def sha256_of(path: Path) -> str:
@@ -86,24 +94,23 @@ def sha256_of(path: Path) -> str:
 def verify(file: ModelFile, what: str) -> None:
     """OcrError with a remedy if ``file`` is missing or its SHA-256 differs from the manifest."""
     if not file.path.is_file():
-        raise OcrError(f"{what}: model file {file.path} is missing",
-                       remedy=f"reinstall it: pip install --force-reinstall {file.package}=={file.version}")
+        raise OcrError(f"{what}: model file {file.path} is missing", remedy=file.remedy)
     actual = sha256_of(file.path)
     if actual != file.sha256:
         raise OcrError(f"{what}: {file.path.name} has SHA-256 {actual[:16]}…, the manifest expects "
-                       f"{file.sha256[:16]}… (corrupted or replaced)",
-                       remedy=f"reinstall it: pip install --force-reinstall {file.package}=={file.version}")
+                       f"{file.sha256[:16]}… (corrupted or replaced)", remedy=file.remedy)
 
 
 def resolve(name: str, manifest: Path | None = None, *, check: bool = True) -> ModelSpec:
     """Resolve manifest entry ``name`` to files on disk, verifying their hashes when ``check``."""
-    data = load_manifest(manifest)
+    path = manifest or DEFAULT_MANIFEST
+    data = load_manifest(path)
     entry = data["models"].get(name)
     if not isinstance(entry, dict):
         raise OcrError(f"model {name!r} is not in the models manifest",
                        remedy=f"use one of {', '.join(sorted(data['models']))} in the ocr config")
-    model = _package_file(entry, name)
-    vocab = _package_file(entry["vocabulary"], f"{name} vocabulary") if "vocabulary" in entry else None
+    model = _package_file(entry, name, path.parent)
+    vocab = _package_file(entry["vocabulary"], f"{name} vocabulary", path.parent) if "vocabulary" in entry else None
     if check:
         verify(model, name)
         if vocab is not None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from service.domain.errors import OcrError
 from service.ocr.detector import make_session
@@ -93,14 +94,15 @@ def join_overlapping(left: str, right: str, expected: int) -> str:
 class Recognizer:
     """AsterNet CTC recognizer; :meth:`read` takes a grayscale uint8 line crop."""
 
-    def __init__(self, spec: ModelSpec, *, threads: int = 1, max_width: int = 960) -> None:
+    def __init__(self, spec: ModelSpec, *, threads: int = 1, max_width: int = 960, squeeze: float = 0.8) -> None:
         if spec.vocabulary is None:
-            raise OcrError(f"recognizer {spec.name} has no vocabulary in the manifest", remedy="restore models/manifest.json")
+            raise OcrError(f"recognizer {spec.name} has no vocabulary in the manifest",
+                           remedy="restore models/manifest.json")
         try:
             chars = json.loads(spec.vocabulary.path.read_text(encoding="utf-8"))["chars"]
         except (OSError, ValueError, KeyError) as exc:
             raise OcrError(f"vocabulary of {spec.name} cannot be read: {exc}",
-                           remedy=f"reinstall {spec.vocabulary.package}=={spec.vocabulary.version}") from exc
+                           remedy=spec.vocabulary.remedy) from exc
         self.chars: list[str] = [str(c) for c in chars]
         self.spec = spec
         self.session = make_session(spec, threads)
@@ -110,13 +112,15 @@ class Recognizer:
             raise OcrError(f"{spec.name}: model has {classes} classes, vocabulary {len(self.chars)}",
                            remedy="the manifest pairs a model with the wrong vocabulary; restore it")
         self.max_width = min(max_width, int(spec.entry.get("max_width", MODEL_LIMIT)), MODEL_LIMIT)
+        self.squeeze = squeeze
 
     def _run(self, gray: Array) -> tuple[str, list[float]]:
         h, w = gray.shape[:2]
-        new_w = max(16, int(round(w * HEIGHT / max(1, h))))
+        new_w = max(16, int(round(w * HEIGHT / max(1, h) * self.squeeze)))
         new_w = min(self.max_width, (new_w + 3) // 4 * 4)
-        interp = cv2.INTER_AREA if h > HEIGHT else cv2.INTER_LINEAR
-        small = cv2.resize(gray, (new_w, HEIGHT), interpolation=interp).astype(np.float32) * (1.0 / 255.0)
+        # PIL's bilinear filter widens its support when shrinking (anti-aliased), as in training
+        resized = Image.fromarray(gray).resize((new_w, HEIGHT), Image.Resampling.BILINEAR)
+        small = np.asarray(resized, dtype=np.float32) * (1.0 / 255.0)
         tensor = np.ascontiguousarray(np.broadcast_to(small, (1, 3, HEIGHT, new_w)))
         try:
             log_probs = self.session.run(None, {self.input_name: tensor})[0][:, 0, :]
@@ -141,7 +145,7 @@ class Recognizer:
         if gray.ndim != 2 or gray.size == 0:
             return Reading("", 0.0)
         h = gray.shape[0]
-        limit = int(self.max_width * h / HEIGHT) - 8
+        limit = int((self.max_width - 8) * h / HEIGHT / self.squeeze)
         pieces: list[str] = []
         confs: list[float] = []
         text = ""

@@ -17,5 +17,5 @@ class PdfConfig(StrictModel):
     text_font: Path = Field(default=DEFAULT_FONT,
                             description="TrueType font embedded for the invisible OCR text layer "
                                         "(must cover Vietnamese; DejaVu Sans does)")
-    qpdf_check: bool = Field(default=True, description="also run 'qpdf --check' on every produced file")
-    qpdf_timeout_s: float = Field(default=60.0, gt=0, le=600)
+    qpdf_check: bool = Field(default=True,
+                             description="also run the 'qpdf --check' structural check on every produced file")

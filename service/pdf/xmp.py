@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 
 from service.domain.fields import ART9_FIELDS, Metadata
 
-NS_URI = "https://sohoa-edge.vn/ns/tt01-2023-art9/1.0/"
+NS_URI = "urn:sohoa-edge:ns:tt01-2023-art9:1.0/"
 NS_PREFIX = "sohoa"
 _EXT_NAMESPACES = {
     "pdfaExtension": "http://www.aiim.org/pdfa/ns/extension/",

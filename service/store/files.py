@@ -10,11 +10,14 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 
 from service.domain.errors import IntegrityError, NotFoundError, StoreError
 
 _HEX = re.compile(r"^[0-9a-f]{64}$")
+#: A temporary file older than this was left by a crashed writer (a live write takes seconds).
+STALE_TEMP_S = 3600.0
 
 
 def _fsync_dir(path: Path) -> None:
@@ -91,3 +94,18 @@ class FileStore:
         except IntegrityError:
             return "altered"
         return None
+
+    def sweep_temporary(self, *, older_than_s: float = STALE_TEMP_S) -> int:
+        """Remove temporary files left by writers that died mid-write; returns how many."""
+        if not self.root.is_dir():
+            return 0
+        cutoff = time.time() - older_than_s
+        removed = 0
+        for tmp in self.root.glob("*/.tmp-*"):
+            try:
+                if tmp.stat().st_mtime < cutoff:
+                    tmp.unlink()
+                    removed += 1
+            except OSError:
+                continue
+        return removed

@@ -69,14 +69,20 @@ class Store:
     def open(cls, paths: Paths, config: StoreConfig | None = None) -> Store:
         """Open (creating and migrating as needed) the store under ``paths``."""
         cfg = config or StoreConfig()
-        paths.ensure()
+        try:
+            paths.ensure()
+        except OSError as exc:
+            raise StoreError(f"the state folder cannot be created ({exc.strerror})",
+                             remedy="set SOHOA_HOME to a writable folder, or fix its permissions") from exc
         conn = connect(paths.database, busy_timeout_ms=cfg.busy_timeout_ms)
         try:
             migrate(conn)
         except BaseException:
             conn.close()
             raise
-        return cls(conn, FileStore(paths.files), paths.home / "result-code.lock")
+        files = FileStore(paths.files)
+        files.sweep_temporary()
+        return cls(conn, files, paths.home / "result-code.lock")
 
     def close(self) -> None:
         """Close the database connection."""
@@ -178,6 +184,8 @@ class Store:
             audit.append(c, actor=actor, action="document_stored", subject=doc_id,
                          details={"pdf_sha256": new.pdf_sha256, "pages": len(new.pages),
                                   "document_type_code": new.metadata.document_type_code,
+                                  "declared_pages": new.declared_pages,
+                                  "page_count_reason_recorded": new.mismatch_reason is not None,
                                   "page_sha256": [p.sha256 for p in new.pages]})
             fault_point("rows_inserted")
         fault_point("committed")

@@ -20,7 +20,6 @@ class SyncConfig(StrictModel):
     ca_file: str = "device-ca.crt"  # names written by `sohoa device identity install-cert`
     cert_file: str = "device.crt"
     key_file: str = "device.key"
-    topic_prefix: str = Field(default="sohoa/v1", pattern=r"^sohoa/v1$")
     keepalive_s: int = Field(default=30, ge=5, le=3600)
     session_expiry_s: int = Field(default=86400, ge=0)
     chunk_size: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
@@ -34,4 +33,3 @@ class SyncConfig(StrictModel):
     idle_poll_s: float = Field(default=2.0, gt=0)
     telemetry_interval_s: float = Field(default=60.0, gt=0)
     retention_days: int = Field(default=30, ge=0)  # local copies kept this long after the ack
-    max_attempts_before_alert: int = Field(default=20, ge=1)

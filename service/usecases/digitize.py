@@ -47,6 +47,7 @@ class DigitizeRequest:
     duplex: bool = False
     sticky_notes: tuple[int, ...] = ()
     ocr_pages: tuple[OcrPage | None, ...] | None = None
+    run_ocr: bool = False
     dossier_id: str | None = None
     actor: str = "officer"
 
@@ -116,6 +117,25 @@ def page_records(capture: CaptureSet) -> tuple[PageRecord, ...]:
     )
 
 
+def ocr_text_layer(capture: CaptureSet, config: Config) -> tuple[OcrPage | None, ...]:
+    """OCR every non-blank page with the installed engine (blank pages get no text layer)."""
+    import io
+
+    from PIL import Image
+
+    from service.ocr.engine import get_engine
+
+    engine = get_engine(config.ocr)
+    out: list[OcrPage | None] = []
+    for page in capture.pages:
+        if page.blank:
+            out.append(None)
+            continue
+        with Image.open(io.BytesIO(page.data)) as img:
+            out.append(engine.read_page(img.convert("RGB"), source="scanner"))
+    return tuple(out)
+
+
 def digitize(request: DigitizeRequest, *, paths: Paths | None = None, config: Config | None = None) -> DigitizeResult:
     """Run the spine for one paper document and return where it is and whether it is queued."""
     p = paths or get_paths()
@@ -125,6 +145,9 @@ def digitize(request: DigitizeRequest, *, paths: Paths | None = None, config: Co
                        sticky_notes=request.sticky_notes, declared_pages=request.declared_pages,
                        mismatch_reason=request.mismatch_reason)
     check_finalizable(capture)
+    ocr_pages = request.ocr_pages
+    if ocr_pages is None and request.run_ocr:
+        ocr_pages = ocr_text_layer(capture, cfg)
     fault_point("captured")
     base_code = render_result_code(cfg.codes.result_code_template, metadata, max_length=cfg.codes.max_length)
     max_suffix = min(cfg.store.max_code_suffix, 10 ** cfg.codes.suffix_width - 1)
@@ -139,7 +162,7 @@ def digitize(request: DigitizeRequest, *, paths: Paths | None = None, config: Co
             with store.code_lock():
                 code = store.first_free_code(base_code, suffixed, max_suffix=max_suffix)
                 verify_hashes(capture)
-                pdf = build_pdfa(capture, metadata, code, ocr_pages=request.ocr_pages, config=cfg.pdf)
+                pdf = build_pdfa(capture, metadata, code, ocr_pages=ocr_pages, config=cfg.pdf)
                 fault_point("pdf_built")
                 for page in capture.pages:
                     store.files.put(page.data)

@@ -9,15 +9,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from service.domain.dates import parse_vn_date
-from service.domain.fields import ART9_FIELDS, FieldSource, FieldValue
+from service.domain.fields import ART9_FIELDS, FieldValue
 from service.domain.identifiers import parse_identifier
 from service.domain.result_code import component_document_type_code
 from service.domain.text import nfc
 from service.errors import ValidationError
+from service.extract.config import ExtractConfig
+from service.extract.extractor import finish
+from service.extract.review import apply_corrections
+from service.extract.types import DocumentType
 from service.usecases.kiosk_catalogue import Procedure
-from service.usecases.kiosk_draft import Draft, DraftStore
+from service.usecases.kiosk_draft import Draft, DraftComponent, DraftStore
 
 REVIEW_FIELDS: tuple[str, ...] = tuple(f for f in ART9_FIELDS)
 VN_TZ = dt.timezone(dt.timedelta(hours=7))
@@ -79,8 +84,6 @@ def set_owner(store: DraftStore, draft: Draft, owner_id: str, name: str, birth_d
 def set_procedure(store: DraftStore, draft: Draft, proc: Procedure, picked: Sequence[str],
                   pages: Mapping[str, str]) -> None:
     """Keep the ticked components with their declared page counts (pages already captured stay)."""
-    from service.usecases.kiosk_draft import DraftComponent
-
     old = {c.code: c for c in draft.components}
     comps = []
     for i, comp in enumerate(c for c in proc.components if c.code in set(picked)):
@@ -124,39 +127,43 @@ def review_rows(draft: Draft, low_confidence: float) -> list[ReviewRow]:
     return rows
 
 
-def apply_review(store: DraftStore, draft: Draft, form: Mapping[str, str]) -> list[tuple[str, str, str, str]]:
-    """Apply the officer's edits; a changed or typed value becomes source ``manual``.
+def apply_review(store: DraftStore, draft: Draft, form: Mapping[str, str], actor: str,
+                 config: ExtractConfig | None = None) -> list[dict[str, Any]]:
+    """Apply the officer's edits through the extraction room's review rules.
 
-    Returns ``(component, field, old, new)`` for every correction (for the audit trail).
+    Each typed value is validated and normalised (identifiers, ISO dates, number & symbol) and
+    becomes source ``manual``; nothing is saved unless every component's edits are valid. A
+    page-count mismatch needs a reason. Returns the audit entries (who, field, old -> new, with
+    personal values fingerprinted) for the caller to write to the audit log.
     """
-    changes = []
+    entries: list[dict[str, Any]] = []
+    updates: list[tuple[DraftComponent, dict[str, dict[str, Any]], list[dict[str, str]], str | None]] = []
     for c in draft.components:
         if c.reuse_code:
             continue
+        corrections: dict[str, str | None] = {}
         for name in REVIEW_FIELDS:
             key = f"{c.code}__{name}"
-            if key not in form:
-                continue
-            new = nfc(form[key].strip())
-            old_fv = c.fields.get(name)
-            old = str(old_fv["value"]) if old_fv else ""
-            if new == old:
-                continue
-            if name in ("issue_date", "owner_birth_date", "valid_until") and new:
-                new = parse_vn_date(new, field_name=f"{c.code}: {name}").isoformat()
-            if new:
-                c.fields[name] = FieldValue(new, FieldSource.MANUAL, 1.0).to_json()
-            else:
-                c.fields.pop(name, None)
-            c.flags = [f for f in c.flags if f.get("field") != name]
-            changes.append((c.code, name, old, new))
-        reason = form.get(f"{c.code}__mismatch", "").strip()
-        c.mismatch_reason = reason or None
-        if c.declared_pages != c.content_pages and not c.mismatch_reason:
-            raise ValidationError(f"{c.name}", f"{c.content_pages} pages captured but {c.declared_pages} declared",
+            if key in form:
+                new = nfc(form[key].strip())
+                old = str(c.fields[name]["value"]) if name in c.fields else ""
+                if new != old:
+                    corrections[name] = new or None
+        reason = form.get(f"{c.code}__mismatch", "").strip() or None
+        if c.declared_pages != c.content_pages and not reason:
+            raise ValidationError(c.name, f"{c.content_pages} pages captured but {c.declared_pages} declared",
                                   remedy="capture the missing pages or write the reason for the difference")
+        values = {n: FieldValue.from_json(v) for n, v in c.fields.items()}
+        current = finish(DocumentType(c.document_type, "", 1.0), values, [], config or ExtractConfig())
+        fixed, found = apply_corrections(current, corrections, actor, config=config)
+        fields = {n: fv.to_json() for n in fixed.field_names() if (fv := fixed.get(n)) is not None}
+        flags = [f.to_json() for f in fixed.flags if f.field not in corrections]
+        entries += [{**e, "component": c.code} for e in found]
+        updates.append((c, fields, flags, reason))
+    for c, fields, flags, reason in updates:
+        c.fields, c.flags, c.mismatch_reason = fields, flags, reason
     store.save(draft)
-    return changes
+    return entries
 
 
 def add_working_days(start: dt.date, days: int) -> dt.date:

@@ -75,6 +75,11 @@ def card_logout() -> None:
     pool.logout(SignatureRole.OFFICER)
 
 
+def release_cards() -> None:
+    """Close every token session (service shutdown), so the PKCS#11 module is free again."""
+    pool.close_all()
+
+
 def owner_from_qr(store: DraftStore, draft: Draft, payload: str) -> None:
     """Fill the owner from the chip ID card's QR text (as the serial QR reader typed it)."""
     card = parse_cccd_qr(payload)

@@ -52,6 +52,14 @@ def audit(paths: Paths, actor: str, action: str, subject: str, details: dict[str
         store.audit_append(actor=actor, action=action, subject=subject or None, details=clean)
 
 
+def record_corrections(paths: Paths, subject: str, entries: list[dict[str, Any]]) -> int:
+    """Write review corrections (extraction room's entry format) to the audit log; returns how many."""
+    from service.extract.review import record_audit
+
+    with Store.open(paths) as store:
+        return record_audit(store, subject, entries)
+
+
 def recent_audit(paths: Paths, limit: int = 20, prefix: Iterable[str] = ()) -> list[dict[str, str]]:
     """The newest audit rows (optionally only actions starting with one of ``prefix``)."""
     wanted = tuple(prefix)

@@ -81,7 +81,8 @@ def _token_rows(config: Config, paths: Paths) -> list[DeviceRow]:
 
 def health(paths: Paths, config: Config, camera: DeskCamera) -> Health:
     """A quick health read (device presence without long self-checks beyond the camera's)."""
-    devs = [DeviceRow(d.device, d.ok, f"{d.driver}: {d.detail}")
+    home = str(paths.home)
+    devs = [DeviceRow(d.device, d.ok, f"{d.driver}: {d.detail}".replace(home, "$SOHOA_HOME"))
             for d in device_health(config.devices, running={"camera": running_driver(camera)},
                                    sample_folder=camera.sample_folder(), timeout_s=5.0)]
     devs += _token_rows(config, paths)
@@ -106,9 +107,9 @@ def self_test(paths: Paths, config: Config, camera: DeskCamera, progress: Progre
     for i, (name, check) in enumerate(steps):
         progress("job.check", i, len(steps))
         try:
-            results[name] = "OK: " + check()
+            results[name] = ("OK: " + check()).replace(str(paths.home), "$SOHOA_HOME")
         except SohoaError as exc:
-            results[name] = "FAIL: " + exc.message
+            results[name] = ("FAIL: " + exc.message).replace(str(paths.home), "$SOHOA_HOME")
     return results
 
 

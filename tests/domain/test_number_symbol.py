@@ -50,6 +50,8 @@ def test_type_table_matches_phu_luc_iii() -> None:
     ("Số:09/2019/TT–BNV", "09/2019/TT-BNV"),  # en dash, no space after the colon
     ("So: 1403 / QD - UBND", "1403/QĐ-UBND"),  # diacritics lost by OCR
     ("Số: 15/QĐ-UBND-VP.", "15/QĐ-UBND-VP"),
+    ("Sô: 1403/QĐ-UBND", "1403/QĐ-UBND"),  # OCR lost the tone mark of "Số"
+    ("Luật số: 24/2018/QH14", "24/2018/QH14"),
 ])
 def test_normalization(text: str, canonical: str) -> None:
     assert str(parse_number_symbol(text)) == canonical

@@ -125,3 +125,17 @@ def test_result_type_codes(vec: dict[str, Any]) -> None:
     assert (code.agency, code.serial) == (vec["parts"]["agency"], vec["parts"]["serial"])
     with pytest.raises(ValidationError):
         parse_result_type_code(vec["value"].replace("KQ", "KX"))
+
+
+def test_dossier_code_vector() -> None:
+    from service.domain.codes import parse_dossier_code
+
+    vec = VECTORS["dossier_code_tt01_2018"]
+    code = parse_dossier_code(vec["example_constructed"])
+    assert code.unit_code == vec["parsed"]["unit_code"]
+    assert code.received_date.isoformat() == vec["parsed"]["received_date"]
+    assert code.daily_seq == vec["parsed"]["daily_seq"]
+    for bad in ("000.00.00.H56-231305-0001", "000.00.00.H56-230405-001", "H56-230405-0001"):
+        with pytest.raises(ValidationError) as err:
+            parse_dossier_code(bad)
+        assert err.value.field == "dossier_code"

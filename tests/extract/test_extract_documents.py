@@ -179,6 +179,7 @@ def test_vehicle_registration_specialised_fields() -> None:
         line("Số máy: JC52E1234567", TEXT_LEFT, 520),
     )], today=TODAY)
     assert ex.document_type.code == "GT.DK_XE"
+    assert value(ex, "owner_name") == "Lê Văn Ba"
     assert value(ex, "plate_number") == "93A-123.45"
     assert value(ex, "chassis_number") == "RLHJC5210KY123456"
     assert value(ex, "engine_number") == "JC52E1234567"
@@ -237,3 +238,75 @@ def test_empty_input() -> None:
     ex = extract_pages([page()], today=TODAY)
     assert ex.document_type.code == ""
     assert flags(ex) == {"document_type_code": "missing", "owner_id": "missing"}
+
+
+def test_birth_certificate() -> None:
+    ex = extract_pages([page(
+        *header(None, "ỦY BAN NHÂN DÂN XÃ ĐỨC LIỄU", "Số: 45", "Đức Liễu, ngày 20 tháng 3 năm 2020"),
+        line("GIẤY KHAI SINH", "centre", 300),
+        line("Họ, chữ đệm, tên: ĐỖ MINH KHÔI", TEXT_LEFT, 400),
+        line("Ngày, tháng, năm sinh: 15/03/2020", TEXT_LEFT, 440),
+        line("Giới tính: Nam    Dân tộc: Kinh", TEXT_LEFT, 480),
+        line("Nơi sinh: Trạm Y tế xã Đức Liễu, huyện Bù Đăng, tỉnh Bình Phước", TEXT_LEFT, 520),
+        line("Số định danh cá nhân: 070220000123", TEXT_LEFT, 560),
+    )], today=TODAY)
+    assert ex.document_type.code == "KQ.G15.000031"  # the CSDLQG result-type code of birth registration
+    assert value(ex, "owner_name") == "Đỗ Minh Khôi"
+    assert value(ex, "owner_birth_date") == "2020-03-15"
+    assert value(ex, "owner_id") == "070220000123"
+    assert value(ex, "certificate_number") == "45"
+    assert value(ex, "place_of_birth") == "Trạm Y tế xã Đức Liễu, huyện Bù Đăng, tỉnh Bình Phước"
+    assert ex.flags == ()
+
+
+def test_land_use_certificate() -> None:
+    ex = extract_pages([page(
+        line("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "centre", 120),
+        line("Độc lập - Tự do - Hạnh phúc", "centre", 156),
+        line("GIẤY CHỨNG NHẬN", "centre", 260),
+        line("QUYỀN SỬ DỤNG ĐẤT, QUYỀN SỞ HỮU NHÀ Ở VÀ TÀI SẢN KHÁC GẮN LIỀN VỚI ĐẤT", "centre", 296),
+        line("CS 01234", 900, 400),
+        line("BĐ 123456", 900, 440),
+        line("Người sử dụng đất: Ông Vũ Quốc Trung", TEXT_LEFT, 520),
+        line("Thửa đất số: 112", TEXT_LEFT, 560),
+        line("Tờ bản đồ số: 14", TEXT_LEFT, 600),
+        line("Diện tích: 250,5 m²", TEXT_LEFT, 640),
+        line("Số vào sổ cấp GCN: CS 01234", TEXT_LEFT, 680),
+    )], today=TODAY)
+    assert ex.document_type.code == "GT.QSDD"
+    assert value(ex, "certificate_serial") == "BĐ 123456"
+    assert value(ex, "land_parcel") == "112" and value(ex, "map_sheet") == "14"
+    assert value(ex, "land_area") == "250,5 m²"
+    assert value(ex, "certificate_number") == "CS 01234"
+    assert value(ex, "owner_name") == "Ông Vũ Quốc Trung"
+
+
+def test_reading_order_by_rows_still_parses() -> None:
+    """Some layouts read row by row, interleaving the agency block and the motto."""
+    lines = sorted(decision().lines, key=lambda ln: (ln.box[1], ln.box[0]))
+    ex = extract_pages([page(*lines)], today=TODAY)
+    assert value(ex, "issuing_agency") == "SỞ NỘI VỤ TỈNH BÌNH PHƯỚC"
+    assert value(ex, "parent_agency") == "BỘ NỘI VỤ"
+    assert value(ex, "number_symbol") == "1403/QĐ-SNV"
+    assert value(ex, "issue_date") == "2022-08-09"
+    assert ex.document_type.code == "VB.QDD"
+
+
+def test_multi_page_document_reads_fields_on_later_pages() -> None:
+    second = page(line("Họ và tên: Lý Thị Mai", TEXT_LEFT, 120), line("Ngày sinh: 02/02/1992", TEXT_LEFT, 160))
+    ex = extract_pages([decision(), second], today=TODAY)
+    assert value(ex, "number_symbol") == "1403/QĐ-SNV"
+    assert value(ex, "owner_name") == "Lý Thị Mai" and value(ex, "owner_birth_date") == "1992-02-02"
+    assert "owner_id" not in {f.field for f in ex.flags}
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Mã định danh: 000.00.00.H56", "000.00.00.H56"),
+    ("Số CCCD: 036 088 001234 cấp ngày 01/01/2021", "036088001234"),
+    ("Mã số thuế: 0100109106-001", "0100109106-001"),
+    ("Số hộ chiếu: B1234567", "B1234567"),
+])
+def test_identifier_forms_in_key_values(text: str, expected: str) -> None:
+    ex = extract_pages([page(line(text, TEXT_LEFT, 400))], today=TODAY)
+    assert value(ex, "owner_id") == expected
+    assert not ex.flagged("owner_id")

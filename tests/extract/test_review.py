@@ -109,3 +109,35 @@ def test_corrections_reach_the_real_audit_chain() -> None:
             ("can-bo-04", "field_corrected", "owner_id"), ("can-bo-04", "field_corrected", "issue_date")]
         assert rows[1].details["old"] == "2024-03-05" and rows[1].details["new"] == "2024-03-06"
         assert verify_chain(store.conn).ok
+
+
+def _stored_document(store: Store, ex_metadata: object) -> str:
+    from service.store import NewDocument, PageRecord
+
+    pdf = store.files.put(b"%PDF-1.7 test placeholder for the review test")
+    image = store.files.put(b"page image bytes")
+    page = PageRecord(1, image, "image/png", 1240, 1754, 150.0, "colour", "front", False, None)
+    doc = store.add_document(NewDocument("036088001234.GT.XN_CU_TRU", ex_metadata, pdf, (page,)),  # type: ignore
+                             actor="can-bo-05")
+    return doc.id
+
+
+def test_correcting_a_stored_document_updates_fields_and_audits() -> None:
+    from service.extract.review import correct_stored
+
+    ex = extract_pages([residence_certificate()], today=TODAY)
+    with Store.open(get_paths()) as store:
+        doc_id = _stored_document(store, ex.metadata)
+        updated = correct_stored(store, doc_id, {"valid_until": "06/09/2024"}, "can-bo-05", today=TODAY)
+        assert updated.metadata.valid_until == FieldValue("2024-09-06", FieldSource.MANUAL, 1.0)
+        actions = [(r.action, r.details.get("field")) for r in store.audit_entries(doc_id)]
+        assert ("field_corrected", "valid_until") in actions and actions[-1][0] == "metadata_updated"
+        assert store.verify().ok
+        before = len(store.audit_entries(doc_id))
+        # Invalid or forbidden corrections write nothing.
+        with pytest.raises(ValidationError):
+            correct_stored(store, doc_id, {"owner_id": None, "owner_name": None}, "can-bo-05", today=TODAY)
+        with pytest.raises(ValidationError, match="cannot be changed"):
+            correct_stored(store, doc_id, {"document_type_code": "GT.DK_XE"}, "can-bo-05", today=TODAY)
+        assert len(store.audit_entries(doc_id)) == before
+        assert store.get(doc_id).metadata.owner_id == ex.metadata.owner_id

@@ -213,3 +213,12 @@ def test_blank_detection_on_rendered_pages_under_each_condition(condition: str) 
     blank, _ = degrade(Image.new("RGB", (1654, 2339), (250, 250, 246)), [], condition, 7, 200)  # type: ignore[arg-type]
     assert not load_page_image(jpeg(page.image), name="front", config=CFG).blank
     assert load_page_image(jpeg(blank), name="back", config=CFG).blank
+
+
+def test_scanner_tiff_becomes_lossless_png_with_its_resolution() -> None:
+    src = Image.open(io.BytesIO(page_image(fmt="PNG"))).convert("RGB")
+    buf = io.BytesIO()
+    src.save(buf, "TIFF", dpi=(300, 300), compression="tiff_lzw")
+    page = load_page_image(buf.getvalue(), name="p", config=CFG)
+    assert page.media_type == "image/png" and page.dpi == 300
+    assert Image.open(io.BytesIO(page.data)).tobytes() == src.tobytes()

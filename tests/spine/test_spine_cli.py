@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -52,7 +53,7 @@ def test_digitize_json_contract_and_stored_document(run: Run, write_page: Callab
     assert shown["metadata"]["fields"]["number_symbol"]["value"] == "1403/QĐ-UBND"
     assert shown["metadata"]["fields"]["extra"]["book_number"]["source"] == "manual"
     assert [p["sha256"] for p in shown["page_images"]] == [
-        __import__("hashlib").sha256(p.read_bytes()).hexdigest() for p in (a, b)]
+        hashlib.sha256(p.read_bytes()).hexdigest() for p in (a, b)]
 
     code, out, _ = run("show", data["result_code"])
     assert code == 0 and "issue_date: 2022-08-09" in out and "outbox:       queued" in out
@@ -221,3 +222,23 @@ def test_audit_verify_fails_with_exit_code_on_tampering(run: Run, write_page: Ca
     code, _, err = run("audit", "verify")
     assert code == ExitCode.STORE
     assert "FAIL audit row 1: content was edited" in err
+
+
+def test_digitize_with_ocr_adds_a_copyable_vietnamese_text_layer(run: Run, tmp_path: Path) -> None:
+    import io
+    import subprocess
+
+    from service.synth.render import render_document
+    from service.synth.samples import sample_document
+
+    [page] = render_document(sample_document("gxn-cu-tru-0001"), dpi=300)
+    front, back = tmp_path / "front.jpg", tmp_path / "back.jpg"
+    buf = io.BytesIO()
+    page.image.save(buf, "JPEG", quality=90, dpi=(300, 300))
+    front.write_bytes(buf.getvalue())
+    back.write_bytes(page_image(blank=True))
+    code, out, err = run("digitize", str(front), str(back), "--duplex", "--owner", "036088001234",
+                         "--doc-type", "GT.XN_CU_TRU", "--ocr", "--json")
+    assert code == 0, err
+    text = subprocess.run(["pdftotext", json.loads(out)["pdf"], "-"], capture_output=True, text=True).stdout
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Độc lập - Tự do - Hạnh phúc" in text

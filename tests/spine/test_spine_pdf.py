@@ -157,3 +157,28 @@ def test_validator_refuses_plain_and_broken_pdfs(two_page_pdf: tuple[bytes, byte
         doc.save(out)
     sneaky = validate_pdfa(out.getvalue())
     assert not sneaky.ok and any("sneaky" in p for p in sneaky.problems)
+
+
+def test_an_invalid_product_is_refused_not_returned() -> None:
+    """A CMYK JPEG placed as is would break PDF/A-2b (DeviceCMYK with an sRGB intent): PdfError."""
+    import hashlib
+
+    from service.capture.types import CaptureSet, ColourMode, PageImage
+
+    img = Image.new("CMYK", (700, 990), (0, 50, 50, 0))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", dpi=(300, 300))
+    data = buf.getvalue()
+    page = PageImage(data, "image/jpeg", 700, 990, 300.0, ColourMode.COLOUR, hashlib.sha256(data).hexdigest())
+    with pytest.raises(PdfError, match="not valid PDF/A-2b") as exc:
+        build_pdfa(CaptureSet((page,)), META, CODE)
+    assert "DeviceCMYK" in exc.value.message
+
+
+def test_cmyk_input_is_converted_so_the_product_stays_valid() -> None:
+    img = Image.new("CMYK", (700, 990), (0, 50, 50, 0))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", dpi=(300, 300))
+    cap = capture(buf.getvalue())
+    assert cap.pages[0].media_type == "image/png"
+    assert validate_pdfa(build_pdfa(cap, META, CODE)).ok

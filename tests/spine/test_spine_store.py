@@ -295,3 +295,28 @@ def test_concurrent_digitizations_get_distinct_codes(sohoa_home: Path) -> None:
     assert sorted(results) == [base, f"{base}.02", f"{base}.03", f"{base}.04"]
     with open_store(sohoa_home) as store:
         assert store.verify().ok
+
+
+def test_stale_temporary_files_of_a_dead_writer_are_swept(tmp_path: Path) -> None:
+    fs = FileStore(tmp_path / "files")
+    sha = fs.put(b"kept")
+    stale = fs.path_for(sha).parent / ".tmp-dead"
+    fresh = fs.path_for(sha).parent / ".tmp-live"
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"half")
+    os.utime(stale, (0, 0))
+    assert fs.sweep_temporary() == 1
+    assert not stale.exists() and fresh.exists() and fs.get(sha) == b"kept"
+
+
+def test_damaged_database_and_unwritable_home_are_store_errors(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "sohoa.db").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError) as exc:
+        open_store(home)
+    assert exc.value.remedy and "backup" in exc.value.remedy
+    not_a_folder = tmp_path / "plain-file"
+    not_a_folder.write_text("x")
+    with pytest.raises(StoreError, match="cannot be created"):
+        open_store(not_a_folder / "home")

@@ -112,7 +112,6 @@ user {gateway}
 topic read sohoa/v1/+/+/up/#
 topic read $share/gw/sohoa/v1/+/+/up/#
 topic write sohoa/v1/+/+/down/#
-topic read sohoa/v1/+/+/down/#
 """
 
 

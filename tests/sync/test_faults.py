@@ -293,3 +293,16 @@ def test_a_database_outage_on_the_gateway_loses_nothing(store: Store, pki: LabPk
     result = compare(store, dsn, gw_files)
     assert (result.undelivered, result.lost, result.duplicated) == (0, 0, 0)
     assert gateway.thread.is_alive()
+
+
+def test_a_certificate_from_another_ca_is_refused_even_with_a_valid_device_name(pki: LabPki, broker: Broker,
+                                                                                tmp_path: Path) -> None:
+    import pytest
+
+    from service.sync.link import LinkDown
+
+    rogue = LabPki(tmp_path / "rogue").issue("dev-a-0001")
+    link = MqttLink(client_id="dev-a-0001", host="127.0.0.1", port=broker.port,
+                    tls=TlsFiles(pki.ca_file, rogue.cert, rogue.key), on_message=lambda m: None)
+    with pytest.raises(LinkDown):
+        link.connect(timeout_s=5)

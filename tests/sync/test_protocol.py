@@ -125,3 +125,24 @@ def test_token_bucket_caps_rate() -> None:
         bucket.consume(20_000)
     elapsed = time.monotonic() - started
     assert 0.8 <= elapsed <= 2.0  # 200 kB at 200 kB/s less one burst
+
+
+def test_manifest_json_schema_file_matches_the_doc_and_the_parser() -> None:
+    import re
+    from pathlib import Path
+
+    import jsonschema
+
+    root = Path(__file__).resolve().parents[2]
+    schema = json.loads((root / "service/sync/manifest.schema.json").read_text())
+    block = re.search(r"```json\n(.*?)```", (root / "docs/sync-protocol.md").read_text(), re.S)
+    assert block is not None and json.loads(block.group(1)) == schema
+    jsonschema.Draft202012Validator.check_schema(schema)
+    good = json.loads(manifest().encode())
+    jsonschema.validate(good, schema)
+    for bad in ({**good, "MaThietBi": "UPPER"}, {k: v for k, v in good.items() if k != "TepDinhKem"},
+                {**good, "ThongTinMoTa": {"bad key": "x"}}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, schema)
+        with pytest.raises(p.ProtocolError):
+            p.Manifest.decode(json.dumps(bad).encode())

@@ -19,7 +19,8 @@ def test_citizen_scans_and_hands_in(page: Any, kiosk: Any, browser: Any) -> None
     screenshot(page, "32-citizen-pick-paper")
     page.get_by_test_id("citizen-pick-next").click()
     page.wait_for_url("**/citizen/capture/XNTTHN")
-    page.get_by_test_id("capture").click()
+    with page.expect_navigation():
+        page.get_by_test_id("capture").click()
     expect(page.get_by_test_id("counter")).to_contain_text("1 / 1")
     screenshot(page, "33-citizen-capture")
     page_img = page.get_by_test_id("page-item").locator("img").get_attribute("src")

@@ -133,10 +133,11 @@ def test_working_days_and_dossier_codes(tmp_path: Path) -> None:
 
 def test_receipt_pdf_has_vietnamese_text_and_top_left_qr(tmp_path: Path) -> None:
     now = dt.datetime(2026, 11, 23, 9, 5, tzinfo=VN)
+    lines = (ReceiptLine("Tờ khai đăng ký khai sinh", 1, False, "036088001234.1.001193.TK.01"),
+             ReceiptLine("Giấy chứng sinh", 1, True, "036088001234.1.001193.GCS.02"))
     r = Receipt("000.00.70.H99-261123-0007", "1.001193", "Đăng ký khai sinh", "036088001234", "Trần Thị Ví Dụ",
                 "UBND xã Thử Nghiệm", "Hệ thống số hóa một cửa sohoa-edge", "Cán bộ Thử Nghiệm", now, now,
-                dt.date(2026, 11, 24), (ReceiptLine("Tờ khai đăng ký khai sinh", 1, False, "036088001234.1.001193.TK.01"),
-                                        ReceiptLine("Giấy chứng sinh", 1, True, "036088001234.1.001193.GCS.02")))
+                dt.date(2026, 11, 24), lines)
     path = tmp_path / "r.pdf"
     path.write_bytes(render_receipt(r))
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
@@ -165,3 +166,15 @@ def test_session_registry_idle_expiry_calls_back() -> None:
     s, expired = reg.touch(o.sid)
     assert s is not None and not expired
     assert reg.close(o.sid) is not None and reg.count() == 0
+
+
+def test_review_rows_highlight_low_confidence_and_flags(tmp_path: Path) -> None:
+    store, d = _draft_with_component(tmp_path)
+    comp = d.components[0]  # type: ignore[attr-defined]
+    comp.fields = {"number_symbol": {"value": "152/GAN", "confidence": 0.6, "source": "ocr"},
+                   "issue_date": {"value": "2024-03-05", "confidence": 1.0, "source": "ocr"},
+                   "owner_name": {"value": "Nguyễn Văn A", "confidence": 0.5, "source": "manual"}}
+    comp.flags = [{"field": "issue_date", "kind": "invalid", "message": "x"}]
+    rows = {r.name: r for r in kiosk_desk.review_rows(d, 0.8)}  # type: ignore[arg-type]
+    assert rows["number_symbol"].low and rows["issue_date"].low
+    assert not rows["owner_name"].low and not rows["summary"].low

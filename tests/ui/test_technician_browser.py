@@ -32,6 +32,7 @@ def test_technician_page_and_self_test(page: Any, kiosk: Any, dev_token: str) ->
     results.wait_for(state="visible", timeout=120_000)
     text = results.inner_text()
     assert "camera: OK" in text and "store: OK" in text and "token officer: OK" in text
+    page.wait_for_timeout(500)  # let the progress bar finish its animation before the screenshot
     screenshot(page, "41-technician-selftest")
     # Officer pages are closed to the technician.
     resp = page.goto(f"{base}/officer/")

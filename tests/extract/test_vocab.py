@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from service.extract.extractor import extract_pages
+from service.extract.vocab import restore_address, restore_agency
+from tests.extract.pages import residence_certificate
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("UY BAN NHÂN DÂN TỈNH BÌNH PHƯỚC", "ỦY BAN NHÂN DÂN TỈNH BÌNH PHƯỚC"),
+    ("PHÒNG TÀI NGUYEN VÀ MÔI TRƯỜNG", "PHÒNG TÀI NGUYÊN VÀ MÔI TRƯỜNG"),
+    ("ỦY BAN NHÂN DÂN XÃ ĐỨC LIỄU", "ỦY BAN NHÂN DÂN XÃ ĐỨC LIỄU"),  # ĐỨC is a place, not GIÁO DỤC
+    ("TRUNG TÂM Y TẾ HUYỆN VỤ BẢN", "TRUNG TÂM Y TẾ HUYỆN VỤ BẢN"),  # BẢN is not BAN
+    ("BỘ TAI CHINH", "BỘ TAI CHÍNH"),  # TAI is ambiguous (TÀI / TẢI): left alone
+])
+def test_restore_agency(text: str, expected: str) -> None:
+    assert restore_agency(text)[0] == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Xóm 5, xã Hải Minh, huyện Hải Hậu, tnh Nam Định", "Xóm 5, xã Hải Minh, huyện Hải Hậu, tỉnh Nam Định"),
+    ("Thon 6, xa Duc Lieu, huyen Bu Dang", "Thôn 6, xã Duc Lieu, huyện Bu Dang"),
+    ("Tịnh Biên, Bình Phước", "Tịnh Biên, Bình Phước"),  # real words with diacritics are never touched
+    ("Số 1 phố Huế, Hà Nội", "Số 1 phố Huế, Hà Nội"),
+])
+def test_restore_address(text: str, expected: str) -> None:
+    assert restore_address(text)[0] == expected
+
+
+def test_restored_address_in_extraction_has_lower_confidence() -> None:
+    page = residence_certificate()
+    lines = tuple(ln if ln.text != "tỉnh Nam Định" else type(ln)("tnh Nam Định", ln.box, ln.confidence)
+                  for ln in page.lines)
+    ex = extract_pages([type(page)(page.width, page.height, lines)], today=date(2026, 1, 1))
+    fv = ex.get("residence")
+    assert fv is not None and fv.value.endswith("huyện Hải Hậu, tỉnh Nam Định")
+    assert fv.confidence < 0.97
