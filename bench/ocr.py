@@ -94,13 +94,15 @@ def _measured(cmd: list[str]) -> tuple[str, str, float, float, float]:
     return out, err, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def run_ours(pages: list[Page], source: str) -> Result:
-    cmd = [sys.executable, "-m", "bench.ocr", "--worker", source, *[str(p.path) for p in pages]]
-    out, err, _, cpu, rss = _measured(cmd)
-    res = Result(rss_mb=rss)
+def run_ours(pages: list[Page], source: str, recognizer: str) -> Result:
+    cmd = [sys.executable, "-m", "bench.ocr", "--worker", source, recognizer, *[str(p.path) for p in pages]]
+    out, err, _, _, _ = _measured(cmd)
+    res = Result()
     for line in out.splitlines():
         row = json.loads(line)
-        if "load" in row:
+        if "rss_mb" in row:  # the worker's own high-water mark (a forked child inherits ours)
+            res.rss_mb = row["rss_mb"]
+        if "file" not in row:
             continue
         res.texts.append(row["lines"])
         res.wall += row["seconds"]
@@ -113,7 +115,9 @@ def run_ours(pages: list[Page], source: str) -> Result:
 def run_tesseract(pages: list[Page]) -> Result:
     res = Result()
     for p in pages:
-        out, err, wall, cpu, rss = _measured(["tesseract", str(p.path), "-", "-l", "vie"])
+        out, err, wall, cpu, _ = _measured(["/usr/bin/time", "-f", "MAXRSS_KB %M", "tesseract", str(p.path), "-",
+                                            "-l", "vie"])
+        rss = next((int(ln.split()[1]) / 1024 for ln in err.splitlines() if ln.startswith("MAXRSS_KB")), 0.0)
         res.texts.append([ln for ln in out.splitlines() if ln.strip()])
         res.wall += wall
         res.cpu += cpu
@@ -121,18 +125,22 @@ def run_tesseract(pages: list[Page]) -> Result:
     return res
 
 
-def _worker(source: str, files: list[str]) -> int:
+def _worker(source: str, recognizer: str, files: list[str]) -> int:
     from service.ocr.config import OcrConfig
     from service.ocr.engine import get_engine
 
     t0 = time.perf_counter()
-    engine = get_engine(OcrConfig(threads=1))
+    config = OcrConfig(threads=1, recognizer=recognizer, rec_squeeze=0.8 if recognizer.endswith("int8") else 1.0)
+    engine = get_engine(config)
     print(json.dumps({"load": time.perf_counter() - t0}), flush=True)
     for name in files:
         c0, t0 = time.process_time(), time.perf_counter()
         page = engine.read_file(name, source="camera" if source == "phone" else "scanner")[0]
         print(json.dumps({"file": name, "seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0,
                           "lines": [ln.text for ln in page.lines]}, ensure_ascii=False), flush=True)
+    status = Path("/proc/self/status").read_text()
+    hwm = next(int(ln.split()[1]) for ln in status.splitlines() if ln.startswith("VmHWM:"))
+    print(json.dumps({"rss_mb": hwm / 1024}), flush=True)
     return 0
 
 
@@ -164,8 +172,12 @@ def run(quick: bool) -> str:
         pages = render_pages(Path(tmp), per_condition)
         for condition in CONDITIONS:
             subset = [p for p in pages if p.condition == condition]
-            for name, res in (("sohoa (DBNet+AsterNet)", run_ours(subset, condition)),
-                              ("tesseract 5 vie", run_tesseract(subset))):
+            engines = [("sohoa DBNet + AsterNet int8", "rec-asternet-int8")]
+            if not quick:  # the accuracy check of the quantization: the float32 original, same pages
+                engines.append(("sohoa DBNet + AsterNet fp32", "rec-asternet"))
+            engines.append(("tesseract 5 vie", ""))
+            for name, recognizer in engines:
+                res = run_ours(subset, condition, recognizer) if recognizer else run_tesseract(subset)
                 sc = _score(subset, res)
                 rows.append(f"| {condition} | {name} | {len(subset)} | {sc['page_cer']:.2f} | {sc['line_cer']:.2f} | "
                             f"{sc['num']:.0f} | {sc['date']:.0f} | {sc['wall']:.2f} | {sc['cpu']:.2f} | "
@@ -180,6 +192,6 @@ def run(quick: bool) -> str:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--worker":
-        sys.exit(_worker(sys.argv[2], sys.argv[3:]))
+    if len(sys.argv) > 3 and sys.argv[1] == "--worker":
+        sys.exit(_worker(sys.argv[2], sys.argv[3], sys.argv[4:]))
     print(run(quick="--full" not in sys.argv))

@@ -129,6 +129,11 @@ def _install_hooks(app: Flask) -> None:
                 session.pop("sid", None)
                 g.session_expired = True
             g.kiosk_session = s
+            if s is not None and s.data.get("auth") == "card" and request.endpoint != "static" \
+                    and not backend().card_present():
+                backend().audit(f"{s.role}:{s.user_id}", "card.removed", "", {})
+                security.sign_out()
+                return redirect(url_for("auth.login", card_removed=1))  # type: ignore[return-value]
         if request.method in ("POST", "PUT", "PATCH", "DELETE"):
             token = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")
             if not security.csrf_ok(token):

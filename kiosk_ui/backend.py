@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -65,10 +65,13 @@ class Backend:
         self.drafts = DraftStore(self.kiosk_home / "drafts", self.config.capture)
         self.camera = DeskCamera(self.config.devices.camera, self.kiosk_home / "camera-samples")
         self.jobs = JobRunner()
-        accounts = list(settings.local_accounts) + (dev_accounts() if settings.dev_accounts else [])
+        dev = settings.dev_accounts
+        self.dev_accounts_enabled = dev if dev is not None else (paths.tokens / "dev-token.json").exists()
+        accounts = list(settings.local_accounts) + (dev_accounts() if self.dev_accounts_enabled else [])
         self._accounts = {a.username: a for a in accounts}
         self._card_lock = threading.Lock()
-        self._card: Any = None
+        self._card_checked = 0.0
+        self._card_seen = False
 
     # ------------------------------------------------------------------ audit and accounts
     def audit(self, actor: str, action: str, target: str, detail: Mapping[str, str]) -> None:
@@ -166,7 +169,25 @@ class Backend:
         self.validate_pin_shape(pin)
         with self._card_lock:
             holder = kiosk_flow.card_login(pin, paths=self.paths, config=self.config)
+            self._card_checked = 0.0
         return OfficerIdentity(holder.name, holder.user_id)
+
+    def card_present(self) -> bool:
+        """Whether the officer's card is still in the reader (checked at most every 3 s).
+
+        While a signing job holds the card the answer is "present": the job reports a removal.
+        """
+        now = time.monotonic()
+        if now - self._card_checked < 3.0:
+            return self._card_seen
+        if not self._card_lock.acquire(blocking=False):
+            return True
+        try:
+            self._card_seen = kiosk_flow.card_present(paths=self.paths, config=self.config)
+            self._card_checked = now
+        finally:
+            self._card_lock.release()
+        return self._card_seen
 
     def card_logout(self) -> None:
         """Close the card session."""
@@ -176,6 +197,10 @@ class Backend:
     def owner_from_qr(self, draft: Draft, payload: str) -> None:
         """Fill the owner from the ID card's QR text."""
         kiosk_flow.owner_from_qr(self.drafts, draft, payload)
+
+    def owner_from_camera(self, draft: Draft) -> None:
+        """Fill the owner from the ID card held under the camera (its QR code)."""
+        kiosk_flow.owner_from_qr_image(self.drafts, draft, self.camera.capture())
 
     def extract(self, draft_id: str, progress: Progress) -> dict[str, str]:
         """OCR + extraction of every captured component (a background job)."""

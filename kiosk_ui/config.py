@@ -37,7 +37,9 @@ class KioskSettings(StrictModel):
     citizen_idle_timeout_s: int = Field(default=90, ge=1)
     card_login: bool = True
     local_accounts: list[LocalAccount] = []
-    dev_accounts: bool = True  # add the documented development accounts (never on a production box)
+    # The documented development accounts: None = only on a development box (one whose SOHOA_HOME
+    # holds the development token made by `sohoa token init-dev`); never set true in production.
+    dev_accounts: bool | None = None
     default_language: Literal["vi", "en"] = "vi"
     unit_code: str = Field(default="000.00.70.H99", pattern=r"^[0-9A-Z.]{3,40}$")
     issuing_system: str = "Hệ thống số hóa một cửa sohoa-edge"

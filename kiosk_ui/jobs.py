@@ -83,18 +83,6 @@ class JobRunner:
             job = self._jobs.get(job_id)
         return job if job is not None and job.owner_sid == owner_sid else None
 
-    def wait(self, job_id: str, timeout: float) -> None:
-        """Block until the job ends or ``timeout`` passes (used by the CLI and tests)."""
-        ev = threading.Event()
-        deadline = timeout
-        while deadline > 0:
-            with self._lock:
-                job = self._jobs.get(job_id)
-            if job is None or job.state != "running":
-                return
-            ev.wait(0.05)
-            deadline -= 0.05
-
     def shutdown(self) -> None:
         """Stop accepting work and wait for the running job."""
         self._pool.shutdown(wait=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -202,8 +201,3 @@ class GatewayDb:
             " state=COALESCE(EXCLUDED.state, gw_device.state),"
             " telemetry=COALESCE(EXCLUDED.telemetry, gw_device.telemetry)",
             (device, province, state, Jsonb(telemetry) if telemetry is not None else None))
-
-
-def dumps(data: dict[str, Any]) -> str:
-    """JSON text (for logs of counts only)."""
-    return json.dumps(data, sort_keys=True)

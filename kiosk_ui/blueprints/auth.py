@@ -36,6 +36,7 @@ def home() -> Response:
 
 def _login_page(error: str = "", status: int = 200) -> Response:
     html = render_template("auth/login.html", error=error, expired=request.args.get("expired") == "1",
+                           card_removed=request.args.get("card_removed") == "1",
                            next=request.args.get("next"), password_login=backend().has_local_accounts())
     return Response(html, status=status)
 

@@ -45,6 +45,17 @@ def desk() -> str:
                    done=[d for d in drafts if d.state == "finalized"][:10])
 
 
+@bp.post("/d/<draft_id>/discard")
+@security.require("officer")
+def discard(draft_id: str) -> Response:
+    """Abandon a dossier that was never finalized (its captured images are deleted)."""
+    d = _draft(draft_id)
+    backend().drafts.discard(d.id)
+    audit("dossier.discard", d.id)
+    flash(t("desk.discarded"), "ok")
+    return _go("officer.desk")
+
+
 @bp.post("/d/<draft_id>/take")
 @security.require("officer")
 def take(draft_id: str) -> Response:
@@ -85,7 +96,10 @@ def owner(draft_id: str) -> Response | str:
     if request.method == "POST":
         qr = request.form.get("qr_payload", "").strip()
         try:
-            if qr:
+            if request.form.get("action") == "qr_camera":
+                backend().owner_from_camera(d)
+                audit("owner.qr_camera", d.id)
+            elif qr:
                 backend().owner_from_qr(d, qr)
                 audit("owner.qr", d.id)
             else:
@@ -268,6 +282,17 @@ def receipt(draft_id: str) -> str:
     if d.state != "finalized":
         abort(409)
     return _render("officer/receipt.html", d, "receipt", status=backend().dossier_status(d.dossier_code))
+
+
+@bp.get("/d/<draft_id>/status.json")
+@security.require("officer")
+def status(draft_id: str) -> Response:
+    """Live store/sync state of the dossier's documents (the receipt screen polls it)."""
+    d = _draft(draft_id, open_only=False)
+    st = backend().dossier_status(d.dossier_code) if d.state == "finalized" else None
+    docs = {code: f"{t('state.' + s.state)} · {t('delivery.' + s.delivery)}"
+            for code, s in (st.documents.items() if st else [])}
+    return jsonify({"overall": t("dossier." + st.overall) if st else "", "documents": docs})
 
 
 @bp.get("/d/<draft_id>/receipt.pdf")

@@ -111,6 +111,19 @@
     poll();
   }
 
+  // Receipt screen: the documents' store / sync state, refreshed while the page is open.
+  if (body.dataset.status) {
+    setInterval(function () {
+      if (document.hidden) { return; }
+      fetch(body.dataset.status, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (st) {
+        document.querySelectorAll("td[data-code]").forEach(function (td) {
+          var text = st.documents[td.dataset.code];
+          if (text) { td.textContent = text; }
+        });
+      }).catch(function () { /* offline: keep the last state shown */ });
+    }, 5000);
+  }
+
   // Citizen idle timeout: any touch, key or scroll resets it; then the session is ended.
   if (body.dataset.idleTimeout) {
     var limit = parseInt(body.dataset.idleTimeout, 10) * 1000;

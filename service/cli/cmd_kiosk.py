@@ -12,8 +12,8 @@ def register(sub: Any) -> None:
         "kiosk", help="serve the kiosk UI (waitress) and print its URL and the development login")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port (default 8080)")
-    p.add_argument("--no-dev-token", action="store_true",
-                   help="do not create the development SoftHSM token (production boxes)")
+    p.add_argument("--dev-token", action="store_true",
+                   help="create the DEVELOPMENT ONLY SoftHSM token first (never on a production box)")
     p.set_defaults(func=run)
 
 
@@ -21,4 +21,4 @@ def run(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
     from kiosk_ui.serve import serve
 
-    return serve(args.host, args.port, dev_token=not args.no_dev_token)
+    return serve(args.host, args.port, dev_token=args.dev_token)

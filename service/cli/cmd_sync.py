@@ -13,6 +13,7 @@ from service.config import Config, load_config
 from service.domain.errors import ConfigError, ExitCode
 from service.paths import Paths, get_paths
 from service.store.store import Store
+from service.sync import protocol as p
 from service.sync.link import TlsFiles
 from service.sync.progress import ProgressStore
 from service.sync.store_source import StoreOutbox
@@ -31,6 +32,12 @@ def register(sub: Any) -> None:
     once.set_defaults(func=cmd_once)
     status = actions.add_parser("status", help="outbox and transfer state (JSON)")
     status.set_defaults(func=cmd_status)
+    lookup = actions.add_parser("lookup", help="ask the province for a reusable result paper (Art. 25.3)")
+    lookup.add_argument("--procedure", required=True, help="procedure code (MaThuTuc)")
+    lookup.add_argument("--result", required=True, action="append", metavar="CODE[:NUMBER_SYMBOL]",
+                        help="result code, optionally with its number/symbol (repeatable)")
+    lookup.add_argument("--timeout", type=float, default=15.0)
+    lookup.set_defaults(func=cmd_lookup)
     parser.set_defaults(func=lambda args: (parser.print_help(), int(ExitCode.USAGE))[1])
 
 
@@ -102,3 +109,22 @@ def cmd_status(args: argparse.Namespace) -> int:
         progress.close()
         store.close()
     return int(ExitCode.OK)
+
+
+def cmd_lookup(args: argparse.Namespace) -> int:
+    """Print the gateway's look-up answer as JSON (own store → bilateral → national portal)."""
+    results = tuple((code, symbol or None) for code, _, symbol in (r.partition(":") for r in args.result))
+    query = p.ReuseQuery(args.procedure, results)
+    paths = get_paths().ensure()
+    worker, store, progress, cfg = _worker(paths)
+    try:
+        link = worker.connect(cfg.sync.broker_host, cfg.sync.broker_port)
+        try:
+            answer = worker.lookup(link, query, timeout_s=args.timeout)
+        finally:
+            link.close()
+    finally:
+        progress.close()
+        store.close()
+    print(answer.encode().decode("utf-8"))
+    return int(ExitCode.OK) if answer.hits else int(ExitCode.NOT_FOUND)

@@ -71,6 +71,9 @@ def _entry(raw: Any, where: str) -> CatalogEntry:
     return CatalogEntry(code, name, family, headings, nfc(str(abbr)) if abbr else None, category)
 
 
+_CACHE: dict[tuple[str, int], Catalog] = {}
+
+
 class Catalog:
     """Look-ups over the document types: by code, by type abbreviation, by printed heading."""
 
@@ -87,7 +90,23 @@ class Catalog:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Catalog:
-        """The packaged catalogue, or the JSON file at ``path`` (ConfigError when unreadable/invalid)."""
+        """The packaged catalogue, or the JSON file at ``path`` (ConfigError when unreadable/invalid).
+
+        Loaded catalogues are cached per path and file modification time.
+        """
+        try:
+            stamp = path.stat().st_mtime_ns if path is not None else 0
+        except OSError:
+            stamp = -1
+        key = (str(path) if path is not None else "", stamp)
+        cached = _CACHE.get(key)
+        if cached is None:
+            cached = cls._read(path)
+            _CACHE[key] = cached
+        return cached
+
+    @classmethod
+    def _read(cls, path: Path | None) -> Catalog:
         where = str(path) if path else PACKAGED
         try:
             if path is None:

@@ -24,7 +24,7 @@ from service.domain.errors import InputError, ValidationError
 from service.domain.fields import FieldSource, FieldValue, Metadata
 from service.domain.identifiers import validate_cccd, validate_cmnd
 from service.domain.text import fold, nfc
-from service.extract.types import DocumentType, Extraction, Flag
+from service.extract.types import DocumentType, Extraction
 
 CCCD_QR_FIELDS = ("owner_id", "old_id", "owner_name", "owner_birth_date", "gender", "residence", "id_issue_date")
 MAX_IMAGE_BYTES = 40 * 1024 * 1024
@@ -172,18 +172,23 @@ def qr_extraction(card: CccdQr) -> Extraction:
     return merge_qr(Extraction(ID_CARD_TYPE, md, ()), card)
 
 
-def merge_qr(extraction: Extraction, card: CccdQr) -> Extraction:
-    """``extraction`` with the owner fields replaced by the card's QR data (source ``qr``, confidence 1).
+OWNER_FIELDS = ("owner_id", "owner_name", "owner_birth_date")
 
-    Flags on the replaced fields are dropped (the QR is authoritative); a missing-owner flag is
-    resolved since the identifier is now known.
+
+def merge_qr(extraction: Extraction, card: CccdQr) -> Extraction:
+    """``extraction`` with the owner's identity from the card's QR (source ``qr``, confidence 1).
+
+    ``owner_id``, ``owner_name`` and ``owner_birth_date`` are replaced and their flags dropped (the
+    QR is authoritative for who the owner is); the card's other data (address, gender, old ID,
+    card issue date) is added only where the document itself gave nothing, since the paper's own
+    content (e.g. the residence it certifies) must not be overwritten.
     """
     md = extraction.metadata
-    replaced = card.fields()
-    for key, value in replaced.items():
-        md = md.with_field(key, value)
-    owner_fields = {"owner_id", "owner_name", "owner_birth_date", "organization_name", "organization_founded_year"}
-    keep: list[Flag] = [f for f in extraction.flags if f.field not in replaced and f.field not in owner_fields]
+    for key, value in card.fields().items():
+        if key in OWNER_FIELDS or md.get(key) is None:
+            md = md.with_field(key, value)
+    resolved = {*OWNER_FIELDS, "organization_name", "organization_founded_year"}
+    keep = [f for f in extraction.flags if f.field not in resolved]
     return Extraction(extraction.document_type, md, tuple(keep))
 
 

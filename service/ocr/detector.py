@@ -64,6 +64,7 @@ class Detector:
         """Text probability map of ``image`` and the x/y scale factors back to page pixels."""
         h, w = image.shape[:2]
         ratio = self.long_side / max(h, w)
+        ratio = max(ratio, min(1.0, 64 / min(h, w)))  # a long strip (one line) keeps its text readable
         nh, nw = max(32, int(round(h * ratio / 32)) * 32), max(32, int(round(w * ratio / 32)) * 32)
         interp = cv2.INTER_AREA if nh < h else cv2.INTER_LINEAR
         x = cv2.resize(image, (nw, nh), interpolation=interp).astype(np.float32)

@@ -7,6 +7,7 @@ built; :func:`get_engine` builds one engine per process and configuration.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import unicodedata
@@ -27,6 +28,19 @@ from service.ocr.types import OcrLine, OcrPage
 
 log = logging.getLogger(__name__)
 Array = np.ndarray
+_ARTICLE = re.compile(r"^(Điều|Chương|Mục|Khoản) (\d+|[IVXL]+),(?= )")
+_CLAUSE = re.compile(r"^(\d{1,3}), (?=\w)")
+
+
+def tidy(text: str) -> str:
+    """NFC, and the one misreading of legal numbering the recognizer makes: a comma for the period
+    after an article or clause number at the start of a line ("Điều 1," → "Điều 1.", "2, Bảo" →
+    "2. Bảo" when an upper-case word follows)."""
+    text = _ARTICLE.sub(r"\1 \2.", unicodedata.normalize("NFC", text))
+    m = _CLAUSE.match(text)
+    if m and text[m.end():m.end() + 1].isupper():
+        text = f"{m.group(1)}.{text[m.end() - 1:]}"
+    return text
 
 
 class OcrEngine:
@@ -62,7 +76,7 @@ class OcrEngine:
             reading = self.recognizer.read(gray[y0:y1, x0:x1])
             if not reading.text or reading.confidence < self.config.min_confidence:
                 continue
-            text = unicodedata.normalize("NFC", reading.text)
+            text = tidy(reading.text)
             lines.append(OcrLine(text, ln.box, float(min(1.0, max(0.0, reading.confidence)))))
         h, w = gray.shape[:2]
         return OcrPage(w, h, tuple(lines))

@@ -40,7 +40,11 @@ def iter_pages(path: Path, max_pixels: int) -> Iterator[Image.Image]:
                             remedy="scan at 300 dpi or less; an image this large is refused as a decompression bomb")
                     frame.load()
                     yield frame.convert("RGB")
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InputError(f"{path} declares a size above the decoder's safety limit ({exc})",
+                         remedy="scan at 300 dpi or less; an image this large is refused as a decompression bomb"
+                         ) from exc
+    except UnidentifiedImageError as exc:
         raise InputError(f"{path} is not a readable image ({exc.__class__.__name__})",
                          remedy="use a PNG, JPEG or TIFF scan of the page") from exc
     except (OSError, SyntaxError, ValueError) as exc:

@@ -33,10 +33,18 @@ class LayoutLine:
     kh: int
 
 
+def ink_threshold(gray: Array) -> float:
+    """Grey level below which a pixel is ink: Otsu's, or the mid-level for a bilevel image."""
+    lo, hi = float(gray.min()), float(gray.max())
+    thr, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    if not lo < float(thr) <= hi - 1:  # two grey levels only (a bilevel scan): Otsu lands on one
+        thr = (lo + hi) / 2
+    return min(float(thr), 200.0)
+
+
 def ink_mask(gray: Array) -> Array:
     """Boolean ink mask of a grayscale page (Otsu threshold, never above paper level)."""
-    thr, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    return np.asarray(gray < min(float(thr), 200.0))
+    return np.asarray(gray < ink_threshold(gray))
 
 
 def _grow(kernel: Kernel, ink: Array, ceiling: int, floor: int) -> Box:
@@ -121,12 +129,14 @@ def _segment_row(row: list[LayoutLine], ink: Array) -> list[LayoutLine]:
     cols = np.zeros(x1 - x0, dtype=bool)
     for b in row:
         cols[b.box[0] - x0:b.box[2] - x0] |= ink[b.box[1]:b.box[3], b.box[0]:b.box[2]].any(axis=0)
-    runs = _blank_runs(cols, max(2, int(0.15 * kh)))
-    if not runs:
-        return [LayoutLine(_union_all(row), kh)]
+    runs = _blank_runs(cols, max(2, int(0.25 * kh)))  # word gaps and wider, not letter gaps
     widths = [e - s for s, e in runs]
-    limit = max(SPLIT_GAP * kh, 2.5 * float(np.median(widths)))
-    cuts = [(s + x0, e + x0) for (s, e), w in zip(runs, widths, strict=True) if w >= limit]
+    cuts = []
+    for i, ((s, e), w) in enumerate(zip(runs, widths, strict=True)):
+        others = widths[:i] + widths[i + 1:]
+        typical = float(np.median(others)) if others else 0.0
+        if w >= SPLIT_GAP * kh and w >= 2.5 * typical:
+            cuts.append((s + x0, e + x0))
     if not cuts:
         return [LayoutLine(_union_all(row), kh)]
     bounds = [x0] + [c for cut in cuts for c in cut] + [x1]

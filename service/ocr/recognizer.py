@@ -13,12 +13,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 from PIL import Image
 
 from service.domain.errors import OcrError
 from service.ocr.detector import make_session
+from service.ocr.layout import ink_threshold
 from service.ocr.manifest import ModelSpec
 
 Array = np.ndarray
@@ -38,9 +38,7 @@ def _ink_columns(gray: Array) -> Array:
     """True for columns holding ink (Otsu threshold, at least one dark pixel)."""
     if gray.size == 0:
         return np.zeros(gray.shape[1], dtype=bool)
-    thr, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    thr = min(float(thr), float(gray.max()) - 1)
-    return np.asarray((gray < thr).sum(axis=0) > 0)
+    return np.asarray((gray < ink_threshold(gray)).any(axis=0))
 
 
 def plan_chunks(gray: Array, limit: int) -> list[tuple[int, int, bool]]:

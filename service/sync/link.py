@@ -1,4 +1,4 @@
-"""One MQTT 5 connection with mutual TLS (paho-mqtt 2.x), shared by the device worker and tests.
+"""One MQTT 5 connection with mutual TLS (paho-mqtt 2.x), used by the device worker (and the tests' raw clients).
 
 The link owns a paho client running its network loop in a background thread. It never
 reconnects on its own: callers see :class:`LinkDown` and decide on back-off (with jitter).
@@ -72,7 +72,7 @@ class MqttLink:
 
     def __init__(self, *, client_id: str, host: str, port: int, tls: TlsFiles | None,
                  on_message: MessageHandler, keepalive_s: int = 30, session_expiry_s: int = 0,
-                 clean_start: bool = True, will: Will | None = None, manual_ack: bool = False,
+                 clean_start: bool = True, will: Will | None = None,
                  max_inflight: int = 20) -> None:
         self.client_id = client_id
         self._host, self._port = host, port
@@ -84,7 +84,7 @@ class MqttLink:
         self._connect_rc: str | None = None
         self._user_on_message = on_message
         client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=client_id,
-                             protocol=mqtt.MQTTv5, manual_ack=manual_ack)
+                             protocol=mqtt.MQTTv5)
         client.max_inflight_messages_set(max_inflight)
         client.max_queued_messages_set(0)
         if tls is not None:
@@ -162,7 +162,7 @@ class MqttLink:
         if not self.up:
             raise LinkDown("link is down")
         info = self.client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
-        if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_QUEUE_SIZE) or info.rc == mqtt.MQTT_ERR_NO_CONN:
+        if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_QUEUE_SIZE):
             raise LinkDown(f"publish failed ({mqtt.error_string(info.rc)})")
         return info
 
@@ -173,10 +173,6 @@ class MqttLink:
             if self._lost.is_set() or time.monotonic() > deadline:
                 raise LinkDown("no PUBACK from the broker (link lost or stalled)")
             info.wait_for_publish(0.05)
-
-    def ack(self, msg: mqtt.MQTTMessage) -> None:
-        """Send the PUBACK for a message received with ``manual_ack``."""
-        self.client.ack(msg.mid, msg.qos)
 
     def close(self) -> None:
         """Disconnect cleanly (no last will) and stop the network thread."""

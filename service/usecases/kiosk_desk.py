@@ -48,6 +48,7 @@ class ReviewRow:
     source: str
     confidence: float
     low: bool
+    note: str = ""  # why extraction flagged it (shown to the officer only)
 
 
 def check_owner(text: str) -> OwnerCheck:
@@ -117,13 +118,14 @@ def review_rows(draft: Draft, low_confidence: float) -> list[ReviewRow]:
         if c.reuse_code:
             continue
         flagged = {f.get("field") for f in c.flags if f.get("kind") in ("invalid", "low_confidence")}
+        notes = {f.get("field", ""): f.get("message", "") for f in c.flags if f.get("kind") == "invalid"}
         for name in REVIEW_FIELDS:
             fv = c.fields.get(name)
             value = str(fv["value"]) if fv else ""
             conf = float(fv["confidence"]) if fv else 0.0
             src = str(fv["source"]) if fv else ""
             low = name in flagged or (bool(fv) and src == "ocr" and conf < low_confidence)
-            rows.append(ReviewRow(c.code, name, value, src, conf, low))
+            rows.append(ReviewRow(c.code, name, value, src, conf, low, notes.get(name, "")))
     return rows
 
 

@@ -177,6 +177,17 @@ class DraftStore:
             raise ValidationError("draft", "a finalized dossier cannot be discarded")
         shutil.rmtree(self._dir(draft_id))
 
+    def purge_pages(self, draft: Draft) -> int:
+        """Delete the page images of a finalized draft (the store holds them now); returns how many."""
+        if draft.state != "finalized":
+            raise ValidationError("draft", "only a finalized dossier's page images can be purged")
+        n = 0
+        for p in self._dir(draft.id).iterdir():
+            if p.name != "draft.json":
+                p.unlink()
+                n += 1
+        return n
+
     def page_bytes(self, draft: Draft, sha256: str) -> tuple[bytes, str]:
         """The stored bytes and media type of one page, re-checked against its hash."""
         for c in draft.components:

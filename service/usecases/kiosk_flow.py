@@ -22,7 +22,7 @@ from service.config import Config
 from service.domain.fields import FieldSource, FieldValue
 from service.errors import NotFoundError, ValidationError
 from service.extract.extractor import extract_pages
-from service.extract.qr import parse_cccd_qr
+from service.extract.qr import parse_cccd_qr, read_cccd_qr_image
 from service.ocr.engine import get_engine
 from service.ocr.types import OcrPage
 from service.paths import Paths
@@ -70,6 +70,11 @@ def card_login(pin: str, *, paths: Paths, config: Config) -> CardHolder:
     return CardHolder(name, "card-" + hashlib.sha256(cert.dump()).hexdigest()[:12])
 
 
+def card_present(*, paths: Paths, config: Config) -> bool:
+    """Whether the officer's card is still inserted and logged in (False once it is pulled)."""
+    return pool.signer_for(SignatureRole.OFFICER, config.signing, paths).logged_in
+
+
 def card_logout() -> None:
     """End the officer's card session (logout or shift end)."""
     pool.logout(SignatureRole.OFFICER)
@@ -83,6 +88,12 @@ def release_cards() -> None:
 def owner_from_qr(store: DraftStore, draft: Draft, payload: str) -> None:
     """Fill the owner from the chip ID card's QR text (as the serial QR reader typed it)."""
     card = parse_cccd_qr(payload)
+    set_owner(store, draft, card.personal_id, card.full_name, card.birth_date.isoformat(), source="qr")
+
+
+def owner_from_qr_image(store: DraftStore, draft: Draft, image: bytes) -> None:
+    """Fill the owner from a camera still of the ID card's front (its QR code is decoded)."""
+    card = read_cccd_qr_image(image)
     set_owner(store, draft, card.personal_id, card.full_name, card.birth_date.isoformat(), source="qr")
 
 
@@ -191,6 +202,7 @@ def finalize_draft(store: DraftStore, draft_id: str, pin: str, officer_name: str
     draft.state = "finalized"
     draft.signed_by = officer_name
     store.save(draft)
+    store.purge_pages(draft)  # the images live in the store now; no second copy of personal papers
     return draft
 
 

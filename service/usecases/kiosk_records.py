@@ -6,6 +6,7 @@ one thing and closes it, so the web server's threads never share a SQLite connec
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from service.paths import Paths
 from service.store.store import Store
 from service.store.types import OutboxState
+from service.sync.progress import ProgressStore
 
 AUDIT_DETAIL_MAX = 200
 
@@ -39,10 +41,11 @@ class DocumentStatus:
 
 @dataclass(frozen=True, slots=True)
 class QueueSummary:
-    """Outbox counts by state and the time of the last delivery."""
+    """Outbox counts by state, the time of the last delivery and the sync worker's counters."""
 
     counts: dict[str, int]
     last_delivered_at: str | None
+    sync_state: dict[str, str]
 
 
 def audit(paths: Paths, actor: str, action: str, subject: str, details: dict[str, Any]) -> None:
@@ -100,4 +103,12 @@ def queue_summary(paths: Paths) -> QueueSummary:
         last = store.conn.execute("SELECT MAX(delivered_at) AS t FROM outbox").fetchone()
     counts = {s.value: 0 for s in OutboxState}
     counts.update({str(r["state"]): int(r["n"]) for r in rows})
-    return QueueSummary(counts, str(last["t"]) if last and last["t"] else None)
+    progress = ProgressStore(paths.database)
+    try:
+        sync_state = progress.state()
+    finally:
+        progress.close()
+    if "last_connect" in sync_state and sync_state["last_connect"].isdigit():
+        when = dt.datetime.fromtimestamp(int(sync_state["last_connect"]), dt.UTC)
+        sync_state["last_connect"] = when.isoformat(timespec="seconds")
+    return QueueSummary(counts, str(last["t"]) if last and last["t"] else None, sync_state)

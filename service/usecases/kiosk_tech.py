@@ -43,6 +43,7 @@ class Health:
     last_sync: str | None
     disk: dict[str, float]
     errors: list[dict[str, str]] = field(default_factory=list)
+    sync_state: dict[str, str] = field(default_factory=dict)
 
 
 def disk_usage(paths: Paths) -> dict[str, float]:
@@ -89,7 +90,7 @@ def health(paths: Paths, config: Config, camera: DeskCamera) -> Health:
     q = queue_summary(paths)
     pending = sum(v for k, v in q.counts.items() if k != "delivered")
     errors = [e for e in recent_audit(paths, limit=500) if any(m in e["action"] for m in ERROR_MARKERS)][:10]
-    return Health(devs, versions(), q.counts, pending, q.last_delivered_at, disk_usage(paths), errors)
+    return Health(devs, versions(), q.counts, pending, q.last_delivered_at, disk_usage(paths), errors, q.sync_state)
 
 
 def self_test(paths: Paths, config: Config, camera: DeskCamera, progress: Progress) -> dict[str, str]:

@@ -310,3 +310,11 @@ def test_identifier_forms_in_key_values(text: str, expected: str) -> None:
     ex = extract_pages([page(line(text, TEXT_LEFT, 400))], today=TODAY)
     assert value(ex, "owner_id") == expected
     assert not ex.flagged("owner_id")
+
+
+def test_heading_and_number_disagreeing_lowers_type_confidence() -> None:
+    ex = extract_pages([page(*header(None, "ỦY BAN NHÂN DÂN HUYỆN X", "Số: 12/TB-UBND", "X, ngày 01 tháng 6 năm 2021"),
+                             line("QUYẾT ĐỊNH", "centre", 300))], today=TODAY)
+    assert ex.document_type.code == "VB.QDD"
+    assert ex.document_type.confidence < 0.85
+    assert {f.field: f.kind for f in ex.flags}["document_name"] == "low_confidence"

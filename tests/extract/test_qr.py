@@ -130,4 +130,7 @@ def test_qr_overrides_ocr_owner_fields() -> None:
     assert owner is not None and owner.value == "036088001234" and owner.source is FieldSource.QR
     assert not merged.flagged("owner_id")
     assert merged.get("number_symbol") == ocr.get("number_symbol")
+    # The certificate's own residence is kept; card-only data is added.
+    assert merged.get("residence") == ocr.get("residence")
+    assert merged.get("gender") is not None and merged.get("gender").source is FieldSource.QR  # type: ignore
     assert merged.document_type == ocr.document_type

@@ -17,6 +17,7 @@ from bench.sync_common import (
     make_pdf,
     sign_pdf,
     sync_config,
+    wait_until,
 )
 from service.cli.main import main as sohoa_main
 from service.paths import get_paths
@@ -60,6 +61,13 @@ def test_documents_are_delivered_only_on_the_gateway_ack(store: Store, pki: LabP
     assert manifest["ThongTinMoTa"]["CodeNotation"] == "2/GCN-UBND" and manifest["MaThietBi"] == idents.a.name
     assert signature.startswith("1 intact")
     assert device is not None and device[0] in ("online", "offline")
+
+    def telemetry() -> dict | None:  # type: ignore[type-arg]
+        with psycopg.connect(dsn) as conn:
+            row = conn.execute("SELECT telemetry FROM gw_device WHERE device_id=%s", (idents.a.name,)).fetchone()
+        return row[0] if row else None
+    assert wait_until(lambda: (telemetry() or {}).get("chunks", 0) > 0, 10)
+    assert set(telemetry() or {}) == {"queue", "delivered", "chunks", "bytes", "link_failures"}
     # the delivery is in the device's audit chain and the progress rows are gone
     assert any(e.action == "outbox_delivered" for e in store.audit_entries(docs[0].id))
     assert ProgressStore(get_paths().database).state()["transfers_in_progress"] == "0"
@@ -148,7 +156,7 @@ def test_cli_status_and_once(store: Store, pki: LabPki, idents: Idents, broker: 
                              sohoa_home: Path, signer, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
     from bench.sync_common import write_device_home
 
-    add_document(store, sign_pdf(make_pdf(5), signer), 5)
+    doc = add_document(store, sign_pdf(make_pdf(5), signer), 5)
     assert sohoa_main(["sync", "once"]) == 6  # sync disabled by default → ConfigError
     write_device_home(get_paths(sohoa_home), pki, idents.a, broker.port)
     assert sohoa_main(["sync", "once", "--timeout", "30"]) == 0
@@ -157,3 +165,7 @@ def test_cli_status_and_once(store: Store, pki: LabPki, idents: Idents, broker: 
     assert sohoa_main(["sync", "status"]) == 0
     status = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert status["outbox"] == {"delivered": 1} and status["sync"]["delivered"] == "1"
+    assert sohoa_main(["sync", "lookup", "--procedure", "1.000001", "--result", f"{doc.result_code}:5/GCN-UBND"]) == 0
+    found = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert [h["MaKetQua"] for h in found["result"]["DanhSachGiayToKetQua"]] == [doc.result_code]
+    assert sohoa_main(["sync", "lookup", "--procedure", "1.000001", "--result", "KQ.NONE"]) == 7

@@ -28,7 +28,7 @@ def kiosk() -> Iterator[Callable[..., str]]:
     apps = []
 
     def start(**settings: Any) -> str:
-        config = {"secret_key": "test-secret-key-" + "x" * 32, **settings}
+        config = {"secret_key": "test-secret-key-" + "x" * 32, "dev_accounts": True, **settings}
         app = create_app(config)
         apps.append(app)
         return stack.enter_context(serve(app))

@@ -103,3 +103,32 @@ def test_post_without_csrf_token_is_refused(page: Any, kiosk: Any) -> None:
     assert resp.status == 400
     resp = page.request.post(f"{base}/officer/new", form={"csrf_token": "forged"}, max_redirects=0)
     assert resp.status == 400
+
+
+def test_no_development_accounts_on_a_production_box(page: Any, kiosk: Any) -> None:
+    base = kiosk(dev_accounts=None)  # no development token in this SOHOA_HOME: a production box
+    page.goto(f"{base}/login")
+    assert page.get_by_test_id("username").count() == 0  # no local accounts configured, no password form
+    resp = page.request.get(f"{base}/login")
+    assert resp.ok
+
+
+def test_pulling_the_card_ends_the_officer_session(page: Any, kiosk: Any, dev_token: str) -> None:
+    import shutil
+    from pathlib import Path
+
+    from provisioning.devtoken import OFFICER_TOKEN_LABEL, token_dir_of
+    from service.paths import get_paths
+
+    base = kiosk()
+    page.goto(f"{base}/login")
+    page.get_by_test_id("pin").fill(dev_token)
+    page.get_by_test_id("card-login").click()
+    page.wait_for_url(f"{base}/officer/")
+    token_dir = token_dir_of(Path(get_paths().tokens / "softhsm2.conf"), OFFICER_TOKEN_LABEL)
+    assert token_dir is not None
+    shutil.rmtree(token_dir)  # the card leaves the reader
+    time.sleep(3.2)
+    page.goto(f"{base}/officer/")
+    assert "/login" in page.url and page.get_by_test_id("card-removed").is_visible()
+    screenshot(page, "07-card-removed")

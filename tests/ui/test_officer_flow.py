@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import subprocess
@@ -177,6 +178,17 @@ def test_officer_desk_flow(page: Any, kiosk: Any, dev_token: str, tmp_path: Path
     screenshot(citizen, "30-citizen-lookup")
     ctx.close()
 
+    # The sync worker's acks show up live on the receipt screen (it polls the store/sync state).
+    from service.paths import get_paths
+    from service.store.store import Store
+
+    with Store.open(get_paths()) as store:
+        for item in store.pending_outbox():
+            store.mark_sending(item.id)
+            store.mark_delivered(item.id)
+    expect(page.get_by_test_id("doc-state").first).to_contain_text("đã gửi", timeout=15_000)
+    screenshot(page, "18b-receipt-synced")
+
     # Second dossier for the same owner: the papers just digitized are offered for reuse.
     page.goto(f"{base}/officer/")
     page.get_by_test_id("new-dossier").click()
@@ -200,8 +212,19 @@ def test_officer_desk_flow(page: Any, kiosk: Any, dev_token: str, tmp_path: Path
     page.wait_for_url("**/receipt", timeout=120_000)
     assert page.get_by_test_id("result-code").all_inner_texts() == results[:1]
 
+    # A dossier opened and abandoned is discarded from the desk, with its images.
+    page.goto(f"{base}/officer/")
+    page.get_by_test_id("new-dossier").click()
+    page.goto(f"{base}/officer/")
+    assert page.get_by_test_id("open-draft").count() == 1
+    screenshot(page, "21-desk-with-dossiers")
+    page.get_by_test_id("discard-draft").click()
+    assert "Đã hủy hồ sơ" in _flash(page) and page.get_by_test_id("open-draft").count() == 0
+    kiosk_dir = get_paths().home / "kiosk" / "drafts"
+    images = [p for p in kiosk_dir.rglob("*") if p.is_file() and p.name != "draft.json"]
+    assert images == []  # finalized dossiers keep no second copy of the page images
+
     # Every desk action is in the hash-chained audit log, without personal data; logs hold none either.
-    from service.paths import get_paths
     from service.usecases.documents import verify_integrity
     from service.usecases.kiosk_records import recent_audit
 
@@ -218,3 +241,30 @@ def test_officer_desk_flow(page: Any, kiosk: Any, dev_token: str, tmp_path: Path
     flat = json.dumps(rows, ensure_ascii=False)
     assert OWNER not in flat and "Nguyễn Văn Thử" not in flat
     assert OWNER not in caplog.text and "Nguyễn Văn Thử" not in caplog.text and dev_token not in caplog.text
+
+
+def test_owner_from_id_card_qr_under_the_camera(page: Any, kiosk: Any, sohoa_home: Path) -> None:
+    import segno
+
+    folder = sohoa_home / "camera"
+    folder.mkdir()
+    card = Image.new("RGB", (1400, 900), (235, 240, 250))  # the front of a chip ID card, QR top-right
+    png = io.BytesIO()
+    segno.make(QR_PAYLOAD, error="m").save(png, kind="png", scale=8, border=4)
+    card.paste(Image.open(png).convert("RGB"), (900, 60))
+    card.save(folder / "01-id-card.png", dpi=(300, 300))
+    (sohoa_home / "config.yaml").write_text(f"devices:\n  camera:\n    type: files\n    folder: {folder}\n",
+                                            encoding="utf-8")
+    base = kiosk()
+    page.goto(f"{base}/login")
+    page.get_by_test_id("username").fill("canbo")
+    page.get_by_test_id("password").fill("canbo-dev")
+    page.get_by_test_id("password-login").click()
+    page.get_by_test_id("new-dossier").click()
+    page.get_by_test_id("qr-camera").click()
+    page.wait_for_url("**/procedure")
+    page.go_back()
+    page.reload()
+    assert page.get_by_test_id("owner-id").input_value() == OWNER
+    assert page.get_by_test_id("owner-name").input_value() == "Nguyễn Văn Thử"
+    screenshot(page, "11b-owner-from-camera-qr")

@@ -27,6 +27,10 @@ def test_technician_page_and_self_test(page: Any, kiosk: Any, dev_token: str) ->
         assert text in content, text
     assert page.get_by_test_id("queue-depth").inner_text().strip() == "0"
     screenshot(page, "40-technician")
+    page.get_by_test_id("lang-switch").click()
+    assert "Run self-test" in page.content() and "Sync queue" in page.content()
+    screenshot(page, "40b-technician-en")
+    page.get_by_test_id("lang-switch").click()
     page.get_by_test_id("selftest").click()
     results = page.get_by_test_id("job-results")
     results.wait_for(state="visible", timeout=120_000)
