@@ -25,7 +25,7 @@ class OcrConfig(StrictModel):
     box_threshold: float = Field(default=0.5, gt=0, lt=1, description="mean probability a line box must reach")
     rec_max_width: int = Field(default=960, ge=128, le=1024,
                                description="widest recognizer input (AsterNet fails above 1024 at 32 px)")
-    rec_squeeze: float = Field(default=0.8, ge=0.5, le=1.25,
+    rec_squeeze: float = Field(default=0.75, ge=0.5, le=1.25,
                                description="horizontal scale of line crops after resizing to 32 px (speed/accuracy)")
     max_pixels: int = Field(default=80_000_000, ge=1_000_000,
                             description="largest image accepted (pixels); bigger ones are refused as a bomb")

@@ -69,7 +69,7 @@ class OcrEngine:
     def read_prepared(self, clean: CleanPage) -> OcrPage:
         """OCR a prepared page; boxes are in ``clean.image`` pixels."""
         gray = clean.image
-        kernels = self.detector.detect(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR))
+        kernels = self.detector.detect(gray)
         lines: list[OcrLine] = []
         for ln in lay_out(kernels, gray):
             x0, y0, x1, y1 = crop_box(ln.box, gray.shape[:2])

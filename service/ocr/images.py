@@ -6,7 +6,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from PIL import Image, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from service.domain.errors import InputError
 
@@ -14,7 +14,8 @@ MAX_FRAMES = 500
 
 
 def iter_pages(path: Path, max_pixels: int) -> Iterator[Image.Image]:
-    """Yield each page (frame) of an image file as an RGB PIL image.
+    """Yield each page (frame) of an image file as a grayscale (mode "L") PIL image, turned upright
+    by its EXIF orientation (phone photos).
 
     The header is read first: images above ``max_pixels`` are refused before any pixel is
     decoded (decompression bombs). InputError for missing, empty, truncated or non-image files.
@@ -39,7 +40,8 @@ def iter_pages(path: Path, max_pixels: int) -> Iterator[Image.Image]:
                             f"{max_pixels / 1e6:.0f} MP limit",
                             remedy="scan at 300 dpi or less; an image this large is refused as a decompression bomb")
                     frame.load()
-                    yield frame.convert("RGB")
+                    upright = ImageOps.exif_transpose(frame) if n == 1 else frame  # phone photos
+                    yield (upright or frame).convert("L")
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise InputError(f"{path} declares a size above the decoder's safety limit ({exc})",
                          remedy="scan at 300 dpi or less; an image this large is refused as a decompression bomb"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
+from firmware.token import TokenSession
 from service.capture.rules import RawPage
 from service.config import Config
 from service.domain.fields import FieldSource, FieldValue
@@ -71,8 +72,16 @@ def card_login(pin: str, *, paths: Paths, config: Config) -> CardHolder:
 
 
 def card_present(*, paths: Paths, config: Config) -> bool:
-    """Whether the officer's card is still inserted and logged in (False once it is pulled)."""
-    return pool.signer_for(SignatureRole.OFFICER, config.signing, paths).logged_in
+    """Whether the officer's card is still in the reader (False once it is pulled).
+
+    Presence, not the PIN state: a wrong PIN at the signing step logs the card out but the
+    officer's desk session goes on.
+    """
+    signer = pool.signer_for(SignatureRole.OFFICER, config.signing, paths)
+    session = getattr(signer, "session", None)
+    if isinstance(session, TokenSession):
+        return session.present()
+    return signer.logged_in
 
 
 def card_logout() -> None:

@@ -160,3 +160,17 @@ def test_tidy_fixes_only_legal_numbering_commas() -> None:
     assert tidy("2, Bảo vệ an ninh mạng") == "2. Bảo vệ an ninh mạng"
     assert tidy("2, 3 và 4 của Luật") == "2, 3 và 4 của Luật"
     assert tidy("ngày 05, tháng") == "ngày 05, tháng"
+
+
+def test_phone_jpeg_is_turned_upright_by_its_exif_orientation(tmp_path: Path) -> None:
+    from PIL import Image
+
+    upright = render_document(sample_document("gxn-hon-nhan-0002"), dpi=200)[0].image
+    stored = upright.transpose(Image.Transpose.ROTATE_90)  # how the sensor saved it
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to display"
+    path = tmp_path / "photo.jpg"
+    stored.save(path, quality=92, exif=exif)
+    page = get_engine().read_file(path)[0]
+    assert (page.width, page.height) == upright.size
+    assert "Số: 87/UBND-XNHN" in [ln.text for ln in page.lines]
