@@ -21,6 +21,9 @@ from service.paths import get_paths
 
 log = logging.getLogger("sohoa.kiosk")
 
+# Requests the page makes by itself: they never count as the user being active.
+BACKGROUND_ENDPOINTS = frozenset({"static", "officer.preview", "citizen.preview", "officer.job_state",
+                                  "technician.job_state", "officer.status"})
 CSP = ("default-src 'self'; img-src 'self' data: blob:; object-src 'none'; frame-ancestors 'none'; "
        "base-uri 'none'; form-action 'self'")
 
@@ -124,7 +127,7 @@ def _install_hooks(app: Flask) -> None:
         security.registry().sweep()
         sid = session.get("sid")
         if isinstance(sid, str):
-            s, _expired = security.registry().touch(sid)
+            s, _expired = security.registry().touch(sid, refresh=request.endpoint not in BACKGROUND_ENDPOINTS)
             if s is None:
                 session.pop("sid", None)
                 g.session_expired = True

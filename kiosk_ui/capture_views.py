@@ -22,7 +22,7 @@ def apply_capture_action(draft: Draft, component: str, form: Mapping[str, str]) 
             data = backend().camera.capture()
             fb = store.add_page(draft, component, data, sticky=name == "sticky", replace_index=index)
             if not fb.accepted:
-                flash(t("capture.refused", message=fb.message, remedy=fb.remedy), "error")
+                flash(t("capture.refused_" + fb.kind, message=fb.message, remedy=fb.remedy), "error")
                 audit("capture.refused", draft.id, component=component)
                 return
             key = "capture.blank" if fb.blank else "capture.ok"

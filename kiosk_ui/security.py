@@ -86,15 +86,20 @@ class SessionRegistry:
             self._items[s.sid] = s
         return s
 
-    def touch(self, sid: str) -> tuple[KioskSession | None, bool]:
-        """The live session for ``sid`` (refreshed) and whether an existing one just expired."""
+    def touch(self, sid: str, *, refresh: bool = True) -> tuple[KioskSession | None, bool]:
+        """The live session for ``sid`` and whether an existing one just expired.
+
+        ``refresh`` counts the request as user activity; background polls (live preview, job
+        progress, sync state) pass False so an unattended screen still times out.
+        """
         now = time.monotonic()
         with self._lock:
             s = self._items.get(sid)
             if s is None:
                 return None, False
             if not self._dead(s, now):
-                s.last_seen = now
+                if refresh:
+                    s.last_seen = now
                 return s, False
             del self._items[sid]
         self._expired([s])

@@ -91,9 +91,9 @@ def capture(component: str) -> Response | str:
     if request.method == "POST":
         apply_capture_action(d, component, request.form)
         return _go("citizen.capture", component=component)
-    idx = d.components.index(comp)
-    nxt = d.components[idx + 1].code if idx + 1 < len(d.components) else None
-    return render_template("citizen/capture.html", draft=d, comp=comp, next_component=nxt,
+    next_step = {"url": url_for("citizen.submit"), "post": True, "label": t("citizen.submit"),
+                 "testid": "citizen-submit"}
+    return render_template("citizen/capture.html", draft=d, comp=comp, next_step=next_step,
                            page_url=lambda sha: url_for("citizen.page", sha=sha), page_rows=page_rows,
                            preview_url=url_for("citizen.preview"))
 

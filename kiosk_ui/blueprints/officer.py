@@ -169,7 +169,13 @@ def capture(draft_id: str, component: str) -> Response | str:
     todo = [c for c in d.components if not c.reuse_code]
     idx = next(i for i, c in enumerate(todo) if c.code == component) if comp in todo else 0
     nxt = todo[idx + 1].code if idx + 1 < len(todo) else None
-    return _render("officer/capture.html", d, "capture", comp=comp, todo=todo, next_component=nxt,
+    if nxt is not None:
+        next_step = {"url": url_for("officer.capture", draft_id=d.id, component=nxt), "post": False,
+                     "label": t("capture.next_component"), "testid": "next-component"}
+    else:
+        next_step = {"url": url_for("officer.extract", draft_id=d.id), "post": True,
+                     "label": t("capture.to_review"), "testid": "to-review"}
+    return _render("officer/capture.html", d, "capture", comp=comp, todo=todo, next_step=next_step,
                    page_url=lambda sha: url_for("officer.page", draft_id=d.id, sha=sha), page_rows=page_rows,
                    preview_url=url_for("officer.preview"))
 

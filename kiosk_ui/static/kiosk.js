@@ -63,12 +63,15 @@
   // Live camera preview: load the next frame off-screen, swap it in when it has arrived
   // (no blank flashes), and ask for another about a second later.
   document.querySelectorAll("img.live-preview").forEach(function (img) {
+    var wrap = img.parentNode;
+    img.addEventListener("error", function () { wrap.classList.add("offline"); });
+    img.addEventListener("load", function () { wrap.classList.remove("offline"); });
     var next = function () {
       setTimeout(function () {
         if (document.hidden) { next(); return; }
         var buf = new Image();
-        buf.onload = function () { img.src = buf.src; img.classList.remove("offline"); next(); };
-        buf.onerror = function () { img.classList.add("offline"); next(); };
+        buf.onload = function () { img.src = buf.src; next(); };
+        buf.onerror = function () { wrap.classList.add("offline"); next(); };
         buf.src = img.dataset.src + "?t=" + Date.now();
       }, 1000);
     };

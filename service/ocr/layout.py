@@ -21,7 +21,7 @@ from service.ocr.detector import Kernel
 Array = np.ndarray
 Box = tuple[int, int, int, int]
 
-SPLIT_GAP = 1.6  # × kernel height: a gutter must be at least this wide (and 2.5× the word gaps)
+SPLIT_GAP = 1.6  # × kernel height: a gutter must be at least this wide (and unlike the other gaps)
 DIACRITIC_GAP = 0.2  # × kernel height: blank rows tolerated between a letter and its mark
 
 
@@ -133,9 +133,9 @@ def _segment_row(row: list[LayoutLine], ink: Array) -> list[LayoutLine]:
     widths = [e - s for s, e in runs]
     cuts = []
     for i, ((s, e), w) in enumerate(zip(runs, widths, strict=True)):
-        others = widths[:i] + widths[i + 1:]
-        typical = float(np.median(others)) if others else 0.0
-        if w >= SPLIT_GAP * kh and w >= 2.5 * typical:
+        # a gutter is one of at most two outsized gaps; a justified line has many alike
+        comparable = sum(1 for j, o in enumerate(widths) if j != i and o >= 0.4 * w)
+        if w >= SPLIT_GAP * kh and comparable <= 1:
             cuts.append((s + x0, e + x0))
     if not cuts:
         return [LayoutLine(_union_all(row), kh)]

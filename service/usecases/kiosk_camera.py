@@ -15,7 +15,7 @@ from PIL import Image
 
 from firmware.camera import Camera, open_camera
 from firmware.config import CameraConfig, FilesCameraConfig
-from firmware.errors import DeviceFault
+from firmware.errors import BadDeviceInput, DeviceFault
 from service.errors import DeviceError
 
 SAMPLE_DOCS = ("gxn-cu-tru-0001", "gxn-hon-nhan-0002", "qd-1456-nam-dinh")
@@ -66,10 +66,11 @@ class DeskCamera:
         return self._camera
 
     def _fault(self, exc: DeviceFault) -> DeviceError:
+        """Map a device fault; the device is released unless only the frame was bad."""
         self._preview = None
-        if self._camera is not None:
+        if self._camera is not None and not isinstance(exc, BadDeviceInput):
             self._camera.close()
-        self._camera = None
+            self._camera = None
         return DeviceError(exc.message, remedy=exc.remedy or "check the camera cable and try again")
 
     def preview_jpeg(self, quality: int = 70) -> bytes:

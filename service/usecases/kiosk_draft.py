@@ -20,7 +20,7 @@ from typing import Any
 
 from service.capture.config import CaptureConfig
 from service.capture.images import load_page_image
-from service.errors import InputError, NotFoundError, SohoaError, ValidationError
+from service.errors import InputError, NotFoundError, QualityError, SohoaError, ValidationError
 
 _EXT = {"image/jpeg": ".jpg", "image/png": ".png", "image/tiff": ".tif"}
 
@@ -110,6 +110,7 @@ class CaptureFeedback:
     remedy: str = ""
     dpi: float = 0.0
     blank: bool = False
+    kind: str = "ok"  # ok | quality (below the capture rules) | unreadable | sticky
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -212,8 +213,10 @@ class DraftStore:
         label = f"page {len(comp.pages) + 1}"
         try:
             page = load_page_image(data, name=label, config=self.capture)
-        except SohoaError as exc:  # unreadable (InputError) or below the rules (QualityError)
-            return CaptureFeedback(False, exc.message, exc.remedy or "")
+        except QualityError as exc:
+            return CaptureFeedback(False, exc.message, exc.remedy or "", kind="quality")
+        except SohoaError as exc:  # unreadable, corrupt, truncated, oversized
+            return CaptureFeedback(False, exc.message, exc.remedy or "", kind="unreadable")
         note = "blank" if page.blank else "ok"
         ext = _EXT.get(page.media_type, ".png")
         target = self._dir(draft.id) / f"{page.sha256}{ext}"
@@ -224,11 +227,11 @@ class DraftStore:
             originals = [p for p in comp.pages if p.sticky_of is None]
             if not originals:
                 return CaptureFeedback(False, "a sticky-note capture needs the page captured first",
-                                       "capture the page without its note, then again with it")
+                                       "capture the page without its note, then again with it", kind="sticky")
             sticky_of = originals[-1].sha256
             if any(p.sticky_of == sticky_of for p in comp.pages):
                 return CaptureFeedback(False, "this page already has its sticky-note capture",
-                                       "retake that capture instead, or capture the next page first")
+                                       "retake that capture instead, or capture the next page first", kind="sticky")
         entry = DraftPage(page.sha256, ext, page.width, page.height, page.dpi, page.blank, sticky_of)
         if replace_index is not None:
             if not 0 <= replace_index < len(comp.pages):

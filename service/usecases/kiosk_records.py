@@ -15,6 +15,7 @@ from service.paths import Paths
 from service.store.store import Store
 from service.store.types import OutboxState
 from service.sync.progress import ProgressStore
+from service.usecases.documents import list_documents, show_document
 
 AUDIT_DETAIL_MAX = 200
 
@@ -74,11 +75,10 @@ def recent_audit(paths: Paths, limit: int = 20, prefix: Iterable[str] = ()) -> l
 
 
 def papers_of_owner(paths: Paths, owner_id: str, limit: int = 50) -> list[OwnedPaper]:
-    """The owner's digitized papers in the local store, newest first."""
+    """The owner's digitized papers in the local store, newest first (spine's ``list_documents``)."""
     if not owner_id:
         return []
-    with Store.open(paths) as store:
-        docs = [d for d in store.list_documents(limit=5000) if d.owner_id == owner_id]
+    docs = [v.document for v in list_documents(paths=paths, limit=100_000) if v.document.owner_id == owner_id]
     out = []
     for d in sorted(docs, key=lambda d: d.created_at, reverse=True)[:limit]:
         name_fv = d.metadata.document_name
@@ -88,12 +88,9 @@ def papers_of_owner(paths: Paths, owner_id: str, limit: int = 50) -> list[OwnedP
 
 
 def document_status(paths: Paths, result_code: str) -> DocumentStatus:
-    """State and delivery of one document by its result code."""
-    with Store.open(paths) as store:
-        doc = store.get(result_code)
-        items = store.outbox_for(doc.id)
-    delivery = items[-1].state.value if items else "none"
-    return DocumentStatus(doc.result_code, doc.state.value, delivery)
+    """State and delivery of one document by its result code (spine's ``show_document``)."""
+    view = show_document(result_code, paths=paths)
+    return DocumentStatus(view.document.result_code, view.document.state.value, view.outbox_state)
 
 
 def queue_summary(paths: Paths) -> QueueSummary:

@@ -166,6 +166,11 @@ def test_session_registry_idle_expiry_calls_back() -> None:
     s, expired = reg.touch(o.sid)
     assert s is not None and not expired
     assert reg.close(o.sid) is not None and reg.count() == 0
+    c2 = reg.open("citizen", "kiosk", "Công dân")
+    time.sleep(0.6)
+    assert reg.touch(c2.sid, refresh=False)[0] is not None  # a background poll does not count as activity
+    time.sleep(0.6)
+    assert reg.touch(c2.sid) == (None, True)
 
 
 def test_review_rows_highlight_low_confidence_and_flags(tmp_path: Path) -> None:

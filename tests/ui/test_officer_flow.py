@@ -93,7 +93,7 @@ def test_officer_desk_flow(page: Any, kiosk: Any, dev_token: str, tmp_path: Path
 
     # Capture component 1 (one page).
     page.wait_for_url("**/capture/TK")
-    assert page.get_by_test_id("preview").evaluate("img => img.complete && img.naturalWidth > 0")
+    expect(page.get_by_test_id("preview")).to_have_js_property("naturalHeight", 640)  # A4 portrait, long side 640
     _press(page, page.get_by_test_id("capture"))
     assert "Đạt chất lượng" in _flash(page)
     assert "1 / 1" in page.get_by_test_id("counter").inner_text()
@@ -114,6 +114,10 @@ def test_officer_desk_flow(page: Any, kiosk: Any, dev_token: str, tmp_path: Path
     assert "Đã xóa trang" in _flash(page)
     assert "2 / 2" in page.get_by_test_id("counter").inner_text()
     assert page.get_by_test_id("page-item").count() == 3
+    before = page.get_by_test_id("page-item").nth(2).locator("img").get_attribute("src")
+    _press(page, page.locator("button[value='retake:2']"))  # retake the last page in place
+    assert page.get_by_test_id("page-item").count() == 3
+    assert page.get_by_test_id("page-item").nth(2).locator("img").get_attribute("src") != before
     screenshot(page, "15-capture-sticky-reorder")
 
     # Extraction with progress, then review.
@@ -268,3 +272,42 @@ def test_owner_from_id_card_qr_under_the_camera(page: Any, kiosk: Any, sohoa_hom
     assert page.get_by_test_id("owner-id").input_value() == OWNER
     assert page.get_by_test_id("owner-name").input_value() == "Nguyễn Văn Thử"
     screenshot(page, "11b-owner-from-camera-qr")
+
+
+def test_bad_captures_are_refused_and_lose_nothing(page: Any, kiosk: Any, sohoa_home: Path) -> None:
+    folder = sohoa_home / "camera"
+    folder.mkdir()
+    Image.new("RGB", (1654, 2339), "white").save(folder / "01-good.png", dpi=(200, 200))
+    small = Image.new("RGB", (600, 850), "white")
+    small.paste((30, 30, 120), (50, 50, 550, 120))
+    small.save(folder / "02-low-dpi.png", dpi=(72, 72))
+    (folder / "03-corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    (sohoa_home / "config.yaml").write_text(f"devices:\n  camera:\n    type: files\n    folder: {folder}\n",
+                                            encoding="utf-8")
+    base = kiosk()
+    page.goto(f"{base}/login")
+    page.get_by_test_id("username").fill("canbo")
+    page.get_by_test_id("password").fill("canbo-dev")
+    page.get_by_test_id("password-login").click()
+    page.get_by_test_id("new-dossier").click()
+    page.get_by_test_id("owner-id").fill(OWNER)
+    page.get_by_test_id("owner-next").click()
+    page.get_by_test_id("proc-1.000894").click()
+    page.get_by_test_id("comp-XNTTHN").uncheck()
+    page.get_by_test_id("procedure-next").click()
+    page.get_by_test_id("reuse-next").click()
+    page.wait_for_url("**/capture/TK")
+    _press(page, page.get_by_test_id("capture"))  # a white page: accepted but marked blank
+    assert "Trang trắng" in _flash(page)
+    _press(page, page.get_by_test_id("capture"))  # 72 dpi: refused with what to do
+    assert "Không đạt chất lượng" in _flash(page) and "dpi" in _flash(page)
+    screenshot(page, "15b-capture-refused-low-dpi")
+    _press(page, page.get_by_test_id("capture"))  # a corrupt file from the device
+    assert "Lỗi camera" in _flash(page)
+    assert page.get_by_test_id("page-item").count() == 1  # the good page is still there, nothing added
+    assert "1 / 1" in page.get_by_test_id("counter").inner_text()
+    page.set_viewport_size({"width": 1024, "height": 600})  # a 7" touchscreen
+    page.reload()
+    capture = page.get_by_test_id("capture").bounding_box()
+    assert capture is not None and capture["height"] >= 56 and capture["width"] >= 120  # finger-sized
+    screenshot(page, "15c-capture-7inch")

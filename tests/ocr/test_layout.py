@@ -1,0 +1,49 @@
+"""Layout rules on hand-made boxes and ink (no models): gutters split, justified lines stay whole."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from service.ocr.detector import Kernel
+from service.ocr.layout import LayoutLine, lay_out, reading_order
+
+
+def _page_with(words: list[tuple[int, int, int, int]], shape: tuple[int, int] = (400, 1200)) -> np.ndarray:
+    gray = np.full(shape, 255, np.uint8)
+    for x0, y0, x1, y1 in words:
+        gray[y0:y1, x0:x1] = 0
+    return gray
+
+
+def test_a_justified_line_with_wide_even_gaps_stays_one_line() -> None:
+    words = [(40 + i * 110, 100, 40 + i * 110 + 60, 130) for i in range(10)]  # 50 px gaps, kernel 20 px
+    gray = _page_with(words)
+    kernels = [Kernel((x0, 105, x1, 125), 0.9) for x0, _, x1, _ in words]
+    lines = lay_out(kernels, gray)
+    assert len(lines) == 1 and lines[0].box[0] == 40 and lines[0].box[2] == 40 + 9 * 110 + 60
+
+
+def test_agency_and_motto_merged_by_the_detector_are_split_at_the_gutter() -> None:
+    left = [(40 + i * 70, 50, 40 + i * 70 + 55, 80) for i in range(5)]  # word gaps 15 px
+    right = [(600 + i * 70, 50, 600 + i * 70 + 55, 80) for i in range(7)]
+    gray = _page_with(left + right)
+    kernels = [Kernel((40, 55, 600 + 6 * 70 + 55, 75), 0.9)]  # one box across both columns
+    lines = lay_out(kernels, gray)
+    assert [ln.box[0] for ln in lines] == [40, 600]
+
+
+def test_diacritics_above_the_kernel_are_inside_the_box() -> None:
+    # a tone mark 3 px above the letters; the line above ends 12 px higher still
+    gray = _page_with([(100, 200, 400, 230), (150, 191, 160, 197), (100, 150, 400, 179)])
+    lines = lay_out([Kernel((100, 205, 400, 225), 0.9)], gray)
+    assert lines[0].box[1] == 191
+
+
+def test_two_column_rows_are_read_column_by_column() -> None:
+    agency1, motto1 = LayoutLine((50, 10, 400, 40), 20), LayoutLine((600, 10, 1100, 40), 20)
+    agency2, motto2 = LayoutLine((120, 50, 330, 80), 20), LayoutLine((650, 50, 1050, 80), 20)
+    number, date = LayoutLine((100, 100, 350, 130), 20), LayoutLine((640, 100, 1060, 130), 20)
+    title = LayoutLine((450, 170, 750, 200), 20)
+    body = LayoutLine((60, 220, 1100, 250), 20)
+    shuffled = [body, motto2, number, title, agency1, date, motto1, agency2]
+    assert reading_order(shuffled) == [agency1, agency2, number, motto1, motto2, date, title, body]
