@@ -26,6 +26,8 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "data" / "vi_legal_corpus.jsonl"
 CONDITIONS = ("clean", "scanner", "phone")
 FONTS = ("liberation", "dejavu", "noto")
+# GNU time (apt "time") reports the child's own peak RSS; without it the column reads 0
+TIME = ["/usr/bin/time", "-f", "MAXRSS_KB %M"] if Path("/usr/bin/time").exists() else []
 
 
 @dataclass
@@ -115,7 +117,7 @@ def run_ours(pages: list[Page], source: str, recognizer: str) -> Result:
 def run_tesseract(pages: list[Page]) -> Result:
     res = Result()
     for p in pages:
-        out, err, wall, cpu, _ = _measured(["/usr/bin/time", "-f", "MAXRSS_KB %M", "tesseract", str(p.path), "-",
+        out, err, wall, cpu, _ = _measured([*TIME, "tesseract", str(p.path), "-",
                                             "-l", "vie"])
         rss = next((int(ln.split()[1]) / 1024 for ln in err.splitlines() if ln.startswith("MAXRSS_KB")), 0.0)
         res.texts.append([ln for ln in out.splitlines() if ln.strip()])
@@ -185,8 +187,9 @@ def run(quick: bool) -> str:
     head = ("| condition | engine | pages | page CER % | line CER % | Số exact % | date exact % | s/page | "
             "CPU s/page | peak RSS MB |\n|---|---|---|---|---|---|---|---|---|---|")
     note = ("1 thread each (onnxruntime intra_op=1, OMP_THREAD_LIMIT=1); 300/200 dpi alternating; fonts "
-            "Liberation Serif / DejaVu Serif / Noto Serif; tesseract reads the raw image with its own layout "
-            "and pays its model load per page (CLI); our s/page excludes the one-time model load + warm-up.")
+            "Liberation Serif / DejaVu Serif / Noto Serif; detector long side 800; tesseract reads the raw image "
+            "with its own layout and pays its model load per page (CLI); our s/page excludes the one-time model "
+            "load + warm-up.")
     return f"OCR ({'quick' if quick else 'full'}, corpus: {CORPUS.name if CORPUS.is_file() else 'samples'})\n" \
            f"{head}\n" + "\n".join(rows) + f"\n{note}"
 

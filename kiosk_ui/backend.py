@@ -23,7 +23,7 @@ from kiosk_ui.config import KioskSettings, LocalAccount
 from kiosk_ui.jobs import JobRunner, Progress
 from kiosk_ui.security import KioskSession
 from service.config import Config, load_config
-from service.errors import SohoaError, ValidationError
+from service.errors import PermissionDenied, SohoaError, ValidationError
 from service.paths import Paths
 from service.usecases import kiosk_catalogue, kiosk_desk, kiosk_flow, kiosk_records, kiosk_tech
 from service.usecases.kiosk_camera import DeskCamera
@@ -37,6 +37,8 @@ DEV_ACCOUNTS = (("kythuat", "Kỹ thuật viên (dev)", "technician", "kythuat-d
                 ("giamsat", "Giám sát viên (dev)", "supervisor", "giamsat-dev"),
                 ("canbo", "Cán bộ một cửa (dev)", "officer", "canbo-dev"))
 VN_TZ = dt.timezone(dt.timedelta(hours=7))
+MAX_FAILURES = 5
+LOCKOUT_S = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,9 @@ class Backend:
         self.dev_accounts_enabled = dev if dev is not None else (paths.tokens / "dev-token.json").exists()
         accounts = list(settings.local_accounts) + (dev_accounts() if self.dev_accounts_enabled else [])
         self._accounts = {a.username: a for a in accounts}
+        self._fail_lock = threading.Lock()
+        self._failures: dict[str, tuple[int, float]] = {}
+        self._dummy_hash = generate_password_hash("not-a-password")
         self._card_lock = threading.Lock()
         self._card_checked = 0.0
         self._card_seen = False
@@ -103,12 +108,30 @@ class Backend:
         return bool(self._accounts)
 
     def local_login(self, username: str, password: str) -> LocalAccount | None:
-        """The account when the password matches (constant work for unknown users)."""
-        account = self._accounts.get(username.strip().lower())
-        if account is None:
-            check_password_hash(generate_password_hash("x"), password)
+        """The account when the password matches (constant work for unknown users).
+
+        After :data:`MAX_FAILURES` wrong passwords in a row a name is refused for
+        :data:`LOCKOUT_S` seconds (raises :class:`PermissionDenied` saying so).
+        """
+        name = username.strip().lower()
+        now = time.monotonic()
+        with self._fail_lock:
+            count, since = self._failures.get(name, (0, now))
+            if count >= MAX_FAILURES and now - since < LOCKOUT_S:
+                raise PermissionDenied("too many wrong passwords for this account",
+                                       remedy=f"wait {LOCKOUT_S} seconds, or sign in with the card")
+        account = self._accounts.get(name)
+        if account is None:  # same work as a real check; unknown names are not tracked (bounded memory)
+            check_password_hash(self._dummy_hash, password)
             return None
-        return account if check_password_hash(account.password_hash, password) else None
+        if check_password_hash(account.password_hash, password):
+            with self._fail_lock:
+                self._failures.pop(name, None)
+            return account
+        with self._fail_lock:
+            count, since = self._failures.get(name, (0, now))
+            self._failures[name] = (count + 1, now if count + 1 >= MAX_FAILURES else since)
+        return None
 
     # ------------------------------------------------------------------ catalogue and drafts
     def catalogue(self) -> Catalogue:
@@ -201,6 +224,10 @@ class Backend:
     def owner_from_camera(self, draft: Draft) -> None:
         """Fill the owner from the ID card held under the camera (its QR code)."""
         kiosk_flow.owner_from_qr_image(self.drafts, draft, self.camera.capture())
+
+    def qr_from_camera(self) -> list[str]:
+        """Texts of the QR codes held under the camera (a receipt, an ID card)."""
+        return kiosk_flow.qr_texts(self.camera.capture())
 
     def extract(self, draft_id: str, progress: Progress) -> dict[str, str]:
         """OCR + extraction of every captured component (a background job)."""

@@ -10,7 +10,7 @@ from kiosk_ui import security
 from kiosk_ui.app import audit, backend, t
 from kiosk_ui.i18n import LANGUAGES
 from kiosk_ui.messages import describe
-from service.errors import TokenError
+from service.errors import PermissionDenied, TokenError
 
 bp = Blueprint("auth", __name__)
 
@@ -71,7 +71,11 @@ def login_card() -> Response:
 @bp.post("/login/password")
 def login_password() -> Response:
     """Sign in with a local account (technician, supervisor, or an officer without a card)."""
-    account = backend().local_login(request.form.get("username", ""), request.form.get("password", ""))
+    try:
+        account = backend().local_login(request.form.get("username", ""), request.form.get("password", ""))
+    except PermissionDenied:
+        audit("login.password.locked", "")
+        return _login_page(t("auth.locked"), 429)
     if account is None:
         audit("login.password.failed", "")
         return _login_page(t("auth.bad_password"), 401)

@@ -8,6 +8,7 @@ the server, mirrored by the page) ends the session and discards an unsent draft.
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -35,7 +36,7 @@ def _own_draft() -> Draft:
         d = backend().drafts.get(draft_id)
     except NotFoundError:
         abort(404)
-    if d.kind != "citizen" or d.created_by != s.sid[:16]:  # type: ignore[union-attr]
+    if d.kind != "citizen" or d.created_by != f"citizen:{s.data.get('owner')}":  # type: ignore[union-attr]
         abort(403)
     return d
 
@@ -55,7 +56,8 @@ def begin() -> Response:
     s = security.sign_in("citizen", "kiosk", t("role.citizen"))
     audit("citizen.begin", "", mode=mode)
     if mode == "scan":
-        d = backend().drafts.create("citizen", s.sid[:16])
+        s.data["owner"] = secrets.token_hex(8)  # ties the draft to this session without storing the sid
+        d = backend().drafts.create("citizen", f"citizen:{s.data['owner']}")
         s.data["draft"] = d.id
         return _go("citizen.scan")
     return _go("citizen.lookup")
@@ -147,12 +149,19 @@ def lookup() -> str:
     """Status by dossier code or receipt QR: states and dates only, no personal data."""
     status = None
     asked = False
+    no_qr = False
     if request.method == "POST":
         asked = True
-        code = _code_from(request.form.get("code", ""))
+        text = request.form.get("code", "")
+        if request.form.get("action") == "camera":
+            try:
+                text = next(iter(backend().qr_from_camera()), "")
+            except SohoaError:
+                text, no_qr = "", True
+        code = _code_from(text)
         status = backend().dossier_status(code) if code else None
         audit("citizen.lookup", "", found="yes" if status else "no")
-    return render_template("citizen/lookup.html", status=status, asked=asked)
+    return render_template("citizen/lookup.html", status=status, asked=asked and not no_qr, no_qr=no_qr)
 
 
 @bp.route("/end", methods=["GET", "POST"])

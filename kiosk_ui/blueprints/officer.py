@@ -31,8 +31,26 @@ def _go(endpoint: str, **kw: Any) -> Response:
     return redirect(url_for(endpoint, **kw))  # type: ignore[return-value]
 
 
+def _step_urls(d: Draft) -> dict[str, str]:
+    """Where each step of an open dossier can be revisited (the officer goes back to fix things)."""
+    if d.state != "open":
+        return {}
+    urls = {"owner": url_for("officer.owner", draft_id=d.id)}
+    if d.owner_id or d.owner_name:
+        urls["procedure"] = url_for("officer.procedure", draft_id=d.id)
+    if d.components:
+        urls["reuse"] = url_for("officer.reuse", draft_id=d.id)
+        first = next((c.code for c in d.components if not c.reuse_code), None)
+        if first is not None:
+            urls["capture"] = url_for("officer.capture", draft_id=d.id, component=first)
+        if any(c.fields for c in d.components) or all(c.reuse_code for c in d.components):
+            urls["review"] = url_for("officer.review", draft_id=d.id)
+    return urls
+
+
 def _render(template: str, draft: Draft | None = None, step: str = "", **kw: object) -> str:
-    return render_template(template, draft=draft, step=step, steps=STEPS, **kw)
+    urls = _step_urls(draft) if draft is not None else {}
+    return render_template(template, draft=draft, step=step, steps=STEPS, step_urls=urls, **kw)
 
 
 @bp.get("/")

@@ -20,7 +20,7 @@ class OcrConfig(StrictModel):
     recognizer: str = Field(default="rec-asternet-int8",
                             description="manifest name of the line recognizer (rec-asternet: float32 original)")
     threads: int = Field(default=1, ge=1, le=16, description="onnxruntime intra-op threads per model")
-    det_long_side: int = Field(default=960, ge=320, le=4096, description="detector input long side (pixels)")
+    det_long_side: int = Field(default=800, ge=320, le=4096, description="detector input long side (pixels)")
     det_threshold: float = Field(default=0.3, gt=0, lt=1, description="text probability that counts as text")
     box_threshold: float = Field(default=0.5, gt=0, lt=1, description="mean probability a line box must reach")
     rec_max_width: int = Field(default=960, ge=128, le=1024,

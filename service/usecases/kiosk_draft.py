@@ -53,6 +53,7 @@ class DraftComponent:
     result_code: str | None = None
     signed: bool = False
     flags: list[dict[str, str]] = field(default_factory=list)  # extraction flags (field, kind, message)
+    extracted_from: list[str] = field(default_factory=list)  # page hashes the fields were read from
 
     @property
     def content_pages(self) -> int:

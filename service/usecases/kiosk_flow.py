@@ -8,6 +8,7 @@ are not stored twice, documents already signed are not signed twice.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import threading
@@ -23,7 +24,7 @@ from service.config import Config
 from service.domain.fields import FieldSource, FieldValue
 from service.errors import NotFoundError, ValidationError
 from service.extract.extractor import extract_pages
-from service.extract.qr import parse_cccd_qr, read_cccd_qr_image
+from service.extract.qr import decode_qr_image, parse_cccd_qr, read_cccd_qr_image
 from service.ocr.engine import get_engine
 from service.ocr.types import OcrPage
 from service.paths import Paths
@@ -106,6 +107,11 @@ def owner_from_qr_image(store: DraftStore, draft: Draft, image: bytes) -> None:
     set_owner(store, draft, card.personal_id, card.full_name, card.birth_date.isoformat(), source="qr")
 
 
+def qr_texts(image: bytes) -> list[str]:
+    """The text of every QR code in a camera still (InputError when there is none)."""
+    return [p.decode("utf-8", "replace") for p in decode_qr_image(image)]
+
+
 def _ocr(data: bytes, sha256: str) -> OcrPage:
     with _ocr_lock:
         hit = _ocr_cache.get(sha256)
@@ -127,7 +133,9 @@ def _originals(comp: DraftComponent) -> list[int]:
 def extract_draft(store: DraftStore, draft_id: str, config: Config, progress: Progress) -> None:
     """OCR every captured page (not sticky-note re-captures) and extract each component's fields."""
     draft = store.get(draft_id)
-    todo = [c for c in draft.components if not c.reuse_code and c.pages]
+    # Components whose pages did not change since their last extraction keep their (reviewed) fields.
+    todo = [c for c in draft.components if not c.reuse_code and c.pages
+            and [c.pages[i].sha256 for i in _originals(c)] != c.extracted_from]
     total = sum(len(_originals(c)) for c in todo) + len(todo)
     done = 0
     for comp in todo:
@@ -144,6 +152,7 @@ def extract_draft(store: DraftStore, draft_id: str, config: Config, progress: Pr
             fields["owner_id"] = FieldValue(draft.owner_id, FieldSource.QR, 1.0).to_json()
         comp.fields = fields
         comp.flags = ex.review_json()
+        comp.extracted_from = [comp.pages[i].sha256 for i in _originals(comp)]
         done += 1
         store.save(draft)
 
@@ -176,7 +185,7 @@ def _request(draft: Draft, comp: DraftComponent, store: DraftStore, actor: str) 
 
 
 def finalize_draft(store: DraftStore, draft_id: str, pin: str, officer_name: str, actor: str, *,
-                   paths: Paths, config: Config, unit_code: str, now_fn: Callable[[], object],
+                   paths: Paths, config: Config, unit_code: str, now_fn: Callable[[], dt.datetime],
                    progress: Progress) -> Draft:
     """Digitize, sign (officer's card) and queue every captured component; resumable after a fault."""
     draft = store.get(draft_id)
@@ -191,7 +200,7 @@ def finalize_draft(store: DraftStore, draft_id: str, pin: str, officer_name: str
     pool.logout(SignatureRole.OFFICER)
     signer.login(lambda: pin)  # a wrong PIN stops here, before anything is stored
     if not draft.dossier_code:
-        assign_dossier_code(store, draft, unit_code, now_fn())  # type: ignore[arg-type]
+        assign_dossier_code(store, draft, unit_code, now_fn())
     step = 1
     for comp in comps:
         if comp.result_code is None:

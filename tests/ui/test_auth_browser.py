@@ -45,10 +45,14 @@ def test_wrong_pin_then_right_pin(page: Any, kiosk: Any, dev_token: str) -> None
     screenshot(page, "04-desk-card-login")
 
 
-def test_bad_password_is_refused(page: Any, kiosk: Any) -> None:
+def test_bad_password_is_refused_then_locked_out(page: Any, kiosk: Any) -> None:
     base = kiosk()
-    _login_password(page, base, "canbo", "wrong")
-    assert "không đúng" in page.get_by_test_id("login-error").inner_text()
+    for _ in range(5):
+        _login_password(page, base, "canbo", "wrong")
+        assert "không đúng" in page.get_by_test_id("login-error").inner_text()
+    _login_password(page, base, "canbo", "canbo-dev")  # right password, but the name is locked for a minute
+    assert "quá nhiều lần" in page.get_by_test_id("login-error").inner_text()
+    assert "/login" in page.url
 
 
 def test_citizen_cannot_open_officer_pages(page: Any, kiosk: Any) -> None:

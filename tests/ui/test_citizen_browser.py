@@ -86,3 +86,30 @@ def test_citizen_idle_timeout_clears_the_session(page: Any, kiosk: Any) -> None:
 
     drafts = list((get_paths().home / "kiosk" / "drafts").glob("*/draft.json"))
     assert drafts == []
+
+
+def test_citizen_lookup_with_the_camera(page: Any, kiosk: Any, sohoa_home: Any) -> None:
+    import io
+    import json
+
+    import segno
+    from PIL import Image
+
+    folder = sohoa_home / "camera"
+    folder.mkdir()
+    receipt = Image.new("RGB", (1654, 2339), "white")
+    png = io.BytesIO()
+    segno.make(json.dumps({"ma_ho_so": "000.00.70.H99-991231-0042"}), error="m").save(png, kind="png", scale=10)
+    receipt.paste(Image.open(png).convert("RGB"), (120, 120))
+    receipt.save(folder / "01-receipt.png", dpi=(200, 200))
+    Image.new("RGB", (1654, 2339), "white").save(folder / "02-blank.png", dpi=(200, 200))
+    (sohoa_home / "config.yaml").write_text(f"devices:\n  camera:\n    type: files\n    folder: {folder}\n",
+                                            encoding="utf-8")
+    base = kiosk()
+    page.goto(f"{base}/citizen/")
+    page.get_by_test_id("citizen-lookup").click()
+    page.get_by_test_id("lookup-camera").click()
+    assert page.get_by_test_id("lookup-none").is_visible()  # the QR was read; no such dossier here
+    page.get_by_test_id("lookup-camera").click()
+    assert page.get_by_test_id("lookup-no-qr").is_visible()  # a page without a QR: says what to do
+    screenshot(page, "37-citizen-lookup-no-qr")

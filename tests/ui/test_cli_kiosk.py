@@ -45,3 +45,31 @@ def test_sohoa_kiosk_serves_and_prints_login(sohoa_home: Path) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def test_kiosk_account_entry_signs_in(sohoa_home: Path) -> None:
+    from kiosk_ui.app import create_app
+
+    sohoa = Path(sys.executable).with_name("sohoa")
+    out = subprocess.run([str(sohoa), "kiosk-account", "tuan", "--role", "technician", "--name", "Lê Văn Tuấn"],
+                         input="mat-khau-du-dai\n", capture_output=True, text=True, check=True).stdout
+    (sohoa_home / "kiosk.yaml").write_text(out + "dev_accounts: false\n", encoding="utf-8")
+    bad = subprocess.run([str(sohoa), "kiosk-account", "Bad Name", "--role", "officer", "--name", "X"],
+                         input="mat-khau-du-dai\n", capture_output=True, text=True)
+    assert bad.returncode == 5 and "user name" in bad.stderr
+    app = create_app()
+    try:
+        client = app.test_client()
+        page = client.get("/login").get_data(as_text=True)
+        token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        resp = client.post("/login/password", data={"username": "tuan", "password": "mat-khau-du-dai",
+                                                    "csrf_token": token})
+        assert resp.status_code == 302 and resp.headers["Location"].endswith("/technician/")
+        other = app.test_client()
+        page = other.get("/login").get_data(as_text=True)
+        token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        resp = other.post("/login/password", data={"username": "kythuat", "password": "kythuat-dev",
+                                                   "csrf_token": token})
+        assert resp.status_code == 401  # no development accounts on this box
+    finally:
+        app.extensions["kiosk_backend"].close()

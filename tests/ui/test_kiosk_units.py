@@ -19,7 +19,7 @@ from kiosk_ui.security import SessionRegistry
 from service.errors import InputError, NotFoundError, ValidationError
 from service.usecases import kiosk_catalogue, kiosk_desk
 from service.usecases.kiosk_catalogue import Component, Procedure
-from service.usecases.kiosk_draft import DraftStore
+from service.usecases.kiosk_draft import Draft, DraftStore
 from service.usecases.kiosk_receipt import Receipt, ReceiptLine, qr_payload, render_receipt
 
 SAMPLE = Path(__file__).resolve().parents[2] / "kiosk_ui" / "data" / "catalogue.sample.json"
@@ -83,7 +83,7 @@ def test_bad_catalogue_is_refused_and_keeps_the_old_one(tmp_path: Path, raw: byt
     assert active.read_bytes() == before
 
 
-def _draft_with_component(tmp_path: Path) -> tuple[DraftStore, object]:
+def _draft_with_component(tmp_path: Path) -> tuple[DraftStore, Draft]:
     store = DraftStore(tmp_path / "drafts")
     d = store.create("officer", "officer:test")
     proc = Procedure("1.001193", "Đăng ký khai sinh", 1, (Component("TK", "Tờ khai", 2, True),))
@@ -93,21 +93,21 @@ def _draft_with_component(tmp_path: Path) -> tuple[DraftStore, object]:
 
 def test_capture_rules_in_drafts(tmp_path: Path) -> None:
     store, d = _draft_with_component(tmp_path)
-    assert store.add_page(d, "TK", _page()).accepted  # type: ignore[arg-type]
-    fb = store.add_page(d, "TK", _page(dpi=100, size=(800, 1100)))  # type: ignore[arg-type]
+    assert store.add_page(d, "TK", _page()).accepted
+    fb = store.add_page(d, "TK", _page(dpi=100, size=(800, 1100)))
     assert not fb.accepted and "dpi" in fb.message and fb.remedy
-    fb = store.add_page(d, "TK", b"not an image at all")  # type: ignore[arg-type]
+    fb = store.add_page(d, "TK", b"not an image at all")
     assert not fb.accepted
-    fb = store.add_page(d, "TK", _page()[:3000])  # type: ignore[arg-type]  (truncated PNG)
+    fb = store.add_page(d, "TK", _page()[:3000])  # truncated PNG
     assert not fb.accepted
-    assert len(d.components[0].pages) == 1  # type: ignore[attr-defined]  (refusals lost nothing, added nothing)
-    assert store.add_page(d, "TK", _page(dpi=300), sticky=True).accepted  # type: ignore[arg-type]
-    assert not store.add_page(d, "TK", _page(dpi=300), sticky=True).accepted  # type: ignore[arg-type]
-    reloaded = store.get(d.id)  # type: ignore[attr-defined]
+    assert len(d.components[0].pages) == 1  # refusals lost nothing, added nothing
+    assert store.add_page(d, "TK", _page(dpi=300), sticky=True).accepted
+    assert not store.add_page(d, "TK", _page(dpi=300), sticky=True).accepted
+    reloaded = store.get(d.id)
     comp = reloaded.components[0]
     assert comp.content_pages == 1 and comp.pages[1].sticky_of == comp.pages[0].sha256
     store.delete_page(reloaded, "TK", 0)  # the sticky re-capture goes with its page
-    assert store.get(d.id).components[0].pages == []  # type: ignore[attr-defined]
+    assert store.get(d.id).components[0].pages == []
 
 
 def test_owner_rules(tmp_path: Path) -> None:
@@ -116,16 +116,16 @@ def test_owner_rules(tmp_path: Path) -> None:
     bad = kiosk_desk.check_owner("0360880012")
     assert not bad.ok and bad.message_key == "owner.invalid"
     with pytest.raises(ValidationError):
-        kiosk_desk.set_owner(store, d, "", "Nguyễn Văn A", "")  # type: ignore[arg-type]
-    kiosk_desk.set_owner(store, d, "", "Nguyễn  Văn A", "09/8/2022")  # type: ignore[arg-type]
-    assert d.owner_birth_date == "2022-08-09" and d.owner_name == "Nguyễn Văn A"  # type: ignore[attr-defined]
+        kiosk_desk.set_owner(store, d, "", "Nguyễn Văn A", "")
+    kiosk_desk.set_owner(store, d, "", "Nguyễn  Văn A", "09/8/2022")
+    assert d.owner_birth_date == "2022-08-09" and d.owner_name == "Nguyễn Văn A"
 
 
 def test_working_days_and_dossier_codes(tmp_path: Path) -> None:
     assert kiosk_desk.add_working_days(dt.date(2026, 11, 20), 1) == dt.date(2026, 11, 23)  # Friday -> Monday
     store, d = _draft_with_component(tmp_path)
     now = dt.datetime(2026, 11, 23, 9, 30, tzinfo=VN)
-    assert kiosk_desk.assign_dossier_code(store, d, "000.00.70.H99", now) == "000.00.70.H99-261123-0001"  # type: ignore[arg-type]
+    assert kiosk_desk.assign_dossier_code(store, d, "000.00.70.H99", now) == "000.00.70.H99-261123-0001"
     d2 = store.create("officer", "x")
     assert kiosk_desk.assign_dossier_code(store, d2, "000.00.70.H99", now).endswith("-0002")
     assert d2.return_date == "2026-11-23"  # return_days 0 for a draft without a procedure
@@ -175,11 +175,11 @@ def test_session_registry_idle_expiry_calls_back() -> None:
 
 def test_review_rows_highlight_low_confidence_and_flags(tmp_path: Path) -> None:
     store, d = _draft_with_component(tmp_path)
-    comp = d.components[0]  # type: ignore[attr-defined]
+    comp = d.components[0]
     comp.fields = {"number_symbol": {"value": "152/GAN", "confidence": 0.6, "source": "ocr"},
                    "issue_date": {"value": "2024-03-05", "confidence": 1.0, "source": "ocr"},
                    "owner_name": {"value": "Nguyễn Văn A", "confidence": 0.5, "source": "manual"}}
     comp.flags = [{"field": "issue_date", "kind": "invalid", "message": "x"}]
-    rows = {r.name: r for r in kiosk_desk.review_rows(d, 0.8)}  # type: ignore[arg-type]
+    rows = {r.name: r for r in kiosk_desk.review_rows(d, 0.8)}
     assert rows["number_symbol"].low and rows["issue_date"].low
     assert not rows["owner_name"].low and not rows["summary"].low

@@ -138,6 +138,15 @@ def test_officer_desk_flow(page: Any, kiosk: Any, dev_token: str, tmp_path: Path
     assert page.get_by_test_id("field-GCS-summary").locator("input").input_value() == ""
     page.get_by_test_id("field-GCS-summary").locator("input").fill("Giấy tờ kèm theo hồ sơ khai sinh")
     page.get_by_test_id("review-next").click()
+    page.wait_for_url("**/sign")
+    page.get_by_test_id("step-capture").click()  # back to the pages before signing: nothing was lost
+    page.wait_for_url("**/capture/TK")
+    assert "1 / 1" in page.get_by_test_id("counter").inner_text()
+    page.get_by_test_id("next-component").click()
+    page.get_by_test_id("to-review").click()  # extracting again keeps reviewed fields of unchanged pages
+    page.wait_for_url("**/review")
+    assert page.get_by_test_id("field-GCS-summary").locator("input").input_value() == "Giấy tờ kèm theo hồ sơ khai sinh"
+    page.get_by_test_id("review-next").click()
 
     # Sign with the card PIN: first a wrong PIN (nothing stored), then the right one.
     page.wait_for_url("**/sign")
