@@ -25,6 +25,7 @@ class Job:
     kind: str
     done_url: str
     retry_url: str = ""
+    retry_label: str = "job.retry"
     step: str = "job.queued"
     done: int = 0
     total: int = 1
@@ -50,13 +51,14 @@ class JobRunner:
         self._lock = threading.Lock()
 
     def submit(self, owner_sid: str, kind: str, done_url: str,
-               work: Callable[[Progress], dict[str, str] | None], retry_url: str = "") -> Job:
+               work: Callable[[Progress], dict[str, str] | None], retry_url: str = "",
+               retry_label: str = "job.retry") -> Job:
         """Queue ``work``; it reports progress through the callback it is given.
 
         ``done_url`` is where the page goes when the job succeeds, ``retry_url`` where the
         user goes back to after a failure (the step that started it).
         """
-        job = Job(secrets.token_hex(8), owner_sid, kind, done_url, retry_url or done_url)
+        job = Job(secrets.token_hex(8), owner_sid, kind, done_url, retry_url or done_url, retry_label)
         with self._lock:
             self._jobs[job.id] = job
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kiosk_ui.app import t
 from service.errors import SohoaError
-from service.signing.errors import PinIncorrect, TokenAbsent, TokenLocked, TokenRemoved
+from service.usecases.kiosk_flow import PinIncorrect, TokenAbsent, TokenLocked, TokenRemoved
 
 
 def describe(exc: SohoaError) -> str:

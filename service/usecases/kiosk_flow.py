@@ -29,12 +29,17 @@ from service.ocr.engine import get_engine
 from service.ocr.types import OcrPage
 from service.paths import Paths
 from service.signing import pool
+from service.signing.errors import PinIncorrect, TokenAbsent, TokenLocked, TokenRemoved
 from service.signing.signer import SignatureRole
 from service.usecases.digitize import DigitizeRequest, digitize
 from service.usecases.kiosk_desk import assign_dossier_code, set_owner
 from service.usecases.kiosk_draft import Draft, DraftComponent, DraftStore
 from service.usecases.kiosk_records import DocumentStatus, document_status
 from service.usecases.sign import sign_document
+
+__all__ = ["CardHolder", "DossierStatus", "PinIncorrect", "TokenAbsent", "TokenLocked", "TokenRemoved",
+           "card_login", "card_logout", "card_present", "dossier_status", "extract_draft", "finalize_draft",
+           "owner_from_qr", "owner_from_qr_image", "qr_texts", "release_cards"]
 
 Progress = Callable[[str, int, int], None]
 _OCR_CACHE_MAX = 64
@@ -112,15 +117,21 @@ def qr_texts(image: bytes) -> list[str]:
     return [p.decode("utf-8", "replace") for p in decode_qr_image(image)]
 
 
-def _ocr(data: bytes, sha256: str) -> OcrPage:
+def _ocr_key(sha256: str, config: Config) -> str:
+    """Cache key: the page's hash under one OCR configuration (another config reads it again)."""
+    return sha256 + ":" + hashlib.sha256(config.ocr.model_dump_json().encode()).hexdigest()[:16]
+
+
+def _ocr(data: bytes, sha256: str, config: Config) -> OcrPage:
+    key = _ocr_key(sha256, config)
     with _ocr_lock:
-        hit = _ocr_cache.get(sha256)
+        hit = _ocr_cache.get(key)
     if hit is not None:
         return hit
     with Image.open(io.BytesIO(data)) as img:
-        page = get_engine().read_page(img.convert("RGB"), source="scanner")
+        page = get_engine(config.ocr).read_page(img.convert("RGB"), source="scanner")
     with _ocr_lock:
-        _ocr_cache[sha256] = page
+        _ocr_cache[key] = page
         while len(_ocr_cache) > _OCR_CACHE_MAX:
             _ocr_cache.popitem(last=False)
     return page
@@ -143,7 +154,7 @@ def extract_draft(store: DraftStore, draft_id: str, config: Config, progress: Pr
         for i in _originals(comp):
             progress("job.ocr", done, total)
             data, _media = store.page_bytes(draft, comp.pages[i].sha256)
-            pages.append(_ocr(data, comp.pages[i].sha256))
+            pages.append(_ocr(data, comp.pages[i].sha256, config))
             done += 1
         progress("job.extract", done, total)
         ex = extract_pages(pages, config=config.extract)
@@ -157,7 +168,7 @@ def extract_draft(store: DraftStore, draft_id: str, config: Config, progress: Pr
         store.save(draft)
 
 
-def _request(draft: Draft, comp: DraftComponent, store: DraftStore, actor: str) -> DigitizeRequest:
+def _request(draft: Draft, comp: DraftComponent, store: DraftStore, actor: str, config: Config) -> DigitizeRequest:
     """Pages in order with each sticky-note re-capture right after its page (Art. 8)."""
     ordered, sticky = [], []
     for p in comp.pages:
@@ -170,7 +181,7 @@ def _request(draft: Draft, comp: DraftComponent, store: DraftStore, actor: str) 
                 ordered.append(q)
     raw = tuple(RawPage(store.page_bytes(draft, p.sha256)[0], f"page {i + 1}") for i, p in enumerate(ordered))
     with _ocr_lock:
-        ocr = tuple(_ocr_cache.get(p.sha256) if p.sticky_of is None else None for p in ordered)
+        ocr = tuple(_ocr_cache.get(_ocr_key(p.sha256, config)) if p.sticky_of is None else None for p in ordered)
     values = {n: FieldValue.from_json(v) for n, v in comp.fields.items() if n != "owner_id"}
     owner = comp.fields.get("owner_id", {}).get("value") or draft.owner_id or None
     if not owner:
@@ -205,7 +216,7 @@ def finalize_draft(store: DraftStore, draft_id: str, pin: str, officer_name: str
     for comp in comps:
         if comp.result_code is None:
             progress("job.digitize", step, total)
-            result = digitize(_request(draft, comp, store, actor), paths=paths, config=config)
+            result = digitize(_request(draft, comp, store, actor, config), paths=paths, config=config)
             comp.result_code = result.result_code
             store.save(draft)
         step += 1

@@ -115,6 +115,9 @@ def test_owner_rules(tmp_path: Path) -> None:
     assert kiosk_desk.check_owner("036088001234").ok
     bad = kiosk_desk.check_owner("0360880012")
     assert not bad.ok and bad.message_key == "owner.invalid"
+    tax = kiosk_desk.check_owner("0100109106")
+    assert tax.ok and tax.message_key == "owner.ok_tax_code"
+    assert not kiosk_desk.check_owner("0100109107").ok  # wrong check digit
     with pytest.raises(ValidationError):
         kiosk_desk.set_owner(store, d, "", "Nguyễn Văn A", "")
     kiosk_desk.set_owner(store, d, "", "Nguyễn  Văn A", "09/8/2022")
@@ -183,3 +186,20 @@ def test_review_rows_highlight_low_confidence_and_flags(tmp_path: Path) -> None:
     rows = {r.name: r for r in kiosk_desk.review_rows(d, 0.8)}
     assert rows["number_symbol"].low and rows["issue_date"].low
     assert not rows["owner_name"].low and not rows["summary"].low
+
+
+def test_ui_reaches_the_service_only_through_use_cases() -> None:
+    import ast
+
+    allowed = ("service.usecases", "service.errors", "service.paths", "service.config", "service.configbase")
+    root = Path(__file__).resolve().parents[2] / "kiosk_ui"
+    bad = []
+    for f in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            for name in names:
+                if name in ("sqlite3", "pkcs11") or name.startswith(("firmware", "sqlite3")) or (
+                        name.startswith("service") and not name.startswith(allowed)):
+                    bad.append(f"{f.name}: {name}")
+    assert bad == []

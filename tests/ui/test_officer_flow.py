@@ -320,3 +320,36 @@ def test_bad_captures_are_refused_and_lose_nothing(page: Any, kiosk: Any, sohoa_
     capture = page.get_by_test_id("capture").bounding_box()
     assert capture is not None and capture["height"] >= 56 and capture["width"] >= 120  # finger-sized
     screenshot(page, "15c-capture-7inch")
+
+
+def test_manual_entry_when_ocr_cannot_run(page: Any, kiosk: Any, dev_token: str, sohoa_home: Path) -> None:
+    (sohoa_home / "config.yaml").write_text("ocr:\n  manifest: /nonexistent/manifest.json\n", encoding="utf-8")
+    base = kiosk()
+    _login_card(page, base, dev_token)
+    page.get_by_test_id("new-dossier").click()
+    page.get_by_test_id("owner-id").fill(OWNER)
+    page.get_by_test_id("owner-next").click()
+    page.get_by_test_id("proc-1.000894").click()
+    page.get_by_test_id("comp-XNTTHN").uncheck()
+    page.get_by_test_id("procedure-next").click()
+    page.get_by_test_id("reuse-next").click()
+    _press(page, page.get_by_test_id("capture"))
+    page.get_by_test_id("to-review").click()
+    page.get_by_test_id("job-error").wait_for(state="visible", timeout=60_000)
+    assert "manifest" in page.get_by_test_id("job-error").inner_text()
+    screenshot(page, "16b-ocr-unavailable")
+    page.get_by_test_id("job-retry").click()
+    page.wait_for_url("**/review")
+    page.get_by_test_id("field-TK-document_name").locator("input").fill("Tờ khai đăng ký kết hôn")
+    page.get_by_test_id("field-TK-issue_date").locator("input").fill("ngày 05 tháng 3 năm 2024")
+    page.get_by_test_id("review-next").click()
+    page.get_by_test_id("sign-pin").fill(dev_token)
+    page.get_by_test_id("sign-submit").click()
+    page.wait_for_url("**/receipt", timeout=120_000)
+    (code,) = page.get_by_test_id("result-code").all_inner_texts()
+    assert code.startswith(f"{OWNER}.1.000894.TK.")
+    from service.paths import get_paths
+    from service.usecases.documents import show_document
+
+    md = show_document(code, paths=get_paths()).document.metadata
+    assert md.issue_date is not None and md.issue_date.value == "2024-03-05" and md.issue_date.source == "manual"
