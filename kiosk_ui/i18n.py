@@ -23,7 +23,14 @@ def translate(key: str, lang: str, **params: object) -> str:
     if entry is None:
         return key
     text = entry.get(lang) or entry["vi"]
-    return text.format(**params) if params else text
+    return text.format_map(_Params(params)) if params else text
+
+
+class _Params(dict[str, object]):
+    """Format parameters; a missing one renders empty instead of failing the page."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 def missing_keys() -> list[str]:

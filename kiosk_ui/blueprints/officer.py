@@ -292,7 +292,7 @@ def job_state(job_id: str) -> Response:
     if job is None:
         abort(404)
     data = job.to_json()
-    data["step_text"] = t(job.step)
+    data["step_text"] = t(job.step, done=job.done, total=job.total)
     if job.exc is not None:
         data["error"], data["remedy"] = describe(job.exc), ""
     return jsonify(data)

@@ -40,6 +40,17 @@ def test_every_message_has_both_languages() -> None:
     assert len(messages()) > 150
     assert translate("capture.counter", "vi", n=1, d=2) == "Đã chụp 1 / 2 trang"
     assert translate("capture.counter", "en", n=1, d=2) == "1 of 2 pages captured"
+    assert translate("capture.counter", "en", n=1) == "1 of  pages captured"  # a missing parameter never crashes
+    for key, entry in messages().items():  # every message is a well-formed format string
+        for lang in ("vi", "en"):
+            assert "{" not in entry[lang].format_map(_Params()), (key, lang)
+
+
+class _Params(dict):  # type: ignore[type-arg]
+    """Fills any ``{name}`` so a leftover brace means a malformed message."""
+
+    def __missing__(self, key: str) -> str:
+        return "x"
 
 
 def test_templates_use_only_known_message_keys() -> None:
