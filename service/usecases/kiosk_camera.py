@@ -18,7 +18,7 @@ from firmware.config import CameraConfig, FilesCameraConfig
 from firmware.errors import BadDeviceInput, DeviceFault
 from service.errors import DeviceError
 
-SAMPLE_DOCS = ("gxn-cu-tru-0001", "gxn-hon-nhan-0002", "qd-1456-nam-dinh")
+SAMPLE_DOCS = ("gxn-cu-tru-0001", "gxn-hon-nhan-0002", "qd-1456-nam-dinh", "qd-2083-bac-lieu")
 SAMPLE_DPI = 200
 
 

@@ -218,6 +218,10 @@ class DraftStore:
             return CaptureFeedback(False, exc.message, exc.remedy or "", kind="quality")
         except SohoaError as exc:  # unreadable, corrupt, truncated, oversized
             return CaptureFeedback(False, exc.message, exc.remedy or "", kind="unreadable")
+        same = next((i for i, p in enumerate(comp.pages) if p.sha256 == page.sha256), None)
+        if same is not None and same != replace_index:
+            return CaptureFeedback(False, f"this image is identical to page image {same + 1} already captured",
+                                   "turn to the next page (or retake that one) and capture again", kind="duplicate")
         note = "blank" if page.blank else "ok"
         ext = _EXT.get(page.media_type, ".png")
         target = self._dir(draft.id) / f"{page.sha256}{ext}"

@@ -112,8 +112,10 @@ def test_capture_rules_in_drafts(tmp_path: Path) -> None:
     fb = store.add_page(d, "TK", _page()[:3000])  # truncated PNG
     assert not fb.accepted
     assert len(d.components[0].pages) == 1  # refusals lost nothing, added nothing
+    dup = store.add_page(d, "TK", _page())
+    assert not dup.accepted and dup.kind == "duplicate"  # the very same image again: refused
     assert store.add_page(d, "TK", _page(dpi=300), sticky=True).accepted
-    assert not store.add_page(d, "TK", _page(dpi=300), sticky=True).accepted
+    assert not store.add_page(d, "TK", _page(dpi=301), sticky=True).accepted
     reloaded = store.get(d.id)
     comp = reloaded.components[0]
     assert comp.content_pages == 1 and comp.pages[1].sticky_of == comp.pages[0].sha256
