@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import importlib
+import signal
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -28,6 +31,23 @@ ADF_WORDS = ("adf", "feeder", "automatic document")
 REAP_S = 5.0
 
 
+def _restore_sigpipe_ignore() -> None:
+    """Put SIGPIPE back to "ignored" after a SANE call.
+
+    libsane's reader threads reset SIGPIPE to its default action; a later write to a closed
+    socket anywhere in the process (MQTT, HTTP, the browser pipe) would then kill the whole
+    service instead of raising EPIPE. ``signal.signal`` only works on the main thread, so the
+    C library's ``signal`` is called directly (process-wide, any thread).
+    """
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    libc.signal.restype = ctypes.c_void_p
+    libc.signal.argtypes = (ctypes.c_int, ctypes.c_void_p)
+    libc.signal(int(signal.SIGPIPE), ctypes.c_void_p(1))  # 1 == SIG_IGN
+
+
 def load_sane() -> Any:
     """The initialised ``sane`` module (initialised once per process)."""
     global _sane_module
@@ -36,6 +56,7 @@ def load_sane() -> Any:
             try:
                 module = importlib.import_module("sane")
                 module.init()
+                _restore_sigpipe_ignore()
             except Exception as exc:  # noqa: BLE001 - ImportError or libsane failing to load
                 raise DeviceMissing("scanner", f"SANE is not available ({exc})",
                                     remedy="install libsane1 and python-sane") from exc
@@ -84,7 +105,10 @@ class SaneScanner:
         self._stuck = False
 
     def _call(self, fn: Any, what: str) -> Any:
-        return call_with_timeout(fn, self.config.timeout_s, "scanner", what, on_timeout=self._reap)
+        try:
+            return call_with_timeout(fn, self.config.timeout_s, "scanner", what, on_timeout=self._reap)
+        finally:
+            _restore_sigpipe_ignore()
 
     def _reap(self, thread: threading.Thread) -> None:
         """A SANE call hung: cancel it (allowed from another thread) and wait a little for it to return.

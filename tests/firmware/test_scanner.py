@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from pathlib import Path
 
@@ -46,6 +47,20 @@ def test_adf_batch_gives_ten_colour_pages_in_order() -> None:
     assert pages[0].dpi == 100
     # 40 x 60 mm at 100 dpi
     assert abs(pages[0].image.shape[1] - 157) <= 2 and abs(pages[0].image.shape[0] - 236) <= 2
+
+
+def _sigpipe_ignored() -> bool:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("SigIgn:"):
+            return bool(int(line.split()[1], 16) & (1 << (signal.SIGPIPE - 1)))
+    raise AssertionError("no SigIgn line")
+
+
+def test_scanning_leaves_sigpipe_ignored_so_a_dead_socket_cannot_kill_the_service() -> None:
+    # libsane's reader resets SIGPIPE to "terminate"; the kiosk and sync sockets rely on EPIPE.
+    assert _sigpipe_ignored()
+    list(_scanner().scan_batch(dpi=50, color=True))
+    assert _sigpipe_ignored()
 
 
 def test_grey_mode_and_resolution() -> None:

@@ -174,3 +174,12 @@ def test_phone_jpeg_is_turned_upright_by_its_exif_orientation(tmp_path: Path) ->
     page = get_engine().read_file(path)[0]
     assert (page.width, page.height) == upright.size
     assert "Số: 87/UBND-XNHN" in [ln.text for ln in page.lines]
+
+
+def test_every_page_of_a_multipage_tiff_is_read(tmp_path: Path) -> None:
+    pages = render_document(sample_document("luat-24-2018-qh14"), dpi=150)
+    path = tmp_path / "adf.tif"
+    pages[0].image.save(path, save_all=True, append_images=[p.image for p in pages[1:]], compression="tiff_lzw")
+    read = get_engine().read_file(path)
+    assert len(read) == len(pages) >= 2
+    assert read[1].lines[0].text == "2"
