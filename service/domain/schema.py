@@ -133,8 +133,8 @@ def validate_metadata(md: Metadata, *, today: date | None = None) -> list[Valida
                 errors.append(ValidationError("owner_birth_date", f"year {born.year} differs from the birth year "
                                               f"{ident.details['birth_year']} encoded in the personal ID",
                                               remedy="one of the two is misread; check the card"))
-        except ValidationError:
-            pass  # already reported by owner_errors
+        except ValidationError:  # an invalid identifier is already reported by owner_errors
+            ident = None
     founded = _text(md.organization_founded_year)
     if founded and (not re.fullmatch(r"\d{4}", founded) or not 1800 <= int(founded) <= now.year):
         errors.append(ValidationError("organization_founded_year", f"'{founded}' is not a plausible year (YYYY)",

@@ -165,8 +165,7 @@ def test_font_without_vietnamese_glyphs_is_refused_before_signing(sample_pdf, se
     from service.domain.errors import SigningError
 
     v1 = Path("/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf")  # fonts-liberation 1.x
-    if not v1.exists():
-        pytest.skip("fonts-liberation (v1) is not installed")
+    assert v1.exists(), "fonts-liberation (v1) comes from provisioning/system/apt-packages.txt"
     officer = make_signer(session_tokens["officer-rsa"])
     officer.login(lambda: "123456")
     with pytest.raises(SigningError, match="no glyph") as err:

@@ -132,8 +132,7 @@ def test_text_layer_font_must_load_and_cover_vietnamese(tmp_path: Path) -> None:
         build_pdfa(capture(page_image()), META, CODE, ocr_pages=[ocr],
                    config=PdfConfig(text_font=tmp_path / "missing.ttf"))
     no_vietnamese = Path("/usr/share/fonts/truetype/noto/NotoSansLinearB-Regular.ttf")
-    if not no_vietnamese.exists():
-        pytest.skip("fonts-noto-core not installed")
+    assert no_vietnamese.exists(), "fonts-noto-core comes from provisioning/system/apt-packages.txt"
     with pytest.raises(ConfigError, match="lacks Vietnamese letters"):
         build_pdfa(capture(page_image()), META, CODE, ocr_pages=[ocr], config=PdfConfig(text_font=no_vietnamese))
 
