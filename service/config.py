@@ -101,5 +101,6 @@ def load_config(path: Path) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc})", remedy="check the file's permissions and encoding (UTF-8)") from exc
+        raise ConfigError(f"{path}: cannot be read ({exc})",
+                          remedy="check the file's permissions and encoding (UTF-8)") from exc
     return parse_config(text, str(path))
