@@ -48,6 +48,7 @@ class DigitizeRequest:
     sticky_notes: tuple[int, ...] = ()
     ocr_pages: tuple[OcrPage | None, ...] | None = None
     run_ocr: bool = False
+    extract_fields: bool = False
     dossier_id: str | None = None
     actor: str = "officer"
 
@@ -136,8 +137,41 @@ def ocr_text_layer(capture: CaptureSet, config: Config) -> tuple[OcrPage | None,
     return tuple(out)
 
 
+def extracted_fields(ocr_pages: Sequence[OcrPage | None], typed: Mapping[str, FieldValue],
+                     config: Config) -> dict[str, FieldValue]:
+    """``typed`` plus what extraction (TT 01/2023 Art. 9) read from the OCR pages.
+
+    Typed values win; the owner id stays the caller's; an extracted value the domain rules
+    flag as invalid is left out (the officer types it). Extraction finding nothing is not an
+    error: the document is stored with the typed fields only.
+    """
+    from service.domain.errors import SohoaError
+    from service.extract.extractor import extract_pages
+
+    pages = [page for page in ocr_pages if page is not None and page.lines]
+    if not pages:
+        return dict(typed)
+    try:
+        extraction = extract_pages(pages, config=config.extract)
+    except SohoaError as exc:
+        log.info("extraction found nothing usable (%s); storing the typed fields only", type(exc).__name__)
+        return dict(typed)
+    invalid = {flag.field for flag in extraction.flags if flag.kind == "invalid"}
+    out = dict(typed)
+    for name in (*MANUAL_FIELDS, *sorted(extraction.metadata.extra)):
+        found = extraction.get(name)
+        if found is not None and name not in out and name not in invalid and found.value.strip():
+            out[name] = found
+    log.info("extraction filled %d field(s)", len(out) - len(typed))
+    return out
+
+
 def digitize(request: DigitizeRequest, *, paths: Paths | None = None, config: Config | None = None) -> DigitizeResult:
-    """Run the spine for one paper document and return where it is and whether it is queued."""
+    """Run the spine for one paper document and return where it is and whether it is queued.
+
+    With ``extract_fields`` the pages are OCR'd and the Art. 9 fields the caller did not type
+    are taken from extraction (source ``ocr``).
+    """
     p = paths or get_paths()
     cfg = config or load_config(p.config)
     metadata = build_metadata(request.document_type_code, request.owner_id, request.fields)
@@ -146,8 +180,11 @@ def digitize(request: DigitizeRequest, *, paths: Paths | None = None, config: Co
                        mismatch_reason=request.mismatch_reason)
     check_finalizable(capture)
     ocr_pages = request.ocr_pages
-    if ocr_pages is None and request.run_ocr:
+    if ocr_pages is None and (request.run_ocr or request.extract_fields):
         ocr_pages = ocr_text_layer(capture, cfg)
+    if request.extract_fields and ocr_pages is not None:
+        fields = extracted_fields(ocr_pages, request.fields, cfg)
+        metadata = build_metadata(request.document_type_code, request.owner_id, fields)
     fault_point("captured")
     base_code = render_result_code(cfg.codes.result_code_template, metadata, max_length=cfg.codes.max_length)
     max_suffix = min(cfg.store.max_code_suffix, 10 ** cfg.codes.suffix_width - 1)

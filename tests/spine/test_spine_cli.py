@@ -242,3 +242,36 @@ def test_digitize_with_ocr_adds_a_copyable_vietnamese_text_layer(run: Run, tmp_p
     assert code == 0, err
     text = subprocess.run(["pdftotext", json.loads(out)["pdf"], "-"], capture_output=True, text=True).stdout
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Độc lập - Tự do - Hạnh phúc" in text
+
+
+def test_digitize_without_fields_stores_what_extraction_read(run: Run, tmp_path: Path) -> None:
+    # TT 01/2023 Art. 9: with no --field values the Art. 9 fields come from OCR + extraction.
+    import io
+
+    from service.synth.render import render_document
+    from service.synth.samples import sample_document
+
+    doc = sample_document("qd-1456-nam-dinh")
+    first = render_document(doc, dpi=300)[0]
+    image = tmp_path / "p1.jpg"
+    buf = io.BytesIO()
+    first.image.save(buf, "JPEG", quality=90, dpi=(300, 300))
+    image.write_bytes(buf.getvalue())
+    code, out, err = run("digitize", str(image), "--owner", "", "--doc-type", "VB.QD", "--json")
+    # No owner id and nothing naming the owner on a decision: the fallback fields are required.
+    assert code == int(ExitCode.VALIDATION) and "owner" in err
+    code, out, err = run("digitize", str(image), "--owner", "036088001234", "--doc-type", "VB.QD", "--json")
+    assert code == 0, err
+    shown = json.loads(run("show", json.loads(out)["result_code"], "--json")[1])
+    fields = shown["metadata"]["fields"] if "metadata" in shown else shown["fields"]
+    assert fields["number_symbol"]["value"] == doc.number_symbol
+    assert fields["number_symbol"]["source"] == "ocr"
+    assert fields["issue_date"]["value"] == doc.issue_date
+    assert fields["owner_id"]["source"] == "manual"
+    # --no-extract keeps the old behaviour: only what was typed is stored.
+    code, out, err = run("digitize", str(image), "--owner", "036088001234", "--doc-type", "VB.QD", "--no-extract",
+                         "--json")
+    assert code == 0, err
+    shown = json.loads(run("show", json.loads(out)["result_code"], "--json")[1])
+    fields = shown["metadata"]["fields"] if "metadata" in shown else shown["fields"]
+    assert fields["number_symbol"] is None
