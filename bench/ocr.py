@@ -132,7 +132,9 @@ def _worker(source: str, recognizer: str, files: list[str]) -> int:
     from service.ocr.engine import get_engine
 
     t0 = time.perf_counter()
-    config = OcrConfig(threads=1, recognizer=recognizer, rec_squeeze=0.75 if recognizer.endswith("int8") else 1.0)
+    # the default (int8) runs with the shipped squeeze; the fp32 original unsqueezed, as its accuracy reference
+    config = OcrConfig(threads=1, recognizer=recognizer) if recognizer.endswith("int8") else \
+        OcrConfig(threads=1, recognizer=recognizer, rec_squeeze=1.0, rec_short_squeeze=1.0)
     engine = get_engine(config)
     print(json.dumps({"load": time.perf_counter() - t0}), flush=True)
     for name in files:

@@ -30,8 +30,8 @@ def cmd_digitize(args: argparse.Namespace) -> int:
     request = DigitizeRequest(
         pages=tuple(pages), document_type_code=args.doc_type, owner_id=args.owner,
         fields=manual_fields(args.field or []), declared_pages=args.declared_pages,
-        mismatch_reason=args.mismatch_reason, duplex=args.duplex, sticky_notes=tuple(sticky), run_ocr=args.ocr,
-        extract_fields=not args.field and not args.no_extract,
+        mismatch_reason=args.mismatch_reason, duplex=args.duplex, sticky_notes=tuple(sticky), run_ocr=not args.no_ocr,
+        extract_fields=not args.field and not args.no_extract and not args.no_ocr,
     )
     result = digitize(request)
     if args.json:
@@ -158,7 +158,8 @@ def register(sub: Any) -> None:
     p.add_argument("--duplex", action="store_true", help="images alternate front/back of each sheet")
     p.add_argument("--sticky-note", type=int, action="append", metavar="N",
                    help="image N re-captures image N-1 with its sticky note on; repeatable")
-    p.add_argument("--ocr", action="store_true", help="add an invisible OCR text layer (copy-paste, search)")
+    p.add_argument("--no-ocr", action="store_true",
+                   help="skip OCR: no invisible text layer and no extraction (the PDF/A has images only)")
     p.add_argument("--no-extract", action="store_true",
                    help="without --field, fields are read by OCR + extraction (TT 01/2023 Art. 9); this skips it")
     p.add_argument("--json", action="store_true", help="print result_code, pdf, sha256, pages, queued as JSON")

@@ -54,7 +54,7 @@ class OcrEngine:
         self.detector = Detector(det_spec, threads=self.config.threads, long_side=self.config.det_long_side,
                                  threshold=self.config.det_threshold, box_threshold=self.config.box_threshold)
         self.recognizer = Recognizer(rec_spec, threads=self.config.threads, max_width=self.config.rec_max_width,
-                                     squeeze=self.config.rec_squeeze)
+                                     squeeze=self.config.rec_squeeze, short_squeeze=self.config.rec_short_squeeze)
         self.ready = False
         log.info("ocr models loaded and verified in %.2f s (%s, %s)", time.perf_counter() - started,
                  det_spec.name, rec_spec.name)

@@ -238,7 +238,7 @@ def test_digitize_with_ocr_adds_a_copyable_vietnamese_text_layer(run: Run, tmp_p
     front.write_bytes(buf.getvalue())
     back.write_bytes(page_image(blank=True))
     code, out, err = run("digitize", str(front), str(back), "--duplex", "--owner", "036088001234",
-                         "--doc-type", "GT.XN_CU_TRU", "--ocr", "--json")
+                         "--doc-type", "GT.XN_CU_TRU", "--json")
     assert code == 0, err
     text = subprocess.run(["pdftotext", json.loads(out)["pdf"], "-"], capture_output=True, text=True).stdout
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Độc lập - Tự do - Hạnh phúc" in text
