@@ -93,8 +93,8 @@ def join_overlapping(left: str, right: str, expected: int) -> str:
 class Recognizer:
     """AsterNet CTC recognizer; :meth:`read` takes a grayscale uint8 line crop."""
 
-    def __init__(self, spec: ModelSpec, *, threads: int = 1, max_width: int = 960, squeeze: float = 0.75,
-                 short_squeeze: float = 1.0) -> None:
+    def __init__(self, spec: ModelSpec, *, threads: int = 1, max_width: int = 960, squeeze: float = 0.5,
+                 short_squeeze: float = 0.75) -> None:
         if spec.vocabulary is None:
             raise OcrError(f"recognizer {spec.name} has no vocabulary in the manifest",
                            remedy="restore models/manifest.json")
