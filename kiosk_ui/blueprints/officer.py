@@ -8,8 +8,8 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 
 from kiosk_ui import security
 from kiosk_ui.app import actor, audit, backend, t
+from kiosk_ui.blueprints.job_views import job_state_json, own_job
 from kiosk_ui.capture_views import apply_capture_action, page_response, page_rows, preview_response
-from kiosk_ui.messages import describe
 from service.errors import NotFoundError, SohoaError
 from service.usecases.kiosk_draft import Draft
 
@@ -278,9 +278,7 @@ def sign_post(draft_id: str) -> Response:
 @security.require("officer")
 def progress(job_id: str) -> str:
     """A progress page that polls the job and moves on when it ends."""
-    job = backend().jobs.get(job_id, security.current().sid)  # type: ignore[union-attr]
-    if job is None:
-        abort(404)
+    job = own_job(job_id)
     return _render("progress.html", job=job, poll_url=url_for("officer.job_state", job_id=job.id))
 
 
@@ -288,13 +286,7 @@ def progress(job_id: str) -> str:
 @security.require("officer")
 def job_state(job_id: str) -> Response:
     """Progress of a background job (only its own session sees it)."""
-    job = backend().jobs.get(job_id, security.current().sid)  # type: ignore[union-attr]
-    if job is None:
-        abort(404)
-    data = job.to_json()
-    data["step_text"] = t(job.step, done=job.done, total=job.total)
-    if job.exc is not None:
-        data["error"], data["remedy"] = describe(job.exc), ""
+    data = job_state_json(own_job(job_id))
     return jsonify(data)
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, redirect, render_template, url_for
+from flask import Blueprint, Response, jsonify, redirect, render_template, url_for
 
 from kiosk_ui import security
-from kiosk_ui.app import audit, backend, t
-from kiosk_ui.messages import describe
+from kiosk_ui.app import audit, backend
+from kiosk_ui.blueprints.job_views import job_state_json, own_job
 
 bp = Blueprint("technician", __name__)
 
@@ -34,9 +34,7 @@ def selftest() -> Response:
 @security.require("technician")
 def progress(job_id: str) -> str:
     """Self-test progress, then its results."""
-    job = backend().jobs.get(job_id, security.current().sid)  # type: ignore[union-attr]
-    if job is None:
-        abort(404)
+    job = own_job(job_id)
     return render_template("progress.html", job=job, poll_url=url_for("technician.job_state", job_id=job.id),
                            show_result=True)
 
@@ -45,12 +43,7 @@ def progress(job_id: str) -> str:
 @security.require("technician")
 def job_state(job_id: str) -> Response:
     """Job progress as JSON."""
-    job = backend().jobs.get(job_id, security.current().sid)  # type: ignore[union-attr]
-    if job is None:
-        abort(404)
-    data = job.to_json()
-    data["step_text"] = t(job.step, done=job.done, total=job.total)
-    if job.exc is not None:
-        data["error"], data["remedy"] = describe(job.exc), ""
+    job = own_job(job_id)
+    data = job_state_json(job)
     data["result"] = job.result
     return jsonify(data)
