@@ -1,0 +1,221 @@
+"""A private Mosquitto 2 broker of the local province: DEVELOPMENT CA, mutual TLS, per-device ACL,
+persistence.
+
+Started on a free (or given) 127.0.0.1 port with a private config in its own folder. Run as root,
+Mosquitto drops to user ``mosquitto``, so the folder is chowned to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+
+
+def free_port() -> int:
+    """A currently free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, timeout: float = 15.0) -> None:
+    """Wait until something accepts TCP connections on 127.0.0.1:port."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A client certificate and key (CN = broker user name)."""
+
+    name: str
+    cert: Path
+    key: Path
+
+
+def _write_key(key: ec.EllipticCurvePrivateKey, path: Path) -> None:
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+
+
+class LabPki:
+    """A province CA that issues the broker's server certificate and client certificates.
+
+    In a temporary folder (tests) it is new each time; in a kept folder (``make run``) the CA key and
+    certificate are written there and loaded again, so device and gateway certificates stay valid.
+    Every name carries DEVELOPMENT: this CA is never a production trust root.
+    """
+
+    def __init__(self, folder: Path, *, days: int = 2, ca_name: str = "sohoa DEVELOPMENT province CA") -> None:
+        self.folder = folder
+        self.days = days
+        folder.mkdir(parents=True, exist_ok=True)
+        self.ca_file = folder / "ca.pem"
+        ca_key_file = folder / "ca.key"
+        if self.ca_file.exists() and ca_key_file.exists():
+            loaded = serialization.load_pem_private_key(ca_key_file.read_bytes(), password=None)
+            assert isinstance(loaded, ec.EllipticCurvePrivateKey)
+            self.ca_key = loaded
+            self.ca_cert = x509.load_pem_x509_certificate(self.ca_file.read_bytes())
+        else:
+            self.ca_key = ec.generate_private_key(ec.SECP256R1())
+            name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ca_name)])
+            now = dt.datetime.now(dt.UTC)
+            self.ca_cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                            .public_key(self.ca_key.public_key()).serial_number(x509.random_serial_number())
+                            .not_valid_before(now - dt.timedelta(minutes=5))
+                            .not_valid_after(now + dt.timedelta(days=days))
+                            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+                            .sign(self.ca_key, hashes.SHA256()))
+            _write_key(self.ca_key, ca_key_file)
+            os.chmod(ca_key_file, 0o600)
+            self.ca_file.write_bytes(self.ca_cert.public_bytes(serialization.Encoding.PEM))
+        self.server = self.issue("localhost", server=True)
+
+    def issue(self, cn: str, *, server: bool = False) -> Identity:
+        """Issue a certificate and key with common name ``cn`` (server: SAN 127.0.0.1 + localhost)."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = self._certificate(cn, key.public_key(), server=server)
+        cert_path, key_path = self.folder / f"{cn}.crt", self.folder / f"{cn}.key"
+        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        _write_key(key, key_path)
+        os.chmod(key_path, 0o640)
+        return Identity(cn, cert_path, key_path)
+
+    def sign_csr(self, csr_pem: bytes) -> bytes:
+        """Sign a device's CSR (its common name becomes the broker identity); returns the PEM certificate."""
+        csr = x509.load_pem_x509_csr(csr_pem)
+        if not csr.is_signature_valid:
+            raise ValueError("the CSR's signature does not verify")
+        cns = csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        if len(cns) != 1:
+            raise ValueError("the CSR must carry exactly one common name")
+        return self._certificate(str(cns[0].value), csr.public_key(), server=False).public_bytes(
+            serialization.Encoding.PEM)
+
+    def _certificate(self, cn: str, public_key: object, *, server: bool) -> x509.Certificate:
+        now = dt.datetime.now(dt.UTC)
+        builder = (x509.CertificateBuilder()
+                   .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+                   .issuer_name(self.ca_cert.subject).public_key(public_key)  # type: ignore[arg-type]
+                   .serial_number(x509.random_serial_number())
+                   .not_valid_before(now - dt.timedelta(minutes=5))
+                   .not_valid_after(min(now + dt.timedelta(days=self.days), self.ca_cert.not_valid_after_utc))
+                   .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True))
+        if server:
+            builder = builder.add_extension(x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        else:
+            builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        return builder.sign(self.ca_key, hashes.SHA256())
+
+
+ACL = """\
+# Devices: the certificate CN is the user name (use_identity_as_username). A device may only
+# publish under its own .../up/ subtree and read its own .../down/ subtree.
+pattern write sohoa/v1/+/%u/up/#
+pattern read sohoa/v1/+/%u/down/#
+
+user {gateway}
+topic read sohoa/v1/+/+/up/#
+topic read $share/gw/sohoa/v1/+/+/up/#
+topic write sohoa/v1/+/+/down/#
+"""
+
+
+class Broker:
+    """One Mosquitto process; :meth:`kill` (SIGKILL) and :meth:`start` again keep the port and data."""
+
+    def __init__(self, pki: LabPki, *, gateway_user: str = "gateway-70", max_packet_size: int = 2 * 1024 * 1024,
+                 port: int | None = None, folder: Path | None = None) -> None:
+        self.pki = pki
+        self.port = port or free_port()
+        self.keep = folder is not None
+        self.dir = folder if folder is not None else Path(tempfile.mkdtemp(prefix="sohoa-mosq-"))
+        (self.dir / "data").mkdir(parents=True, exist_ok=True)
+        for f in (pki.ca_file, pki.server.cert, pki.server.key):
+            shutil.copy(f, self.dir / f.name)
+        (self.dir / "acl").write_text(ACL.format(gateway=gateway_user))
+        lines = [
+            "per_listener_settings false", "persistence true", f"persistence_location {self.dir}/data/",
+            "autosave_interval 1", f"log_dest file {self.dir}/mosquitto.log",
+            "log_type error", "log_type warning", "log_type notice", "log_type information",
+            "allow_anonymous false", f"acl_file {self.dir}/acl", f"max_packet_size {max_packet_size}",
+            "max_queued_messages 100000", "max_inflight_messages 100", "set_tcp_nodelay true",
+            f"listener {self.port} 127.0.0.1", f"cafile {self.dir}/{pki.ca_file.name}",
+            f"certfile {self.dir}/{pki.server.cert.name}", f"keyfile {self.dir}/{pki.server.key.name}",
+            "require_certificate true", "use_identity_as_username true", "tls_version tlsv1.2",
+        ]
+        if os.geteuid() == 0:
+            lines.append("user mosquitto")
+        (self.dir / "mosquitto.conf").write_text("\n".join(lines) + "\n")
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam("mosquitto")
+            for path in [self.dir, *self.dir.rglob("*")]:
+                os.chown(path, pw.pw_uid, pw.pw_gid)
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.kills = 0
+
+    def start(self) -> Broker:
+        """Start (or restart) the broker and wait for its port."""
+        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.dir / "mosquitto.conf")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            wait_port(self.port)
+        except TimeoutError as exc:
+            raise RuntimeError(f"mosquitto did not start: {self.log_tail()}") from exc
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the broker (no clean shutdown, no final persistence save)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+            self.kills += 1
+
+    def stop(self) -> None:
+        """Terminate the broker and remove its folder (a kept folder stays)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if not self.keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def running(self) -> bool:
+        """Whether the broker process is alive."""
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_tail(self, n: int = 30) -> str:
+        """Last lines of the broker log."""
+        try:
+            return "\n".join((self.dir / "mosquitto.log").read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return "(no log)"
