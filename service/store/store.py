@@ -288,6 +288,15 @@ class Store:
             (now or utcnow(), limit))
         return [self._outbox(r) for r in rows]
 
+    def delivered_since(self, after_id: int = 0, *, limit: int = 100) -> list[tuple[OutboxItem, str, str]]:
+        """Delivered outbox rows with an id above ``after_id``, oldest first, each with its document's
+        result code and document type code (for the station console)."""
+        rows = self.conn.execute(
+            "SELECT o.*, d.result_code AS doc_code, d.document_type_code AS doc_type FROM outbox o "
+            "JOIN documents d ON d.id = o.document_id WHERE o.state = 'delivered' AND o.id > ? ORDER BY o.id LIMIT ?",
+            (after_id, limit))
+        return [(self._outbox(r), str(r["doc_code"]), str(r["doc_type"])) for r in rows]
+
     def _set_outbox(self, outbox_id: int, sql: str, params: tuple[Any, ...], action: str,
                     details: dict[str, Any]) -> OutboxItem:
         with self.transaction() as c:

@@ -10,38 +10,18 @@ import os
 import tempfile
 from pathlib import Path
 
+from provisioning.simdevices import SANE_TEST_CONF, sane_test_backend as _write_sane_conf
+
 _DIR: Path | None = None
 
-TEST_CONF = """\
-number_of_devices 2
-mode Color
-depth 8
-resolution_min 1.0
-resolution_max 1200.0
-resolution_quant 1.0
-resolution 50.0
-test-picture "Color pattern"
-read-limit false
-read-delay false
-read-status-code "Default"
-geometry_min 0.0
-geometry_max 200.0
-geometry_quant 1.0
-tl_x 0.0
-tl_y 0.0
-br_x 40.0
-br_y 60.0
-"""
+TEST_CONF = SANE_TEST_CONF
 
 
 def sane_test_backend() -> Path:
     """Create (once) and activate the private SANE configuration; returns its folder."""
     global _DIR
     if _DIR is None:
-        folder = Path(tempfile.mkdtemp(prefix="sohoa-sane-"))
-        (folder / "dll.conf").write_text("test\n", encoding="ascii")
-        (folder / "test.conf").write_text(TEST_CONF, encoding="ascii")
-        _DIR = folder
+        _DIR = _write_sane_conf(Path(tempfile.mkdtemp(prefix="sohoa-sane-")))
     os.environ["SANE_CONFIG_DIR"] = str(_DIR)
     return _DIR
 
