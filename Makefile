@@ -28,9 +28,7 @@ $(PY_STAMP): $(SYS_STAMP) requirements.lock pyproject.toml
 	touch $@
 
 run: setup
-	$(VENV)/bin/sohoa token init-dev
-	$(VENV)/bin/sohoa demo
-	$(VENV)/bin/sohoa kiosk --host 127.0.0.1 --port 8080
+	$(VENV)/bin/sohoa station
 
 test: setup
 	$(PY) -m pytest -q

@@ -34,6 +34,7 @@ from service.paths import Paths
 
 MANAGED_MARK = "# managed by `sohoa station` (development station); delete this line to keep your own edits"
 GATEWAY_USER = "gateway-{province}"
+STATION_SERVERS = Path("/var/lib/sohoa-station")
 DATABASE = "sohoa_gateway"
 
 
@@ -65,12 +66,35 @@ class StationLayout:
     @property
     def broker(self) -> Path:
         """Mosquitto's config, ACL, log and persistence."""
-        return self.province / "mosquitto"
+        return self.server_dir("mosquitto")
 
     @property
     def postgres(self) -> Path:
         """The PostgreSQL cluster."""
-        return self.province / "postgres"
+        return self.server_dir("postgres")
+
+    def server_dir(self, name: str) -> Path:
+        """The folder of a server that drops to its own user (PostgreSQL, Mosquitto).
+
+        As root those users cannot pass through a home under /root or a pytest temp folder, so the
+        folder lives in ``/var/lib/sohoa-station/<home key>/<name>`` and ``province/<name>`` links
+        to it; otherwise it is ``province/<name>`` itself.
+        """
+        link = self.province / name
+        if os.geteuid() != 0:
+            return link
+        import hashlib
+
+        key = hashlib.sha256(str(self.paths.home.resolve()).encode()).hexdigest()[:16]
+        real = STATION_SERVERS / key / name
+        real.mkdir(parents=True, exist_ok=True, mode=0o700)
+        real.parent.chmod(0o711)
+        if link.is_symlink() and link.resolve() != real:
+            link.unlink()
+        if not link.exists():
+            self.province.mkdir(parents=True, exist_ok=True, mode=0o700)
+            link.symlink_to(real, target_is_directory=True)
+        return real
 
     @property
     def gateway_files(self) -> Path:
@@ -194,11 +218,6 @@ class Station:
         self.paths.ensure()
         for folder in (self.layout.province, self.layout.devices, self.layout.logs):
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if os.geteuid() == 0:
-            # PostgreSQL and Mosquitto drop to their own users: they may pass through (not list) the
-            # home and the province folder to reach their own 0700 folders.
-            for folder in (self.paths.home, self.layout.province):
-                folder.chmod(0o711)
         token = ensure_dev_token(self.paths)
         cfg = load_config(self.paths.config)
         device_id, province = cfg.identity.device_id, cfg.identity.province_code
@@ -262,7 +281,7 @@ class Station:
         from province_gateway.local.broker import Broker
         from province_gateway.local.postgres import Postgres
 
-        py = sys.executable
+        py, home = sys.executable, str(self.paths.home)
         self.postgres = Postgres(folder=self.layout.postgres, port=self.ports.postgres, fsync=True)
         self.broker = Broker(self.pki, gateway_user=self.gateway.name, port=self.ports.broker, folder=self.layout.broker)
         dsn = f"host=127.0.0.1 port={self.ports.postgres} user=postgres dbname={DATABASE}"
@@ -278,10 +297,10 @@ class Station:
                     f"Mosquitto 2 on 127.0.0.1:{self.ports.broker} (mutual TLS, per-device ACL)"),
             Service("gateway", self._process_worker("gateway", gateway_argv),
                     "sohoa-gateway gw-1 (province " + info["province"] + ")"),
-            Service("sync", self._process_worker("sync", [py, "-m", "service", "sync", "run"]),
+            Service("sync", self._process_worker("sync", [py, "-m", "service", "--home", home, "sync", "run"]),
                     f"sync worker of device {info['device_id']}"),
-            Service("kiosk", self._process_worker("kiosk", [py, "-m", "service", "kiosk", "--host", "127.0.0.1",
-                                                           "--port", str(self.ports.kiosk)]),
+            Service("kiosk", self._process_worker("kiosk", [py, "-m", "service", "--home", home, "kiosk",
+                                                           "--host", "127.0.0.1", "--port", str(self.ports.kiosk)]),
                     f"kiosk http://127.0.0.1:{self.ports.kiosk}/"),
         ]
 
@@ -354,6 +373,9 @@ class Station:
         self._wait_ready()
         for svc in self.services[2:]:
             self._start(svc)
+        from province_gateway.local.broker import wait_port
+
+        wait_port(self.ports.kiosk, timeout=120)
         self._print_map(info)
         threading.Thread(target=self._watch_deliveries, name="station-deliveries", daemon=True).start()
         if self.demo:
