@@ -12,7 +12,6 @@ os.environ.setdefault("GPIOZERO_PIN_FACTORY", "mock")
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 
 
 @pytest.fixture(autouse=True)
@@ -22,9 +21,3 @@ def sohoa_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     home.mkdir()
     monkeypatch.setenv("SOHOA_HOME", str(home))
     yield home
-
-
-@pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """The project's ../shared folder (regulation facts, vectors, corpus)."""
-    return SHARED

@@ -1,4 +1,4 @@
-"""Which papers must be digitized: Bình Phước 1403/QĐ-UBND Art. 7 (FACTS.md §0, §1.1).
+"""Which papers must be digitized: Bình Phước 1403/QĐ-UBND Art. 7 (docs/REGULATION.md §1).
 
 Five kinds must be digitized; anything else is digitized on the requester's request and the
 requester pays the digitization cost. Papers of a dossier received electronically, and

@@ -1,8 +1,8 @@
 """Codes of the national TTHC database: procedure codes, result-type codes, document type codes.
 
-* Procedure code (mã TTHC, FACTS.md §5.1): national ``1.001776``, localised
+* Procedure code (mã TTHC, docs/REGULATION.md §6.1): national ``1.001776``, localised
   ``1.003560.000.00.00.H56`` or ``2.002621.H56``, sometimes with a ``.02`` variant suffix.
-* Result-type code (mã kết quả, §5.2): ``KQ.G15.000031``.
+* Result-type code (mã kết quả, §6.2): ``KQ.G15.000031``.
 * Document type code (mã loại giấy tờ): any of the above or a catalogue code; letters, digits and
   ``.``/``-``/``_`` separators, at most 200 characters (the provincial ``MaGiayTo`` column width).
 """
@@ -80,7 +80,7 @@ def parse_result_type_code(text: str, *, field_name: str = "document_type_code")
 
 @dataclass(frozen=True, slots=True)
 class DossierCode:
-    """A dossier code ``<unit e-ID>-YYMMDD-XXXX`` (TT 01/2018/TT-VPCP Điều 19, FACTS.md §1.9)."""
+    """A dossier code ``<unit e-ID>-YYMMDD-XXXX`` (TT 01/2018/TT-VPCP Điều 19, docs/REGULATION.md §6.3)."""
 
     value: str
     unit_code: str

@@ -1,6 +1,6 @@
 """Configuration of the pure rules: result-code templates and the uniqueness suffix.
 
-TT 01/2023 Art. 10 leaves the code structure unconfirmed (FACTS.md §1.6), so the structure is a
+TT 01/2023 Art. 10 leaves the code structure unconfirmed (docs/REGULATION.md §4), so the structure is a
 validated template here; see :mod:`service.domain.result_code` for the placeholders.
 """
 

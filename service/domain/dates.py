@@ -1,4 +1,4 @@
-"""Vietnamese dates <-> ISO (NĐ 30/2020 Phụ lục I; FACTS.md §6).
+"""Vietnamese dates <-> ISO (NĐ 30/2020 Phụ lục I; docs/REGULATION.md §7.2).
 
 Accepted forms: "<Place>, ngày 05 tháng 01 năm 2020" (with or without diacritics), "05/4/2023",
 "09-08-2022", "09.08.2022", ISO "2022-08-09". A date-shaped text that is not a calendar date

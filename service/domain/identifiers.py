@@ -1,14 +1,14 @@
 """Owner identifiers: personal ID (CCCD), old ID (CMND), passport, tax code, organisation e-ID.
 
-Rules and sources are in ``../shared/regulation/FACTS.md`` §4:
+Rules and sources are in ``docs/REGULATION.md`` §5:
 
-* CCCD (§4.1): 12 digits ``PPP G YY NNNNNN``; ``PPP`` a province of TT 07/2016/TT-BCA Phụ lục 1,
+* CCCD (§5.1): 12 digits ``PPP G YY NNNNNN``; ``PPP`` a province of TT 07/2016/TT-BCA Phụ lục 1,
   ``G`` century + gender (even male, odd female), ``YY`` birth year. No check digit exists.
-* CMND (§4.2): 9 digits, no checksum.
-* Passport (§4.5): one upper-case letter and 7 digits.
-* Tax code (§4.3): 10 digits whose 10th is ``10 - (Σ Ni·Wi mod 11)`` (remainder 10 -> 0) with
+* CMND (§5.2): 9 digits, no checksum.
+* Passport (§5.3): one upper-case letter and 7 digits.
+* Tax code (§5.4): 10 digits whose 10th is ``10 - (Σ Ni·Wi mod 11)`` (remainder 10 -> 0) with
   ``W = 31,29,23,19,17,13,7,5,3``; branches append ``-NNN`` (001–999).
-* Organisation e-ID (§4.4): QCVN 102 ``V1V2V3.Z1Z2.Y1Y2.MX1X2`` (M = G central, H provincial) or the
+* Organisation e-ID (§5.5): QCVN 102 ``V1V2V3.Z1Z2.Y1Y2.MX1X2`` (M = G central, H provincial) or the
   general QĐ 20/2020 form: dot-separated groups of 0–9 A–Z, at most 35 characters.
 
 Every failure is a :class:`ValidationError` naming the field and saying why.

@@ -1,4 +1,4 @@
-"""Number and symbol (số, ký hiệu) of a document, NĐ 30/2020 Điều 8 and Phụ lục III (FACTS.md §6).
+"""Number and symbol (số, ký hiệu) of a document, NĐ 30/2020 Điều 8 and Phụ lục III (docs/REGULATION.md §7.1).
 
 Forms handled:
 

@@ -1,6 +1,6 @@
 """Province codes of the 12-digit personal identification number (TT 07/2016/TT-BCA Phụ lục 1).
 
-The 63 pre-2025 provinces (FACTS.md §4.1, confidence [B]). Prefixes assigned after the
+The 63 pre-2025 provinces (docs/REGULATION.md §5.1, confidence [B]). Prefixes assigned after the
 01/07/2025 merger are unconfirmed, and existing numbers keep their prefix, so this table stays
 the reference for decoding.
 """

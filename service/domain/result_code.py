@@ -1,4 +1,4 @@
-"""The digitization result code (mã kết quả số hóa), TT 01/2023 Art. 10 (FACTS.md §1.6).
+"""The digitization result code (mã kết quả số hóa), TT 01/2023 Art. 10 (docs/REGULATION.md §4).
 
 The exact structure of Art. 10 khoản 1 and khoản 3 is **unconfirmed** (the angle-bracket text is
 lost in every copy), so both are templates in configuration (:class:`CodesConfig`):

@@ -1,4 +1,4 @@
-"""Layout-aware parsing of the NĐ 30/2020 header (FACTS.md §6).
+"""Layout-aware parsing of the NĐ 30/2020 header (docs/REGULATION.md §7.3).
 
 Top-left: governing body (cơ quan chủ quản) and issuing agency, then "Số: <n>/<ký hiệu>".
 Top-right: the national motto, then "<Place>, ngày DD tháng MM năm YYYY". Centre: the document

@@ -1,7 +1,7 @@
 """The receipt (phiếu tiếp nhận và hẹn trả kết quả) as a printable PDF with its QR code top-left.
 
 The QR code (TCVN 7322:2009 / ISO/IEC 18004) carries the minimum data of the TT 01/2023 QR rule
-(FACTS.md §1.8): dossier code, procedure code, applicant identifier, document name, issuing
+(docs/REGULATION.md §10): dossier code, procedure code, applicant identifier, document name, issuing
 system, print time, plus the promised return date for a receipt. The payload encoding is not
 fixed by the rule, so it is UTF-8 JSON with the field names below (documented, stable).
 Text is set in Liberation Serif (metric-compatible with Times New Roman, full Vietnamese),
