@@ -82,6 +82,13 @@ def create_app(config: KioskSettings | Mapping[str, Any] | None = None) -> Flask
     app.register_blueprint(citizen.bp, url_prefix="/citizen")
     app.register_blueprint(technician.bp, url_prefix="/technician")
     _install_hooks(app)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        """200 while the kiosk can serve (database readable, disk not full), else 503; no data."""
+        ok = backend().alive()
+        return Response("ok\n" if ok else "unhealthy\n", status=200 if ok else 503, mimetype="text/plain")
+
     return app
 
 

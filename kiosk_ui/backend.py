@@ -263,6 +263,10 @@ class Backend:
         """The technician page's data."""
         return kiosk_tech.health(self.paths, self.config, self.camera)
 
+    def alive(self) -> bool:
+        """The service's own health check (``/healthz``, read by the systemd launcher's watchdog)."""
+        return kiosk_tech.liveness(self.paths)
+
     def self_test(self, progress: Progress) -> dict[str, str]:
         """The self-test (a background job)."""
         return kiosk_tech.self_test(self.paths, self.config, self.camera, progress)

@@ -187,11 +187,13 @@ class Supervisor:
 
 
 def run_service(worker: Worker, *, name: str = "sohoa", stop: threading.Event | None = None,
-                status: str = "running", **supervisor_options: float | int | None) -> int:
+                status: str = "running", health: Callable[[], bool] | None = None,
+                **supervisor_options: float | int | None) -> int:
     """Run ``worker`` as a systemd ``Type=notify`` service: READY, watchdog, supervision, STOPPING.
 
-    SIGTERM and SIGINT set the stop event (when called from the main thread). Returns the
-    number of restarts.
+    The watchdog is pinged while the worker beats and ``health()`` (the service's own check, if
+    given) passes. SIGTERM and SIGINT set the stop event (when called from the main thread).
+    Returns the number of restarts.
     """
     stop = stop or threading.Event()
     notifier = Notifier()
@@ -200,7 +202,10 @@ def run_service(worker: Worker, *, name: str = "sohoa", stop: threading.Event | 
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
     interval = watchdog_interval_s()
-    pinger = WatchdogPinger(notifier, interval, supervisor.healthy).start() if interval else None
+    def healthy() -> bool:
+        return supervisor.healthy() and (health is None or health())
+
+    pinger = WatchdogPinger(notifier, interval, healthy).start() if interval else None
     notifier.ready(status)
     try:
         return supervisor.run(stop)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
 from pathlib import Path
 from types import FrameType
@@ -19,6 +20,8 @@ from service.sync.progress import ProgressStore
 from service.sync.store_source import StoreOutbox
 from service.sync.worker import SyncWorker
 
+log = logging.getLogger("sohoa.sync")
+
 
 def register(sub: Any) -> None:
     """Add the ``sync`` command group."""
@@ -26,6 +29,8 @@ def register(sub: Any) -> None:
     actions = parser.add_subparsers(dest="sync_action", metavar="ACTION")
     run = actions.add_parser("run", help="run the sync worker until stopped (SIGTERM)")
     run.add_argument("--max-seconds", type=float, help="stop after this long")
+    run.add_argument("--heartbeat", type=Path,
+                     help="file to keep the Unix time of the next loop beat in (the launcher's health check)")
     run.set_defaults(func=cmd_run)
     once = actions.add_parser("once", help="send everything pending, then exit")
     once.add_argument("--timeout", type=float, default=600.0, help="give up after this many seconds")
@@ -75,6 +80,17 @@ def _drive(args: argparse.Namespace, *, until_empty: bool, max_seconds: float | 
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    beat_file: Path | None = getattr(args, "heartbeat", None)
+    if beat_file is not None:
+        from provisioning.fsutil import write_atomic
+
+        def beat(due: float) -> None:
+            try:
+                write_atomic(beat_file, f"{due:.0f}\n".encode("ascii"), 0o600)
+            except OSError as exc:
+                log.warning("cannot write the heartbeat file: %s", exc.strerror)
+
+        worker.heartbeat = beat
     try:
         stats = worker.run(cfg.sync.broker_host, cfg.sync.broker_port, max_seconds=max_seconds, until_empty=until_empty)
         depth = worker.source.queue_depth()

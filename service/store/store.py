@@ -288,6 +288,13 @@ class Store:
             (now or utcnow(), limit))
         return [self._outbox(r) for r in rows]
 
+    def ping(self) -> None:
+        """Raise :class:`StoreError` unless the database answers a read (the service's health check)."""
+        try:
+            self.conn.execute("SELECT count(*) FROM documents").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"the database does not answer ({exc})", remedy="see `sohoa audit verify`") from exc
+
     def delivered_since(self, after_id: int = 0, *, limit: int = 100) -> list[tuple[OutboxItem, str, str]]:
         """Delivered outbox rows with an id above ``after_id``, oldest first, each with its document's
         result code and document type code (for the station console)."""

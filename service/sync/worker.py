@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,8 @@ from service.sync.source import OutboxItem, OutboxSource
 log = logging.getLogger("sohoa.sync.worker")
 CHUNK_OVERHEAD = 200  # bytes of MQTT header + properties per chunk, for the bandwidth cap
 MESSAGE_EXPIRY_S = 7 * 86400
+ROUND_BEAT_S = 900.0  # one upload round (a large file on a capped link) may take this long
+BEAT_GRACE_S = 60.0
 
 
 @dataclass
@@ -88,6 +91,12 @@ class SyncWorker:
         self._reuse: dict[bytes, p.ReuseAnswer] = {}
         self._last_telemetry = 0.0
         self.stop = threading.Event()
+        self.heartbeat: Callable[[float], None] | None = None  # told the Unix time of the next beat
+
+    def _beat(self, within_s: float) -> None:
+        """Tell the supervisor's health check when the loop will beat again at the latest."""
+        if self.heartbeat is not None:
+            self.heartbeat(time.time() + within_s)
 
     # -- incoming ----------------------------------------------------------------------
     def _on_message(self, msg: mqtt.MQTTMessage) -> None:
@@ -297,6 +306,7 @@ class SyncWorker:
             return not self.stop.is_set() and (deadline is None or time.monotonic() < deadline)
 
         while time_left():
+            self._beat(ROUND_BEAT_S)
             try:
                 if link is None or not link.up:
                     if link is not None:
@@ -309,6 +319,7 @@ class SyncWorker:
                 if n == 0:
                     if until_empty and self.source.queue_depth() == 0:
                         break
+                    self._beat(self.cfg.idle_poll_s + BEAT_GRACE_S)
                     self.stop.wait(self.cfg.idle_poll_s)
             except LinkDown as exc:
                 self.stats.link_failures += 1
@@ -318,6 +329,7 @@ class SyncWorker:
                 if link is not None:
                     link.close()
                     link = None
+                self._beat(delay + BEAT_GRACE_S)
                 self.stop.wait(delay if deadline is None else max(0.0, min(delay, deadline - time.monotonic())))
             except StoreError as exc:
                 log.error("device store error: %s", exc.message)

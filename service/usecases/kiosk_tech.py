@@ -134,3 +134,15 @@ def _device(slot: str, config: Config) -> str:
     if not d.ok:
         raise _CheckFailed(d.detail)
     return d.detail
+
+
+def liveness(paths: Paths) -> bool:
+    """True when the service can read its database and its disk is not full (``/healthz``)."""
+    from service.store.store import Store
+
+    try:
+        with Store.open(paths) as store:
+            store.ping()
+        return shutil.disk_usage(paths.home).free > 16 * 1024 * 1024
+    except (SohoaError, OSError):
+        return False

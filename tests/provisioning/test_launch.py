@@ -95,3 +95,86 @@ def test_usage_error_without_command() -> None:
     result = subprocess.run([sys.executable, "-m", "provisioning.launch"], capture_output=True, text=True,
                             timeout=60, cwd=REPO)
     assert result.returncode == 2 and "no command given" in result.stderr
+
+
+def _serve_status(status: list[int]) -> tuple[str, object]:
+    """A loopback HTTP server answering /healthz with ``status[0]`` (changeable)."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server API
+            self.send_response(status[0])
+            self.end_headers()
+            self.wfile.write(b"x")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/healthz", server
+
+
+def _pings_while(tmp_path: Path, *health: str) -> tuple[subprocess.Popen[str], socket.socket]:
+    proc, sock = _launch(tmp_path, "--name", "svc", "--health-grace", "0", *health, "--",
+                         sys.executable, "-c", "import time; time.sleep(60)")
+    assert any(m.startswith("READY=1") for m in _collect(sock, "READY=1", 20))
+    return proc, sock
+
+
+def test_watchdog_pings_only_while_the_health_url_answers(tmp_path: Path) -> None:
+    status = [200]
+    url, server = _serve_status(status)
+    proc, sock = _pings_while(tmp_path, "--health-url", url)
+    try:
+        assert _collect(sock, "never", 0.8).count("WATCHDOG=1") >= 3
+        status[0] = 503  # the service is alive but unhealthy: systemd must get no pings
+        time.sleep(0.3)
+        assert _collect(sock, "never", 0.8).count("WATCHDOG=1") == 0
+        status[0] = 200
+        time.sleep(0.3)
+        assert _collect(sock, "never", 0.8).count("WATCHDOG=1") >= 2
+    finally:
+        proc.kill()
+        sock.close()
+        server.shutdown()  # type: ignore[attr-defined]
+
+
+def test_watchdog_pings_only_while_the_heartbeat_is_due(tmp_path: Path) -> None:
+    beat = tmp_path / "heartbeat"
+    beat.write_text(f"{time.time() + 60:.0f}\n")
+    proc, sock = _pings_while(tmp_path, "--health-file", str(beat))
+    try:
+        assert _collect(sock, "never", 0.8).count("WATCHDOG=1") >= 3
+        beat.write_text(f"{time.time() - 1:.0f}\n")  # the loop missed its beat
+        time.sleep(0.3)
+        assert _collect(sock, "never", 0.8).count("WATCHDOG=1") == 0
+        beat.write_text("garbage\n")
+        assert _collect(sock, "never", 0.5).count("WATCHDOG=1") == 0
+    finally:
+        proc.kill()
+        sock.close()
+
+
+def test_sync_worker_writes_its_heartbeat(tmp_path: Path) -> None:
+    """`sohoa sync run --heartbeat F` keeps F ahead of now while it retries an unreachable broker."""
+    from province_gateway.local.broker import LabPki, free_port
+    from provisioning.station import enrol_device, station_config, write_managed_config
+    from service.paths import get_paths
+
+    paths = get_paths().ensure()
+    pki = LabPki(tmp_path / "pki")
+    enrol_device(paths, pki, "dev-box-0001", "70", "UBND xã Thử Nghiệm")
+    write_managed_config(paths, station_config("dev-box-0001", "70", free_port(), None, None))
+    beat = tmp_path / "run" / "heartbeat"
+    proc = subprocess.Popen([sys.executable, "-m", "service", "sync", "run", "--heartbeat", str(beat)], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not beat.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert float(beat.read_text()) > time.time()
+    finally:
+        proc.terminate()
+        proc.wait(20)
