@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from firmware.config import DevicesConfig
+from firmware.config import DevicesConfig, FilesCameraConfig
 from firmware.health import DeviceHealth, device_health
 
 MARK = {"ok": "OK", "not-configured": "-", "missing": "MISSING", "fault": "FAULT"}
@@ -14,6 +14,15 @@ def run_selftest(config: DevicesConfig, *, sample_folder: Path | None = None,
                  timeout_s: float = 10.0) -> list[DeviceHealth]:
     """Self-check every device slot (never raises for a device problem)."""
     return device_health(config, sample_folder=sample_folder, timeout_s=timeout_s)
+
+
+def default_sample_folder(config: DevicesConfig, home: Path) -> Path | None:
+    """The kiosk's rendered sample pages when the simulated files camera names no folder, else None."""
+    if isinstance(config.camera, FilesCameraConfig) and config.camera.folder is None:
+        from service.usecases.kiosk_camera import ensure_sample_pages
+
+        return ensure_sample_pages(home / "kiosk" / "camera-samples")
+    return None
 
 
 def format_table(rows: list[DeviceHealth]) -> str:

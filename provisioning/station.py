@@ -283,7 +283,8 @@ class Station:
 
         py, home = sys.executable, str(self.paths.home)
         self.postgres = Postgres(folder=self.layout.postgres, port=self.ports.postgres, fsync=True)
-        self.broker = Broker(self.pki, gateway_user=self.gateway.name, port=self.ports.broker, folder=self.layout.broker)
+        self.broker = Broker(self.pki, gateway_user=self.gateway.name, port=self.ports.broker,
+                             folder=self.layout.broker)
         dsn = f"host=127.0.0.1 port={self.ports.postgres} user=postgres dbname={DATABASE}"
         self.dsn = dsn
         gateway_argv = [py, "-m", "province_gateway", "--broker-port", str(self.ports.broker),

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from firmware.config import FilesCameraConfig
 from service.config import Config, load_config
 from service.domain.errors import ExitCode
 from service.paths import get_paths
@@ -106,14 +105,9 @@ def cmd_config_validate(args: argparse.Namespace) -> int:
 
 def _sample_folder(config: Config, given: Path | None) -> Path | None:
     """``given``, else the kiosk's rendered sample pages when the files camera names no folder."""
-    if given is not None:
-        return given
-    camera = config.devices.camera
-    if isinstance(camera, FilesCameraConfig) and camera.folder is None:
-        from service.usecases.kiosk_camera import ensure_sample_pages
+    from provisioning.selftest import default_sample_folder
 
-        return ensure_sample_pages(get_paths().home / "kiosk" / "camera-samples")
-    return None
+    return given if given is not None else default_sample_folder(config.devices, get_paths().home)
 
 
 def cmd_capture(args: argparse.Namespace) -> int:

@@ -10,7 +10,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from provisioning.simdevices import SANE_TEST_CONF, sane_test_backend as _write_sane_conf
+from provisioning.simdevices import SANE_TEST_CONF
+from provisioning.simdevices import sane_test_backend as _write_sane_conf
 
 _DIR: Path | None = None
 
