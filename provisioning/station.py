@@ -17,6 +17,7 @@ The console says what runs where, and prints one line per document the province 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -87,6 +88,8 @@ class StationLayout:
 
         key = hashlib.sha256(str(self.paths.home.resolve()).encode()).hexdigest()[:16]
         real = STATION_SERVERS / key / name
+        if not link.is_symlink() and real.exists():
+            shutil.rmtree(real)  # left by an earlier home at this path (deleted by `make clean`)
         real.mkdir(parents=True, exist_ok=True, mode=0o700)
         real.parent.chmod(0o711)
         if link.is_symlink() and link.resolve() != real:

@@ -184,6 +184,43 @@ def test_a_paper_captured_at_the_kiosk_reaches_the_local_province(station: Runni
     assert "036195004321" not in text, "the owner's identifier must not reach the console"
 
 
+def _wait_delivered(st: RunningStation, code: str, timeout: float = 180) -> str:
+    """Wait until the document's current version is delivered; returns its SHA-256."""
+    deadline = time.monotonic() + timeout
+    shown: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        shown = json.loads(st.sohoa("show", code, "--json").stdout)
+        if any(r["pdf_sha256"] == shown["sha256"] and r["state"] == "delivered" for r in shown["outbox"]):
+            return str(shown["sha256"])
+        time.sleep(2)
+    pytest.fail(f"{code} not delivered in time: {shown.get('outbox')}")
+
+
+def test_a_paper_digitized_and_signed_with_the_cli_reaches_the_province(station: RunningStation,
+                                                                         tmp_path: Path) -> None:
+    from tests.spine.helpers import page_image
+
+    page = tmp_path / "page.jpg"
+    page.write_bytes(page_image(seed=3))
+    fields = ["--field", "document_name=Giấy xác nhận", "--field", "number_symbol=12/GXN-UBND",
+              "--field", "issue_date=2024-05-02", "--field", "issuing_agency=UBND xã Hải Minh",
+              "--field", "summary=Xác nhận cư trú"]
+    done = station.sohoa("digitize", str(page), "--owner", "036195004321", "--doc-type", "GT.XN_CU_TRU",
+                         "--no-ocr", *fields, "--json")
+    assert done.returncode == 0, done.stderr
+    code = json.loads(done.stdout)["result_code"]
+    env = {"SOHOA_PIN": "123456"}
+    for role in ("officer", "agency"):
+        signed = subprocess.run([sys.executable, "-m", "service", "sign", code, "--role", role], cwd=REPO,
+                                env={**os.environ, "SOHOA_HOME": str(station.home), **env}, capture_output=True,
+                                text=True, timeout=120)
+        assert signed.returncode == 0, signed.stderr
+    sha = _wait_delivered(station, code)
+    dsn = f"host=127.0.0.1 port={station.postgres} user=postgres dbname=sohoa_gateway"
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM gw_document WHERE sha256 = %s", (sha,)).fetchone() == (1,)
+
+
 def _station_pids(st: RunningStation) -> list[str]:
     """Processes whose command line names the home or the servers' folder."""
     where = [str(st.home), str((st.home / "province" / "postgres").resolve().parent)]
