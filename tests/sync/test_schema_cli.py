@@ -50,10 +50,15 @@ def test_gateway_cli_refuses_incomplete_configuration(tmp_path: Path) -> None:
 
 def test_gateway_cli_serves_and_creates_its_schema(pki: LabPki, idents: Idents, broker: Broker, dsn: str,
                                                    tmp_path: Path) -> None:
-    rc = gateway_main(["--broker-port", str(broker.port), "--ca", str(pki.ca_file), "--cert", str(idents.gw.cert),
-                       "--key", str(idents.gw.key), "--dsn", dsn, "--files", str(tmp_path / "files"),
-                       "--replica-id", "gw-cli", "--max-seconds", "2"])
-    assert rc == 0
+    from bench.sync_common import make_signer
+
+    base = ["--broker-port", str(broker.port), "--ca", str(pki.ca_file), "--cert", str(idents.gw.cert),
+            "--key", str(idents.gw.key), "--dsn", dsn, "--files", str(tmp_path / "files"),
+            "--replica-id", "gw-cli", "--max-seconds", "2"]
+    # production configuration: signatures are checked against trust roots, which must be given
+    assert gateway_main(base) == ExitCode.CONFIG
+    make_signer(tmp_path / "ca")
+    assert gateway_main([*base, "--trust-roots", str(tmp_path / "ca" / "signer.crt")]) == 0
     with psycopg.connect(dsn) as conn:
         names = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname='public'")}
     assert {"gw_transfer", "gw_chunk", "gw_document", "gw_event", "gw_device"} <= names
