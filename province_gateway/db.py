@@ -137,6 +137,12 @@ def register_device(dsn: str, device: str, province: str, office: str) -> None:
                      " enrolled_at=now(), revoked_at=NULL", (device, province, office))
 
 
+def revoke_device(dsn: str, device: str) -> None:
+    """Mark a device identity revoked in the registry: the gateway ignores it from then on."""
+    with connect(dsn) as conn:
+        conn.execute("UPDATE gw_registry SET revoked_at=now() WHERE device_id=%s", (device,))
+
+
 def register_dossier(dsn: str, office: str, dossier_code: str, owner_id: str, procedure_code: str | None) -> None:
     """Record a dossier an office opened for an owner (what the province's one-stop-shop system reports)."""
     with connect(dsn) as conn:

@@ -224,8 +224,12 @@ class Broker:
         self.control(dynsec.commands_add_gateway(name))
 
     def revoke(self, device: str) -> None:
-        """Disable a device (a stolen box): its sessions are kicked and it may do nothing."""
-        self.control([{"command": "disableClient", "username": device}])
+        """Remove a device (a stolen box): its session is kicked and, unenrolled, it may do nothing.
+
+        (``disableClient`` only blocks password log-ins; a certificate client must be deleted.)
+        """
+        self.control([{"command": "deleteClient", "username": device},
+                      {"command": "deleteRole", "rolename": dynsec.device_role_name(device)}])
 
     def start(self) -> Broker:
         """Start (or restart) the broker and wait for its port."""

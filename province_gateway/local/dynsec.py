@@ -119,10 +119,6 @@ def apply_offline(path: Path, commands: list[dict[str, Any]]) -> None:
             cfg["roles"].append({"rolename": cmd["rolename"], "acls": cmd["acls"]})
         elif kind == "createClient":
             cfg["clients"].append({"username": cmd["username"], "roles": cmd["roles"]})
-        elif kind == "disableClient":
-            for c in cfg["clients"]:
-                if c["username"] == cmd["username"]:
-                    c["disabled"] = True
         else:
             raise ValueError(f"unsupported offline command {kind}")
     tmp = path.with_suffix(".tmp")

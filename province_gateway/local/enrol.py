@@ -12,7 +12,7 @@ from __future__ import annotations
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from province_gateway.db import register_device
+from province_gateway.db import register_device, revoke_device
 
 from . import dynsec
 from .broker import Broker, Identity, LabPki
@@ -52,3 +52,10 @@ def enrol_lab_device(pki: LabPki, broker: Broker, device: str, *, province: str,
     ident = pki.issue(device)
     _register(broker, device, province, office, dsn)
     return ident
+
+
+def revoke_enrolment(broker: Broker, device: str, *, dsn: str | None = None) -> None:
+    """A stolen or retired box: remove it from the broker (its session is kicked) and revoke it at the gateway."""
+    broker.revoke(device)
+    if dsn:
+        revoke_device(dsn, device)
