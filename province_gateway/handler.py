@@ -83,6 +83,7 @@ class Handler:
             self._refuse("?", "?", exc.reason)
             return []
         if info.direction != "up":
+            self._refuse(info.device, info.kind.value, "not-uplink")
             return []
         try:
             return self._dispatch(info, payload, user, correlation)
@@ -125,6 +126,7 @@ class Handler:
             self.db.device_seen(info.device, info.province, state=state)
         elif info.kind is p.Kind.TELEMETRY:
             self.db.device_seen(info.device, info.province, telemetry=telemetry_values(data, info.device))
+        self._count(info.kind.value)
         return []
 
     def expire(self) -> int:
@@ -159,15 +161,15 @@ class Handler:
                 raise Rejected("quota-exceeded", p.Ack(m.document_id, m.sha256, p.AckStatus.LATER,
                                                        reason="quota-exceeded"))
             if self.db.add_transfer(m):
-                self._count("manifest")
                 self.db.event("manifest", device=info.device, doc=m.document_id, sha=m.sha256)
             t = self.db.get_transfer(m.document_id, m.sha256)
             assert t is not None
-        elif t.state == "receiving":
-            self.db.touch(m.document_id, m.sha256)
         if t.device_id != info.device:
             reason = "document-owned-by-other-device"
             raise Rejected(reason, p.Ack(m.document_id, m.sha256, p.AckStatus.REJECTED, reason=reason))
+        if t.state == "receiving":
+            self.db.touch(m.document_id, m.sha256)
+        self._count("manifest")
         if t.state == "receiving" and (t.chunk_size != m.file.chunk_size or t.size != m.file.size):
             self.db.reset_transfer(m)
             t = self.db.get_transfer(m.document_id, m.sha256)

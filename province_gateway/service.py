@@ -83,7 +83,8 @@ class GatewayReplica:
 
     def __init__(self, settings: GatewaySettings) -> None:
         self.s = settings
-        if settings.signatures is not SignaturePolicy.OFF and settings.trust_roots is None and not settings.dev_trust_any:
+        no_roots = settings.trust_roots is None and not settings.dev_trust_any
+        if settings.signatures is not SignaturePolicy.OFF and no_roots:
             raise ConfigError("no trust roots for the signatures",
                               remedy="pass --trust-roots PEM (the signing CAs); on a development box only, "
                                      "--dev-trust-any accepts any signer")

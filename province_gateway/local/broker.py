@@ -8,8 +8,8 @@ Mosquitto drops to user ``mosquitto``, so the folder is chowned to it.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import ipaddress
+import json
 import os
 import pwd
 import queue

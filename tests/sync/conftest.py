@@ -25,7 +25,6 @@ from service.store.store import Store
 from tests.support.mosquitto import Broker, Identity, LabPki
 from tests.support.postgres import Postgres
 
-
 OFFICES = {"dev-a-0001": "office-a", "dev-b-0002": "office-b"}
 
 

@@ -30,7 +30,6 @@ from tests.support.mosquitto import Broker, LabPki
 
 from .conftest import Idents
 
-
 OWNER = "001099012345"  # the owner id add_document gives every lab document
 
 
