@@ -32,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--plain", action="store_true", help="no TLS (development only)")
     ap.add_argument("--dsn", default=os.environ.get("SOHOA_GW_DSN", ""), help="PostgreSQL DSN (or $SOHOA_GW_DSN)")
     ap.add_argument("--files", type=Path, required=True, help="content-addressed file store folder")
-    ap.add_argument("--replica-id", default=f"gw-{os.getpid()}", help="name of this replica in logs and events (the broker takes the client id from the "
+    ap.add_argument("--replica-id", default=f"gw-{os.getpid()}",
+                    help="name of this replica in logs and events (the broker takes the client id from the "
                          "certificate CN: give each replica its own certificate)")
     ap.add_argument("--group", default="gw", help="shared subscription group")
     ap.add_argument("--province", default="+", help="province code to serve (default: all)")
