@@ -101,6 +101,7 @@ CREATE TABLE IF NOT EXISTS gw_lookup (
     hits          integer NOT NULL,
     outcome       text NOT NULL
 );
+CREATE INDEX IF NOT EXISTS gw_lookup_device ON gw_lookup (device_id, at);
 """
 
 
@@ -280,6 +281,12 @@ class GatewayDb:
                           " requested, hits, outcome) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
                           (self.replica, device, office, query.procedure_code, query.dossier_code, query.owner_id,
                            len(query.results), hits, outcome))
+
+    def lookups_last_minute(self, device: str) -> int:
+        """Look-ups a device made in the last minute, on every replica (the shared rate limit)."""
+        row = self.conn.execute("SELECT count(*) FROM gw_lookup WHERE device_id=%s"
+                                " AND at > now() - interval '1 minute'", (device,)).fetchone()
+        return int(row[0]) if row else 0
 
     def open_transfers(self, device: str) -> tuple[int, int]:
         """A device's incomplete transfers: how many and their declared bytes (per-device quota)."""

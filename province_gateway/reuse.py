@@ -41,7 +41,9 @@ class ReuseDesk:
 
     def answer(self, info: p.TopicInfo, enrolment: Enrolment, q: p.ReuseQuery) -> tuple[p.ReuseAnswer, str]:
         """The answer and the outcome code recorded for it (``answered``, ``rate-limited``, ``not-authorised``)."""
-        if not self.limiter.allow(info.device):
+        # a per-replica token bucket absorbs floods cheaply; the gw_lookup count holds across replicas
+        if not self.limiter.allow(info.device) or (
+                self.db.lookups_last_minute(info.device) >= self.limits.reuse_per_minute):
             return self._refused(info, enrolment, q, p.RATE_LIMITED, "rate-limited")
         if not q.owner_id or not q.dossier_code:
             return self._refused(info, enrolment, q, p.NOT_AUTHORISED, "not-authorised")

@@ -44,11 +44,11 @@ class Legit:
     """Device B uploading the store's documents in a thread while an attack runs."""
 
     def __init__(self, store: Store, pki: LabPki, idents: Idents, port: int, signer, n: int,  # type: ignore[no-untyped-def]
-                 base: int, **cfg: object) -> None:
+                 base: int, pad: int = 3000, **cfg: object) -> None:
         from bench.sync_common import sync_config
 
         for i in range(n):
-            add_document(store, sign_pdf(make_pdf(base + i, pad=3000), signer), base + i)
+            add_document(store, sign_pdf(make_pdf(base + i, pad=pad), signer), base + i)
         self.worker = SyncWorker(sync_config(port, **cfg), device_id=idents.b.name, province=PROVINCE,
                                  source=StoreOutbox(store), progress=ProgressStore(get_paths().database),
                                  tls=device_tls(pki, idents.b))
@@ -175,8 +175,9 @@ def test_declared_sizes_and_need_answers_are_bounded(store: Store, pki: LabPki, 
         assert capped.status is p.AckStatus.NEED and capped.need == tuple(range(16)) and capped.more == 1024 - 16
         assert max(len(v) for v in answers.values()) < 400  # bytes, whatever was declared
         # a real device transfer through a capped `need` list still completes (it asks for the rest)
-        legit = Legit(store, pki, idents, broker.port, signer, 2, 700, chunk_size=1024)
+        legit = Legit(store, pki, idents, broker.port, signer, 2, 700, pad=40_000, chunk_size=1024)
         legit.finish(store, dsn, gw_files, 2)
+        assert legit.worker.stats.chunks < 2 * 45  # ~41 chunks each, each sent once
     finally:
         a.link.close()
         gw.close()
@@ -287,3 +288,17 @@ def test_unauthorised_flood_does_not_starve_other_devices(store: Store, pki: Lab
             return {str(k): int(v) for k, v in conn.execute("SELECT outcome, count(*) FROM gw_lookup GROUP BY 1")}
     assert wait_until(lambda: sum(outcomes().values()) == 300, 30)  # every look-up has its row
     assert outcomes().get("answered", 0) == 0 and outcomes()["rate-limited"] >= 250
+
+
+def test_a_device_over_its_quota_delivers_everything_later(store: Store, pki: LabPki, idents: Idents,
+                                                           broker: Broker, gw_settings, dsn: str, gw_files: Path,
+                                                           signer) -> None:  # type: ignore[no-untyped-def]
+    gw = start_thread_gateway(replace(gw_settings, limits=Limits(max_open_transfers=2)))
+    try:
+        legit = Legit(store, pki, idents, broker.port, signer, 6, 1100, window=6, backoff_initial_s=0.2,
+                      backoff_max_s=0.5)
+        legit.finish(store, dsn, gw_files, 6)
+        assert legit.worker.stats.retried >= 1  # some manifests were answered `later`
+        assert "manifest:quota-exceeded" in events(dsn)
+    finally:
+        gw.close()
