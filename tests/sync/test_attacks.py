@@ -302,3 +302,26 @@ def test_a_device_over_its_quota_delivers_everything_later(store: Store, pki: La
         assert "manifest:quota-exceeded" in events(dsn)
     finally:
         gw.close()
+
+
+def test_a_self_signed_signature_is_not_trusted_in_production_configuration(
+        store: Store, pki: LabPki, idents: Idents, broker: Broker, gw_settings, dsn: str, gw_files: Path,
+        tmp_path: Path, signer) -> None:  # type: ignore[no-untyped-def]
+    from asn1crypto import pem
+
+    from bench.sync_common import make_signer
+
+    roots = tmp_path / "roots.pem"
+    roots.write_bytes(pem.armor("CERTIFICATE", signer.signing_cert.dump()))  # the offices' signing CA
+    gw = start_thread_gateway(replace(gw_settings, trust_roots=roots, dev_trust_any=False))
+    try:
+        rogue = add_document(store, sign_pdf(make_pdf(1200), make_signer(tmp_path / "rogue")), 1200)
+        legit = Legit(store, pki, idents, broker.port, signer, 2, 1201)
+        legit.thread.join(70)
+        assert store.outbox_for(rogue.id)[0].state == "failed"
+        assert "signer-not-trusted" in (store.outbox_for(rogue.id)[0].last_error or "")
+        with psycopg.connect(dsn) as conn:
+            stored = {r[0] for r in conn.execute("SELECT document_id FROM gw_document")}
+        assert rogue.id not in stored and len(stored) == 2
+    finally:
+        gw.close()
