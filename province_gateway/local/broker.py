@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,7 +143,12 @@ class LabPki:
 
 
 class Broker:
-    """One Mosquitto process; :meth:`kill` (SIGKILL) and :meth:`start` again keep the port and data."""
+    """One Mosquitto process; :meth:`kill` (SIGKILL) and :meth:`start` again keep the port and data.
+
+    Its registry of identities is the dynamic-security file in its folder: ``gateway_user`` and
+    ``gateways`` get the gateway role; devices are added by :meth:`enrol` (through
+    :func:`province_gateway.local.enrol.enrol_device`), removed by :meth:`revoke`.
+    """
 
     def __init__(self, pki: LabPki, *, gateway_user: str = "gateway-70", max_packet_size: int = 2 * 1024 * 1024,
                  port: int | None = None, folder: Path | None = None, gateways: tuple[str, ...] = (),
@@ -200,9 +206,11 @@ class Broker:
         link = GatewayLink(client_id=dynsec.ADMIN_USER, host="127.0.0.1", port=self.port,
                            tls=GatewayTls(self.pki.ca_file, self.admin.cert, self.admin.key),
                            on_message=lambda m: answers.put(bytes(m.payload)), session_expiry_s=0)
+        subscribed = threading.Event()
+        link.client.on_subscribe = lambda *_args: subscribed.set()
         try:
             link.connect(dynsec.RESPONSE_TOPIC)
-            time.sleep(0.05)  # the SUBACK before the command
+            subscribed.wait(10)  # responses go to the subscription: have it before the command
             link.publish(dynsec.CONTROL_TOPIC, json.dumps({"commands": commands}).encode(),
                          ack_properties(None, 60, "application/json"))
             try:
