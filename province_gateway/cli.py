@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+import psycopg
+
 from service.domain.errors import ExitCode, SohoaError
 from service.sync import protocol as p
 
@@ -19,6 +21,8 @@ from .policy import Limits
 from .reuse import Resolver
 from .service import GatewayReplica, GatewaySettings, StaticResolver
 from .verify import SignaturePolicy
+
+log = logging.getLogger("sohoa.gateway")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--max-message-bytes", type=int, default=p.MAX_CHUNK_BYTES + 64 * 1024)
     ap.add_argument("--bilateral-index", type=Path, help="JSON mirror of a bilateral system (reuse look-ups)")
     ap.add_argument("--national-index", type=Path, help="JSON mirror of the national portal (reuse look-ups)")
+    ap.add_argument("--dossier-index", type=Path,
+                    help="JSON export of the one-stop-shop system's dossiers (who may look up whose papers)")
     ap.add_argument("--max-seconds", type=float, help="stop after this long (tests)")
     ap.add_argument("-v", "--verbose", action="store_true")
     return ap
@@ -95,10 +101,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
-        replica = GatewayReplica(settings_from_args(args))
+        settings = settings_from_args(args)
+        replica = GatewayReplica(settings)
+        if args.dossier_index:
+            from .db import load_dossiers
+
+            log.info("imported %d dossiers", load_dossiers(settings.dsn, args.dossier_index))
     except SohoaError as exc:
         print(f"sohoa-gateway: error: {exc}", file=sys.stderr)
         return int(exc.exit_code)
+    except psycopg.OperationalError as exc:
+        print(f"sohoa-gateway: error: cannot import the dossiers ({exc.__class__.__name__})", file=sys.stderr)
+        return int(ExitCode.STORE)
 
     def _stop(signum: int, frame: FrameType | None) -> None:
         replica.stop.set()

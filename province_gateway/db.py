@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
 
+from service.domain.errors import ConfigError
 from service.sync import protocol as p
 
 SCHEMA_LOCK = 727_274_001
@@ -149,6 +152,35 @@ def register_dossier(dsn: str, office: str, dossier_code: str, owner_id: str, pr
     with connect(dsn) as conn:
         conn.execute("INSERT INTO gw_dossier(office, dossier_code, owner_id, procedure_code) VALUES (%s,%s,%s,%s)"
                      " ON CONFLICT DO NOTHING", (office, dossier_code, owner_id, procedure_code))
+
+
+def load_dossiers(dsn: str, path: Path) -> int:
+    """Import the one-stop-shop system's dossiers (JSON list of ``{MaDonVi, MaHoSo, SoDinhDanhChuSoHuu, MaTTHC?}``).
+
+    Raises ``ConfigError`` naming the first bad item; returns how many rows were read.
+    """
+    try:
+        items = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(items, list):
+            raise TypeError("not a list")
+        rows = []
+        for n, i in enumerate(items):
+            office, dossier, owner = i["MaDonVi"], i["MaHoSo"], i["SoDinhDanhChuSoHuu"]
+            procedure = i.get("MaTTHC")
+            if not (isinstance(office, str) and 0 < len(office) <= 64 and isinstance(dossier, str)
+                    and 0 < len(dossier) <= 64 and isinstance(owner, str) and p.OWNER_RE.fullmatch(owner)
+                    and (procedure is None or isinstance(procedure, str))
+                    and all(p.storable_text(v) for v in (office, dossier, procedure or ""))):
+                raise ValueError(f"item {n}")
+            rows.append((office, dossier, owner, procedure))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"dossier index {path} unusable ({exc.__class__.__name__}: {exc})",
+                          remedy="give a JSON list of {MaDonVi, MaHoSo, SoDinhDanhChuSoHuu, MaTTHC}") from exc
+    with connect(dsn) as conn, conn.transaction():
+        for row in rows:
+            conn.execute("INSERT INTO gw_dossier(office, dossier_code, owner_id, procedure_code) VALUES (%s,%s,%s,%s)"
+                         " ON CONFLICT DO NOTHING", row)
+    return len(rows)
 
 
 def connect(dsn: str) -> psycopg.Connection[Any]:
