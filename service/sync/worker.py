@@ -353,7 +353,11 @@ class SyncWorker:
         return self.stats
 
     def lookup(self, link: MqttLink, query: p.ReuseQuery, timeout_s: float = 10.0) -> p.ReuseAnswer:
-        """Ask the gateway to find a reusable result paper (Art. 25.3 order on its side)."""
+        """Ask the gateway to find a reusable result paper (Art. 25.3 order on its side).
+
+        The province answers only when ``query`` names the owner and a dossier this office holds for them
+        (``errorCode`` 3 otherwise, 2 when rate-limited).
+        """
         corr = os.urandom(8)
         reply = p.topic(self.province, self.device_id, p.Kind.REUSE_RESP)
         info = link.publish(p.topic(self.province, self.device_id, p.Kind.REUSE_REQ), query.encode(),
