@@ -36,7 +36,7 @@ from service.store.store import Store
 from service.store.types import NewDocument, PageRecord, StoredDocument
 from service.sync.config import SyncConfig
 from service.sync.link import TlsFiles
-from tests.support.mosquitto import Identity, LabPki
+from tests.support.mosquitto import Broker, Identity, LabPki, enrol_lab_device
 
 REPO = Path(__file__).resolve().parents[1]
 PROVINCE = "70"
@@ -146,12 +146,25 @@ class ThreadGateway:
         self.thread.join(15)
 
 
+def lab_device(pki: LabPki, broker: Broker, name: str, dsn: str | None = None, *, province: str = PROVINCE,
+               office: str = "office-1") -> Identity:
+    """A device of the lab, enrolled in the broker (and in the gateway registry of ``dsn``)."""
+    return enrol_lab_device(pki, broker, name, province=province, office=office, dsn=dsn)
+
+
+def lab_gateway(pki: LabPki, broker: Broker, name: str) -> Identity:
+    """One more gateway identity (each replica needs its own: the broker's client id is the identity)."""
+    ident = pki.issue(name)
+    broker.add_gateway(name)
+    return ident
+
+
 def gateway_settings(pki: LabPki, gw: Identity, port: int, dsn: str, files: Path, replica_id: str,
                      **over: object) -> GatewaySettings:
-    """Settings of a replica (signatures required, trust optional)."""
+    """Settings of a replica (signatures required; the lab's self-signed signer via the DEVELOPMENT flag)."""
     base: dict[str, object] = dict(broker_host="127.0.0.1", broker_port=port,
                                    tls=GatewayTls(pki.ca_file, gw.cert, gw.key), dsn=dsn, files_root=files,
-                                   replica_id=replica_id,
+                                   replica_id=replica_id, dev_trust_any=True,
                                    signatures=SignaturePolicy.REQUIRE)
     base.update(over)
     return GatewaySettings(**base)  # type: ignore[arg-type]
@@ -169,11 +182,11 @@ def start_thread_gateway(settings: GatewaySettings) -> ThreadGateway:
 
 
 def gateway_process(pki: LabPki, gw: Identity, port: int, dsn: str, files: Path, replica_id: str,
-                    log: Path) -> subprocess.Popen[bytes]:
+                    log: Path, *extra: str) -> subprocess.Popen[bytes]:
     """Run ``sohoa-gateway`` as a separate process (so it can be SIGKILLed)."""
     cmd = [sys.executable, "-m", "province_gateway", "--broker-port", str(port), "--ca", str(pki.ca_file),
            "--cert", str(gw.cert), "--key", str(gw.key), "--dsn", dsn, "--files", str(files),
-           "--replica-id", replica_id]
+           "--replica-id", replica_id, "--dev-trust-any", *extra]
     return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=open(log, "ab"))  # noqa: SIM115
 
 

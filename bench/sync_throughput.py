@@ -20,6 +20,7 @@ from bench.sync_common import (
     compare,
     device_tls,
     gateway_settings,
+    lab_device,
     make_pdf,
     make_signer,
     sign_pdf,
@@ -40,9 +41,9 @@ LINK_BPS = 256_000 // 8  # 256 kbit/s in bytes per second
 
 def _scenario(name: str, *, root: Path, pki: LabPki, broker: Broker, pg: Postgres, signer: object, docs: int,
               pad: int, port: int, link_bps: int | None, cap: int, chunk: int, proxy: FaultProxy | None = None) -> str:
-    dev = pki.issue(f"dev-tp-{uuid.uuid4().hex[:6]}")
-    gw = pki.issue(GATEWAY_USER)
     dsn = pg.fresh_database(f"tp_{uuid.uuid4().hex[:8]}")
+    dev = lab_device(pki, broker, f"dev-tp-{uuid.uuid4().hex[:6]}", dsn)
+    gw = pki.issue(GATEWAY_USER)
     files = root / f"files-{name}"
     g = start_thread_gateway(gateway_settings(pki, gw, broker.port, dsn, files, f"gw-{name}", session_expiry_s=0))
     paths = get_paths(root / f"home-{name}")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
 
+from service.domain.errors import ConfigError
 from service.sync import protocol as p
 
 SCHEMA_LOCK = 727_274_001
@@ -69,6 +72,39 @@ CREATE TABLE IF NOT EXISTS gw_device (
     telemetry    jsonb,
     last_seen    timestamptz NOT NULL DEFAULT now()
 );
+ALTER TABLE gw_document ADD COLUMN IF NOT EXISTS owner_id text;
+ALTER TABLE gw_document ADD COLUMN IF NOT EXISTS office text;
+CREATE INDEX IF NOT EXISTS gw_document_owner ON gw_document (owner_id);
+CREATE INDEX IF NOT EXISTS gw_transfer_open ON gw_transfer (device_id) WHERE state = 'receiving';
+CREATE TABLE IF NOT EXISTS gw_registry (
+    device_id    text PRIMARY KEY,
+    province     text NOT NULL,
+    office       text NOT NULL,
+    enrolled_at  timestamptz NOT NULL DEFAULT now(),
+    revoked_at   timestamptz
+);
+CREATE TABLE IF NOT EXISTS gw_dossier (
+    office        text NOT NULL,
+    dossier_code  text NOT NULL,
+    owner_id      text NOT NULL,
+    procedure_code text,
+    opened_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (office, dossier_code, owner_id)
+);
+CREATE TABLE IF NOT EXISTS gw_lookup (
+    id            bigserial PRIMARY KEY,
+    at            timestamptz NOT NULL DEFAULT now(),
+    replica       text NOT NULL,
+    device_id     text NOT NULL,
+    office        text,
+    procedure_code text,
+    dossier_code  text,
+    owner_id      text,
+    requested     integer NOT NULL,
+    hits          integer NOT NULL,
+    outcome       text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS gw_lookup_device ON gw_lookup (device_id, at);
 """
 
 
@@ -85,6 +121,66 @@ class TransferRow:
     chunk_count: int
     state: str
     reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    """A ``gw_registry`` row: the province and office a device identity is bound to."""
+
+    device_id: str
+    province: str
+    office: str
+    revoked: bool
+
+
+def register_device(dsn: str, device: str, province: str, office: str) -> None:
+    """Bind a device identity to its province and office in the gateway's registry (enrolment)."""
+    with connect(dsn) as conn:
+        conn.execute("INSERT INTO gw_registry(device_id, province, office) VALUES (%s,%s,%s)"
+                     " ON CONFLICT (device_id) DO UPDATE SET province=EXCLUDED.province, office=EXCLUDED.office,"
+                     " enrolled_at=now(), revoked_at=NULL", (device, province, office))
+
+
+def revoke_device(dsn: str, device: str) -> None:
+    """Mark a device identity revoked in the registry: the gateway ignores it from then on."""
+    with connect(dsn) as conn:
+        conn.execute("UPDATE gw_registry SET revoked_at=now() WHERE device_id=%s", (device,))
+
+
+def register_dossier(dsn: str, office: str, dossier_code: str, owner_id: str, procedure_code: str | None) -> None:
+    """Record a dossier an office opened for an owner (what the province's one-stop-shop system reports)."""
+    with connect(dsn) as conn:
+        conn.execute("INSERT INTO gw_dossier(office, dossier_code, owner_id, procedure_code) VALUES (%s,%s,%s,%s)"
+                     " ON CONFLICT DO NOTHING", (office, dossier_code, owner_id, procedure_code))
+
+
+def load_dossiers(dsn: str, path: Path) -> int:
+    """Import the one-stop-shop system's dossiers (JSON list of ``{MaDonVi, MaHoSo, SoDinhDanhChuSoHuu, MaTTHC?}``).
+
+    Raises ``ConfigError`` naming the first bad item; returns how many rows were read.
+    """
+    try:
+        items = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(items, list):
+            raise TypeError("not a list")
+        rows = []
+        for n, i in enumerate(items):
+            office, dossier, owner = i["MaDonVi"], i["MaHoSo"], i["SoDinhDanhChuSoHuu"]
+            procedure = i.get("MaTTHC")
+            if not (isinstance(office, str) and 0 < len(office) <= 64 and isinstance(dossier, str)
+                    and 0 < len(dossier) <= 64 and isinstance(owner, str) and p.OWNER_RE.fullmatch(owner)
+                    and (procedure is None or isinstance(procedure, str))
+                    and all(p.storable_text(v) for v in (office, dossier, procedure or ""))):
+                raise ValueError(f"item {n}")
+            rows.append((office, dossier, owner, procedure))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"dossier index {path} unusable ({exc.__class__.__name__}: {exc})",
+                          remedy="give a JSON list of {MaDonVi, MaHoSo, SoDinhDanhChuSoHuu, MaTTHC}") from exc
+    with connect(dsn) as conn, conn.transaction():
+        for row in rows:
+            conn.execute("INSERT INTO gw_dossier(office, dossier_code, owner_id, procedure_code) VALUES (%s,%s,%s,%s)"
+                         " ON CONFLICT DO NOTHING", row)
+    return len(rows)
 
 
 def connect(dsn: str) -> psycopg.Connection[Any]:
@@ -165,11 +261,13 @@ class GatewayDb:
             m = t.manifest
             row = self.conn.execute(
                 "INSERT INTO gw_document(document_id, sha256, device_id, province, name, result_code, number_symbol,"
-                " procedure_code, dossier_code, manifest, size, signature) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+                " procedure_code, dossier_code, manifest, size, signature, owner_id, office)"
+                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,"
+                " (SELECT office FROM gw_registry WHERE device_id=%s))"
                 " ON CONFLICT (document_id, sha256) DO NOTHING RETURNING id",
                 (t.document_id, t.sha256, t.device_id, m.get("MaTinh", ""), m.get("TenGiayTo", ""),
                  m.get("MaGiayToKetQua"), m.get("SoKyHieu"), m.get("MaTTHC"), m.get("MaHoSo"), Jsonb(m), t.size,
-                 signature)).fetchone()
+                 signature, (m.get("ThongTinMoTa") or {}).get("SoDinhDanhChuSoHuu"), t.device_id)).fetchone()
             doc_id = int(row[0]) if row else None
         self.conn.execute("UPDATE gw_transfer SET state=%s, reason=%s, updated_at=now() WHERE document_id=%s"
                           " AND sha256=%s", ("stored" if stored else "rejected", reason, t.document_id, t.sha256))
@@ -181,16 +279,67 @@ class GatewayDb:
         row = self.conn.execute("SELECT id FROM gw_document WHERE document_id=%s AND sha256=%s", (doc, sha)).fetchone()
         return f"GW-{row[0]}" if row else None
 
-    def find_results(self, code: str, number_symbol: str | None) -> list[tuple[str, str, str | None, str, str]]:
-        """Stored result papers with this result code: (code, name, number/symbol, file name, sha)."""
+    def find_results(self, code: str, number_symbol: str | None,
+                     owner_id: str) -> list[tuple[str, str, str | None, str, str]]:
+        """One owner's stored result papers with this result code: (code, name, number/symbol, file name, sha)."""
         sql = ("SELECT result_code, name, number_symbol, manifest->'TepDinhKem'->>'TenTep', sha256 FROM gw_document"
-               " WHERE result_code=%s")
-        args: tuple[Any, ...] = (code,)
+               " WHERE result_code=%s AND owner_id=%s")
+        args: tuple[Any, ...] = (code, owner_id)
         if number_symbol:
             sql += " AND number_symbol=%s"
-            args = (code, number_symbol)
+            args = (code, owner_id, number_symbol)
         rows = self.conn.execute(sql + " ORDER BY stored_at DESC LIMIT 20", args).fetchall()
         return [(str(a), str(b), c, str(d), str(e)) for a, b, c, d, e in rows]
+
+    def enrolment(self, device: str) -> Enrolment | None:
+        """The registry row of a device identity (None: never enrolled)."""
+        row = self.conn.execute("SELECT device_id, province, office, revoked_at IS NOT NULL FROM gw_registry"
+                                " WHERE device_id=%s", (device,)).fetchone()
+        return Enrolment(*row) if row else None
+
+    def office_holds_dossier(self, office: str, dossier_code: str, owner_id: str, max_age_days: int) -> bool:
+        """Whether ``office`` opened this dossier for this owner (registered, or a stored document says so)."""
+        row = self.conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM gw_dossier WHERE office=%s AND dossier_code=%s AND owner_id=%s"
+            "   AND opened_at > now() - make_interval(days => %s))"
+            " OR EXISTS (SELECT 1 FROM gw_document WHERE office=%s AND dossier_code=%s AND owner_id=%s"
+            "   AND stored_at > now() - make_interval(days => %s))",
+            (office, dossier_code, owner_id, max_age_days, office, dossier_code, owner_id, max_age_days)).fetchone()
+        return bool(row and row[0])
+
+    def log_lookup(self, device: str, office: str | None, query: p.ReuseQuery, hits: int, outcome: str) -> None:
+        """Every reuse look-up, answered or refused (TT 01/2023 Art. 24.3: who saw whose papers)."""
+        self.conn.execute("INSERT INTO gw_lookup(replica, device_id, office, procedure_code, dossier_code, owner_id,"
+                          " requested, hits, outcome) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                          (self.replica, device, office, query.procedure_code, query.dossier_code, query.owner_id,
+                           len(query.results), hits, outcome))
+
+    def lookups_last_minute(self, device: str) -> int:
+        """Look-ups a device made in the last minute, on every replica (the shared rate limit)."""
+        row = self.conn.execute("SELECT count(*) FROM gw_lookup WHERE device_id=%s"
+                                " AND at > now() - interval '1 minute'", (device,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def open_transfers(self, device: str) -> tuple[int, int]:
+        """A device's incomplete transfers: how many and their declared bytes (per-device quota)."""
+        row = self.conn.execute("SELECT count(*), COALESCE(sum(size), 0) FROM gw_transfer"
+                                " WHERE device_id=%s AND state='receiving'", (device,)).fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    def touch(self, doc: str, sha: str) -> None:
+        """A transfer is alive (a manifest or chunk arrived): postpones its expiry."""
+        self.conn.execute("UPDATE gw_transfer SET updated_at=now() WHERE document_id=%s AND sha256=%s"
+                          " AND state='receiving'", (doc, sha))
+
+    def expire_transfers(self, ttl_s: float) -> list[tuple[str, str, str]]:
+        """Drop incomplete transfers idle longer than ``ttl_s`` with their chunks; returns (device, doc, sha)."""
+        with self.conn.transaction():
+            rows = self.conn.execute(
+                "DELETE FROM gw_transfer WHERE state='receiving' AND updated_at < now() - make_interval(secs => %s)"
+                " RETURNING device_id, document_id, sha256", (ttl_s,)).fetchall()
+            for _dev, doc, sha in rows:
+                self.conn.execute("DELETE FROM gw_chunk WHERE document_id=%s AND sha256=%s", (doc, sha))
+        return [(str(a), str(b), str(c)) for a, b, c in rows]
 
     def device_seen(self, device: str, province: str, *, state: str | None = None,
                     telemetry: dict[str, Any] | None = None) -> None:

@@ -1,21 +1,28 @@
 """What the gateway does with each uplink message (no MQTT here: input bytes in, answers out).
 
 Every refusal is logged with a short reason code and recorded in ``gw_event``; nothing a
-device sends can crash the handler, and good data already held is never dropped.
+device sends can crash the handler, and good data already held is never dropped. A message
+counts only from an enrolled device identity on its own province's topics (``gw_registry``,
+the same registry the broker enforces).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
+
+import psycopg
 
 from service.domain.errors import SohoaError
 from service.sync import protocol as p
 
-from .db import GatewayDb, TransferRow
+from .db import Enrolment, GatewayDb, TransferRow
 from .filestore import FileStore
+from .policy import Limits, telemetry_values
+from .reuse import Resolver, ReuseDesk
 from .verify import SignatureChecker
 
 log = logging.getLogger("sohoa.gateway")
@@ -28,16 +35,6 @@ class Outbound:
     topic: str
     payload: bytes
     correlation: bytes | None = None
-
-
-class Resolver(Protocol):
-    """A reuse look-up source beyond the gateway's own store (bilateral system, national portal)."""
-
-    source: p.ReuseSource
-
-    def find(self, query: p.ReuseQuery) -> list[p.ReuseHit]:
-        """Matching result papers (empty when none)."""
-        ...
 
 
 class Rejected(Exception):
@@ -53,43 +50,43 @@ class Handler:
     """Processes uplink messages for one gateway replica."""
 
     def __init__(self, db: GatewayDb, files: FileStore, checker: SignatureChecker, *, max_message_bytes: int,
-                 resolvers: list[Resolver] | None = None, agency: str = "Kho dữ liệu số hóa tỉnh") -> None:
+                 resolvers: list[Resolver] | None = None, agency: str = "Kho dữ liệu số hóa tỉnh",
+                 limits: Limits | None = None) -> None:
         self.db, self.files, self.checker = db, files, checker
         self.max_message_bytes = max_message_bytes
-        self.resolvers = resolvers or []
-        self.agency = agency
+        self.limits = limits or Limits()
+        self.reuse = ReuseDesk(db, resolvers or [], self.limits, agency)
         self.counts: dict[str, int] = {}
+        self._enrolled: dict[str, tuple[float, Enrolment | None]] = {}
 
     def _count(self, key: str) -> None:
         self.counts[key] = self.counts.get(key, 0) + 1
 
+    def _enrolment(self, device: str) -> Enrolment | None:
+        """The registry row of a device, cached for 10 s (a revocation bites within that)."""
+        now = time.monotonic()
+        hit = self._enrolled.get(device)
+        if hit is not None and now - hit[0] < 10.0:
+            return hit[1]
+        row = self.db.enrolment(device)
+        if len(self._enrolled) > 50_000:
+            self._enrolled.clear()
+        self._enrolled[device] = (now, row)
+        return row
+
     def handle(self, topic: str, payload: bytes, user: list[tuple[str, str]] | None,
                correlation: bytes | None) -> list[Outbound]:
-        """Process one message; returns what to publish. Never raises for bad input."""
+        """Process one message; returns what to publish. Never raises for bad input (only for store outages)."""
         try:
             info = p.parse_topic(topic)
         except p.ProtocolError as exc:
             self._refuse("?", "?", exc.reason)
             return []
         if info.direction != "up":
+            self._refuse(info.device, info.kind.value, "not-uplink")
             return []
         try:
-            if len(payload) > self.max_message_bytes:
-                raise Rejected("oversized")
-            if info.kind is p.Kind.MANIFEST:
-                return self._manifest(info, payload, correlation)
-            if info.kind is p.Kind.CHUNK:
-                return self._chunk(info, payload, user)
-            if info.kind is p.Kind.REUSE_REQ:
-                return self._reuse(info, payload, correlation)
-            data = p.load_json(payload)
-            if info.kind is p.Kind.STATUS:
-                state = data.get("TrangThai")
-                self.db.device_seen(info.device, info.province, state=state if state in ("online", "offline") else None)
-            elif info.kind is p.Kind.TELEMETRY:
-                values = {k: v for k, v in data.items() if isinstance(v, int | float) and len(k) < 40}
-                self.db.device_seen(info.device, info.province, telemetry=values)
-            return []
+            return self._dispatch(info, payload, user, correlation)
         except p.ProtocolError as exc:
             self._refuse(info.device, info.kind.value, exc.reason)
             return []
@@ -98,6 +95,48 @@ class Handler:
             if exc.ack is None:
                 return []
             return [Outbound(p.topic(info.province, info.device, p.Kind.ACK), exc.ack.encode(), correlation)]
+        except (psycopg.OperationalError, psycopg.InterfaceError, SohoaError):
+            raise  # database or file store down: the message stays unacknowledged and comes again
+        except (psycopg.Error, ValueError, TypeError, KeyError, UnicodeError, OverflowError) as exc:
+            self._refuse(info.device, info.kind.value, f"unprocessable:{exc.__class__.__name__}")
+            return []
+
+    def _dispatch(self, info: p.TopicInfo, payload: bytes, user: list[tuple[str, str]] | None,
+                  correlation: bytes | None) -> list[Outbound]:
+        enrolment = self._enrolment(info.device)
+        if enrolment is None or enrolment.revoked:
+            raise Rejected("device-not-enrolled")
+        if enrolment.province != info.province:
+            raise Rejected("province-mismatch")
+        if len(payload) > self.max_message_bytes:
+            raise Rejected("oversized")
+        if info.kind is p.Kind.MANIFEST:
+            return self._manifest(info, payload, correlation)
+        if info.kind is p.Kind.CHUNK:
+            return self._chunk(info, payload, user)
+        if info.kind is p.Kind.REUSE_REQ:
+            answer, outcome = self.reuse.answer(info, enrolment, p.ReuseQuery.decode(payload))
+            self._count(f"reuse:{outcome}")
+            return [Outbound(p.topic(info.province, info.device, p.Kind.REUSE_RESP), answer.encode(), correlation)]
+        data = p.load_json(payload)
+        if info.kind is p.Kind.STATUS:
+            state = data.get("TrangThai")
+            if state not in ("online", "offline"):
+                raise p.ProtocolError("bad-field", "TrangThai")
+            self.db.device_seen(info.device, info.province, state=state)
+        elif info.kind is p.Kind.TELEMETRY:
+            self.db.device_seen(info.device, info.province, telemetry=telemetry_values(data, info.device))
+        self._count(info.kind.value)
+        return []
+
+    def expire(self) -> int:
+        """Drop incomplete transfers idle past ``transfer_ttl_s`` (recorded as ``expired``); returns how many."""
+        gone = self.db.expire_transfers(self.limits.transfer_ttl_s)
+        for device, doc, sha in gone:
+            self.db.event("expired", device=device, doc=doc, sha=sha, reason="transfer-ttl")
+        if gone:
+            log.info("expired %d incomplete transfers", len(gone))
+        return len(gone)
 
     def _refuse(self, device: str, kind: str, reason: str, ack: p.Ack | None = None) -> None:
         self._count(f"rejected:{reason}")
@@ -111,14 +150,26 @@ class Handler:
         if m.device_id != info.device or m.province != info.province:
             raise Rejected("identity-mismatch", p.Ack(m.document_id, m.sha256, p.AckStatus.REJECTED,
                                                       reason="identity-mismatch"))
-        if self.db.add_transfer(m):
-            self._count("manifest")
-            self.db.event("manifest", device=info.device, doc=m.document_id, sha=m.sha256)
+        for reason, over in (("too-large", m.file.size > self.limits.max_file_bytes),
+                             ("too-many-chunks", m.file.chunks > self.limits.max_chunks)):
+            if over:
+                raise Rejected(reason, p.Ack(m.document_id, m.sha256, p.AckStatus.REJECTED, reason=reason))
         t = self.db.get_transfer(m.document_id, m.sha256)
-        assert t is not None
+        if t is None:
+            count, declared = self.db.open_transfers(info.device)
+            if count >= self.limits.max_open_transfers or declared + m.file.size > self.limits.max_open_bytes:
+                raise Rejected("quota-exceeded", p.Ack(m.document_id, m.sha256, p.AckStatus.LATER,
+                                                       reason="quota-exceeded"))
+            if self.db.add_transfer(m):
+                self.db.event("manifest", device=info.device, doc=m.document_id, sha=m.sha256)
+            t = self.db.get_transfer(m.document_id, m.sha256)
+            assert t is not None
         if t.device_id != info.device:
             reason = "document-owned-by-other-device"
             raise Rejected(reason, p.Ack(m.document_id, m.sha256, p.AckStatus.REJECTED, reason=reason))
+        if t.state == "receiving":
+            self.db.touch(m.document_id, m.sha256)
+        self._count("manifest")
         if t.state == "receiving" and (t.chunk_size != m.file.chunk_size or t.size != m.file.size):
             self.db.reset_transfer(m)
             t = self.db.get_transfer(m.document_id, m.sha256)
@@ -134,10 +185,11 @@ class Handler:
             ack = p.Ack(t.document_id, t.sha256, p.AckStatus.REJECTED, reason=t.reason)
             return [Outbound(ack_topic, ack.encode(), corr)]
         have = self.db.have_chunks(t.document_id, t.sha256)
-        need = tuple(s for s in range(t.chunk_count) if s not in have)
+        need = [s for s in range(t.chunk_count) if s not in have]
         if not need:
             return self._assemble(t.document_id, t.sha256, info, corr)
-        ack = p.Ack(t.document_id, t.sha256, p.AckStatus.NEED, need=need)
+        cap = self.limits.max_need
+        ack = p.Ack(t.document_id, t.sha256, p.AckStatus.NEED, need=tuple(need[:cap]), more=max(0, len(need) - cap))
         return [Outbound(ack_topic, ack.encode(), corr)]
 
     # -- chunk -------------------------------------------------------------------------
@@ -165,6 +217,7 @@ class Handler:
             self._count("replay")
             return []
         self._count("chunk")
+        self.db.touch(t.document_id, t.sha256)
         if self.db.chunk_total(t.document_id, t.sha256) < t.chunk_count:
             return []
         return self._assemble(t.document_id, t.sha256, info, None)
@@ -207,28 +260,6 @@ class Handler:
                 log.warning("rejected document %s from %s: %s", doc, info.device, reason)
                 ack = p.Ack(doc, sha, p.AckStatus.REJECTED, reason=reason)
         return [Outbound(ack_topic, ack.encode(), corr)]
-
-    # -- reuse look-up -----------------------------------------------------------------
-    def _reuse(self, info: p.TopicInfo, payload: bytes, corr: bytes | None) -> list[Outbound]:
-        q = p.ReuseQuery.decode(payload)
-        consulted: list[p.ReuseSource] = [p.ReuseSource.PROVINCE]
-        hits: list[p.ReuseHit] = []
-        for code, symbol in q.results:
-            for rc, name, sym, fname, sha in self.db.find_results(code, symbol):
-                hits.append(p.ReuseHit(rc, name, sym, self.agency, ((fname, f"sohoa://{info.province}/files/{sha}"),),
-                                       p.ReuseSource.PROVINCE))
-        others = sorted(self.resolvers, key=lambda r: p.REUSE_ORDER.index(r.source))
-        for resolver in others:
-            if hits:
-                break
-            consulted.append(resolver.source)
-            try:
-                hits.extend(resolver.find(q))
-            except SohoaError as exc:
-                log.warning("reuse source %s failed: %s", resolver.source.value, exc.message)
-        self._count("reuse")
-        answer = p.ReuseAnswer(tuple(hits), tuple(consulted), 0 if hits else 1, "" if hits else "not found")
-        return [Outbound(p.topic(info.province, info.device, p.Kind.REUSE_RESP), answer.encode(), corr)]
 
 
 def summary(counts: dict[str, Any]) -> str:

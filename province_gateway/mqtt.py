@@ -47,8 +47,8 @@ class GatewayLink:
     """Connect, subscribe, publish acks, PUBACK messages once processed."""
 
     def __init__(self, *, client_id: str, host: str, port: int, tls: GatewayTls | None,
-                 on_message: Callable[[mqtt.MQTTMessage], None], session_expiry_s: int) -> None:
-        self._host, self._port, self._expiry = host, port, session_expiry_s
+                 on_message: Callable[[mqtt.MQTTMessage], None], session_expiry_s: int, keepalive_s: int = 30) -> None:
+        self._host, self._port, self._expiry, self._keepalive = host, port, session_expiry_s, keepalive_s
         self._connected = threading.Event()
         self._lost = threading.Event()
         client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=client_id,
@@ -82,11 +82,12 @@ class GatewayLink:
         return self._connected.is_set() and not self._lost.is_set()
 
     def connect(self, subscription: str, timeout_s: float = 10.0) -> None:
-        """Connect (persistent session), subscribe QoS 1; :class:`BrokerDown` on failure."""
+        """Connect (session kept ``session_expiry_s``), subscribe QoS 1; :class:`BrokerDown` on failure."""
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = self._expiry
         try:
-            self.client.connect(self._host, self._port, keepalive=30, clean_start=False, properties=props)
+            self.client.connect(self._host, self._port, keepalive=self._keepalive, clean_start=self._expiry == 0,
+                                properties=props)
         except (OSError, ssl.SSLError) as exc:
             raise BrokerDown(f"cannot reach the broker ({exc.__class__.__name__})") from exc
         self.client.loop_start()

@@ -19,8 +19,10 @@ from service.sync import protocol as p
 
 from .db import GatewayDb, connect
 from .filestore import FileStore
-from .handler import Handler, Outbound, Resolver, summary
+from .handler import Handler, Outbound, summary
 from .mqtt import BrokerDown, GatewayLink, GatewayTls, ack_properties, backoff_delay
+from .policy import Limits
+from .reuse import Resolver
 from .verify import SignatureChecker, SignaturePolicy, load_roots
 
 log = logging.getLogger("sohoa.gateway")
@@ -41,9 +43,14 @@ class GatewaySettings:
     province: str = "+"
     signatures: SignaturePolicy = SignaturePolicy.REQUIRE
     trust_roots: Path | None = None
+    dev_trust_any: bool = False  # DEVELOPMENT ONLY: accept any (e.g. self-signed) signer without trust roots
     max_message_bytes: int = p.MAX_CHUNK_BYTES + 64 * 1024
-    session_expiry_s: int = 600
+    # A dead replica's share must move to the others at once: no persistent session (the device
+    # resends whatever was in flight), and a short keep-alive to notice a silent death quickly.
+    session_expiry_s: int = 0
+    keepalive_s: int = 5
     resolvers: list[Resolver] = field(default_factory=list)
+    limits: Limits = field(default_factory=Limits)
 
 
 class StaticResolver:
@@ -53,19 +60,21 @@ class StaticResolver:
         self.source = source
         try:
             items = json.loads(path.read_text(encoding="utf-8"))
-            self._hits = [p.ReuseHit(str(i["MaKetQua"]), str(i["TenGiayTo"]), i.get("SoKyHieu"),
-                                     str(i["CoQuanChuQuan"]),
-                                     tuple((str(f["TenTep"]), str(f["DuongDan"])) for f in i["DanhSachTepDinhKem"]),
-                                     source) for i in items]
+            self._hits = [(str(i["SoDinhDanhChuSoHuu"]),
+                           p.ReuseHit(str(i["MaKetQua"]), str(i["TenGiayTo"]), i.get("SoKyHieu"),
+                                      str(i["CoQuanChuQuan"]),
+                                      tuple((str(f["TenTep"]), str(f["DuongDan"])) for f in i["DanhSachTepDinhKem"]),
+                                      source)) for i in items]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"reuse index {path} unreadable ({exc.__class__.__name__})",
-                              remedy="give a JSON list of DanhSachGiayToKetQua items") from exc
+                              remedy="give a JSON list of DanhSachGiayToKetQua items with SoDinhDanhChuSoHuu") from exc
 
     def find(self, query: p.ReuseQuery) -> list[p.ReuseHit]:
-        """Hits whose result code (and number/symbol when asked) match."""
+        """The owner's hits whose result code (and number/symbol when asked) match."""
         out = []
         for code, symbol in query.results:
-            out += [h for h in self._hits if h.result_code == code and (symbol is None or h.number_symbol == symbol)]
+            out += [h for owner, h in self._hits if owner == query.owner_id and h.result_code == code
+                    and (symbol is None or h.number_symbol == symbol)]
         return out
 
 
@@ -74,6 +83,11 @@ class GatewayReplica:
 
     def __init__(self, settings: GatewaySettings) -> None:
         self.s = settings
+        no_roots = settings.trust_roots is None and not settings.dev_trust_any
+        if settings.signatures is not SignaturePolicy.OFF and no_roots:
+            raise ConfigError("no trust roots for the signatures",
+                              remedy="pass --trust-roots PEM (the signing CAs); on a development box only, "
+                                     "--dev-trust-any accepts any signer")
         self.files = FileStore(settings.files_root)
         self.checker = SignatureChecker(settings.signatures, load_roots(settings.trust_roots))
         self.inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue(maxsize=2000)
@@ -90,9 +104,10 @@ class GatewayReplica:
     def _connect(self) -> tuple[GatewayLink, Handler]:
         conn = connect(self.s.dsn)
         handler = Handler(GatewayDb(conn, self.s.replica_id), self.files, self.checker,
-                          max_message_bytes=self.s.max_message_bytes, resolvers=self.s.resolvers)
+                          max_message_bytes=self.s.max_message_bytes, resolvers=self.s.resolvers, limits=self.s.limits)
         link = GatewayLink(client_id=self.s.replica_id, host=self.s.broker_host, port=self.s.broker_port,
-                           tls=self.s.tls, on_message=self._on_message, session_expiry_s=self.s.session_expiry_s)
+                           tls=self.s.tls, on_message=self._on_message, session_expiry_s=self.s.session_expiry_s,
+                           keepalive_s=self.s.keepalive_s)
         try:
             link.connect(p.gateway_subscription(self.s.group, self.s.province))
         except BrokerDown:
@@ -138,9 +153,13 @@ class GatewayReplica:
                 break
 
     def _serve(self, link: GatewayLink, handler: Handler, deadline: float | None) -> None:
+        next_sweep = time.monotonic()
         while not self.stop.is_set() and (deadline is None or time.monotonic() < deadline):
             if not link.up:
                 raise BrokerDown("broker connection lost")
+            if time.monotonic() >= next_sweep:
+                handler.expire()
+                next_sweep = time.monotonic() + self.s.limits.sweep_interval_s
             try:
                 msg = self.inbox.get(timeout=0.2)
             except queue.Empty:
@@ -159,6 +178,10 @@ class GatewayReplica:
             except Exception as exc:  # noqa: BLE001 - a poison message must not stop the replica
                 log.error("replica %s dropped an unprocessable message (%s)", self.s.replica_id,
                           exc.__class__.__name__)
+                try:
+                    handler.db.event("rejected", reason=f"unprocessable:{exc.__class__.__name__}")
+                except psycopg.Error:
+                    log.error("could not record the refusal")
                 outs = []
             for out in outs:
                 self._publish(link, out)

@@ -1,5 +1,5 @@
-"""A private Mosquitto 2 broker of the local province: DEVELOPMENT CA, mutual TLS, per-device ACL,
-persistence.
+"""A private Mosquitto 2 broker of the local province: DEVELOPMENT CA, mutual TLS, dynamic-security
+roles (see :mod:`.dynsec`), client id = certificate identity, persistence.
 
 Started on a free (or given) 127.0.0.1 port with a private config in its own folder. Run as root,
 Mosquitto drops to user ``mosquitto``, so the folder is chowned to it.
@@ -9,21 +9,29 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import json
 import os
 import pwd
+import queue
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from province_gateway.mqtt import GatewayLink, GatewayTls, ack_properties
+
+from . import dynsec
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 
@@ -134,24 +142,17 @@ class LabPki:
         return builder.sign(self.ca_key, hashes.SHA256())
 
 
-ACL = """\
-# Devices: the certificate CN is the user name (use_identity_as_username). A device may only
-# publish under its own .../up/ subtree and read its own .../down/ subtree.
-pattern write sohoa/v1/+/%u/up/#
-pattern read sohoa/v1/+/%u/down/#
-
-user {gateway}
-topic read sohoa/v1/+/+/up/#
-topic read $share/gw/sohoa/v1/+/+/up/#
-topic write sohoa/v1/+/+/down/#
-"""
-
-
 class Broker:
-    """One Mosquitto process; :meth:`kill` (SIGKILL) and :meth:`start` again keep the port and data."""
+    """One Mosquitto process; :meth:`kill` (SIGKILL) and :meth:`start` again keep the port and data.
+
+    Its registry of identities is the dynamic-security file in its folder: ``gateway_user`` and
+    ``gateways`` get the gateway role; devices are added by :meth:`enrol` (through
+    :func:`province_gateway.local.enrol.enrol_device`), removed by :meth:`revoke`.
+    """
 
     def __init__(self, pki: LabPki, *, gateway_user: str = "gateway-70", max_packet_size: int = 2 * 1024 * 1024,
-                 port: int | None = None, folder: Path | None = None) -> None:
+                 port: int | None = None, folder: Path | None = None, gateways: tuple[str, ...] = (),
+                 group: str = "gw") -> None:
         self.pki = pki
         self.port = port or free_port()
         self.keep = folder is not None
@@ -159,26 +160,84 @@ class Broker:
         (self.dir / "data").mkdir(parents=True, exist_ok=True)
         for f in (pki.ca_file, pki.server.cert, pki.server.key):
             shutil.copy(f, self.dir / f.name)
-        (self.dir / "acl").write_text(ACL.format(gateway=gateway_user))
+        self.admin = pki.issue(dynsec.ADMIN_USER)
+        self.dynsec_file = self.dir / "dynamic-security.json"
+        wanted = [gateway_user, *gateways]
+        if not self.dynsec_file.exists():
+            self.dynsec_file.write_text(json.dumps(dynsec.initial_config(wanted, group), indent=1))
+        else:  # a kept folder: enrolled devices stay; add gateway identities it lacks
+            known = {c["username"] for c in json.loads(self.dynsec_file.read_text())["clients"]}
+            for g in wanted:
+                if g not in known:
+                    dynsec.apply_offline(self.dynsec_file, dynsec.commands_add_gateway(g))
         lines = [
             "per_listener_settings false", "persistence true", f"persistence_location {self.dir}/data/",
             "autosave_interval 1", f"log_dest file {self.dir}/mosquitto.log",
             "log_type error", "log_type warning", "log_type notice", "log_type information",
-            "allow_anonymous false", f"acl_file {self.dir}/acl", f"max_packet_size {max_packet_size}",
+            "allow_anonymous false", f"plugin {dynsec.plugin_path()}",
+            f"plugin_opt_config_file {self.dynsec_file}", f"max_packet_size {max_packet_size}",
             "max_queued_messages 100000", "max_inflight_messages 100", "set_tcp_nodelay true",
             f"listener {self.port} 127.0.0.1", f"cafile {self.dir}/{pki.ca_file.name}",
             f"certfile {self.dir}/{pki.server.cert.name}", f"keyfile {self.dir}/{pki.server.key.name}",
-            "require_certificate true", "use_identity_as_username true", "tls_version tlsv1.2",
+            "require_certificate true", "use_identity_as_username true", "use_username_as_clientid true",
+            "tls_version tlsv1.2",
         ]
         if os.geteuid() == 0:
             lines.append("user mosquitto")
         (self.dir / "mosquitto.conf").write_text("\n".join(lines) + "\n")
+        self._chown()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.kills = 0
+
+    def _chown(self) -> None:
         if os.geteuid() == 0:
             pw = pwd.getpwnam("mosquitto")
             for path in [self.dir, *self.dir.rglob("*")]:
                 os.chown(path, pw.pw_uid, pw.pw_gid)
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.kills = 0
+
+    # -- registry (dynamic security) ------------------------------------------------------
+    def control(self, commands: list[dict[str, Any]]) -> None:
+        """Apply dynsec commands: live through ``$CONTROL`` when running, to the file when stopped."""
+        if not self.running():
+            dynsec.apply_offline(self.dynsec_file, commands)
+            self._chown()
+            return
+        answers: queue.Queue[bytes] = queue.Queue()
+        link = GatewayLink(client_id=dynsec.ADMIN_USER, host="127.0.0.1", port=self.port,
+                           tls=GatewayTls(self.pki.ca_file, self.admin.cert, self.admin.key),
+                           on_message=lambda m: answers.put(bytes(m.payload)), session_expiry_s=0)
+        subscribed = threading.Event()
+        link.client.on_subscribe = lambda *_args: subscribed.set()
+        try:
+            link.connect(dynsec.RESPONSE_TOPIC)
+            subscribed.wait(10)  # responses go to the subscription: have it before the command
+            link.publish(dynsec.CONTROL_TOPIC, json.dumps({"commands": commands}).encode(),
+                         ack_properties(None, 60, "application/json"))
+            try:
+                reply = json.loads(answers.get(timeout=10))
+            except queue.Empty as exc:
+                raise RuntimeError("the broker did not answer the dynamic-security command") from exc
+        finally:
+            link.close()
+        for cmd, res in zip(commands, reply.get("responses", []), strict=False):
+            if res.get("error") and not cmd["command"].startswith("delete"):
+                raise RuntimeError(f"dynsec {cmd['command']} failed: {res['error']}")
+
+    def enrol(self, device: str, province: str) -> None:
+        """Register a device identity bound to its province (kicks a live session of the same name)."""
+        self.control(dynsec.commands_enrol_device(device, province))
+
+    def add_gateway(self, name: str) -> None:
+        """Register one more gateway identity (each replica needs its own: client id = identity)."""
+        self.control(dynsec.commands_add_gateway(name))
+
+    def revoke(self, device: str) -> None:
+        """Remove a device (a stolen box): its session is kicked and, unenrolled, it may do nothing.
+
+        (``disableClient`` only blocks password log-ins; a certificate client must be deleted.)
+        """
+        self.control([{"command": "deleteClient", "username": device},
+                      {"command": "deleteRole", "rolename": dynsec.device_role_name(device)}])
 
     def start(self) -> Broker:
         """Start (or restart) the broker and wait for its port."""

@@ -41,6 +41,9 @@ def register(sub: Any) -> None:
     lookup.add_argument("--procedure", required=True, help="procedure code (MaThuTuc)")
     lookup.add_argument("--result", required=True, action="append", metavar="CODE[:NUMBER_SYMBOL]",
                         help="result code, optionally with its number/symbol (repeatable)")
+    lookup.add_argument("--owner", required=True, help="owner identifier (SoDinhDanhChuSoHuu) of the dossier")
+    lookup.add_argument("--dossier", required=True,
+                        help="dossier code (MaHoSo) this office holds for the owner: the province answers only then")
     lookup.add_argument("--timeout", type=float, default=15.0)
     lookup.set_defaults(func=cmd_lookup)
     parser.set_defaults(func=lambda args: (parser.print_help(), int(ExitCode.USAGE))[1])
@@ -130,7 +133,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_lookup(args: argparse.Namespace) -> int:
     """Print the gateway's look-up answer as JSON (own store → bilateral → national portal)."""
     results = tuple((code, symbol or None) for code, _, symbol in (r.partition(":") for r in args.result))
-    query = p.ReuseQuery(args.procedure, results)
+    query = p.ReuseQuery(args.procedure, results, owner_id=args.owner, dossier_code=args.dossier)
     paths = get_paths().ensure()
     worker, store, progress, cfg = _worker(paths)
     try:
@@ -143,4 +146,6 @@ def cmd_lookup(args: argparse.Namespace) -> int:
         progress.close()
         store.close()
     print(answer.encode().decode("utf-8"))
+    if answer.error_code in (p.RATE_LIMITED, p.NOT_AUTHORISED):
+        return int(ExitCode.PERMISSION)  # refused by the province: the answer's message says why
     return int(ExitCode.OK) if answer.hits else int(ExitCode.NOT_FOUND)

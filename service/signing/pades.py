@@ -1,8 +1,8 @@
 """PAdES signatures on the digitized PDF/A: officer (top-left) and agency (top-right) of page 1.
 
-* Officer (TT 01/2023 Art. 8, FACTS §0): visible approval signature, top-left of page 1, showing the
+* Officer (TT 01/2023 Art. 8, docs/REGULATION.md §8.1): visible approval signature, top-left of page 1, showing the
   officer's full name and the capture/signing time.
-* Agency (NĐ 30/2020 Phụ lục I, FACTS §3): top-right of page 1, text only — form of copy, agency
+* Agency (NĐ 30/2020 Phụ lục I, docs/REGULATION.md §8.2): top-right of page 1, text only — form of copy, agency
   name, signing time in ISO 8601 with +07:00 — 10 pt black, embedded Times-compatible font.
 
 Both are approval signatures (officer first, then agency): a certification after an approval is

@@ -12,6 +12,10 @@ from enum import StrEnum
 from typing import Any
 
 from service.sync.reuse_msgs import (  # noqa: F401 - re-exported: one import for the whole protocol
+    FOUND,
+    NOT_AUTHORISED,
+    NOT_FOUND,
+    RATE_LIMITED,
     REUSE_ORDER,
     REUSE_REQ_SCHEMA,
     REUSE_RESP_SCHEMA,
@@ -31,7 +35,9 @@ from service.sync.wire import (  # noqa: F401 - re-exported
     MAX_METADATA_KEYS,
     MAX_TEXT,
     META_KEY_RE,
+    OWNER_RE,
     PROVINCE_RE,
+    SEQ_RE,
     SHA_RE,
     STAMP_RE,
     ProtocolError,
@@ -41,6 +47,7 @@ from service.sync.wire import (  # noqa: F401 - re-exported
     req_int,
     req_str,
     sha256_hex,
+    storable_text,
 )
 
 VERSION = "v1"
@@ -101,7 +108,7 @@ def parse_topic(name: str) -> TopicInfo:
     if parts[1] != VERSION:
         raise ProtocolError("unsupported-version")
     _, _, province, device, direction, kind_s = parts
-    if not PROVINCE_RE.match(province) or not DEVICE_RE.match(device) or direction not in ("up", "down"):
+    if not PROVINCE_RE.fullmatch(province) or not DEVICE_RE.fullmatch(device) or direction not in ("up", "down"):
         raise ProtocolError("bad-topic")
     try:
         kind = Kind(kind_s)
@@ -167,7 +174,7 @@ class FileRef:
 class Manifest:
     """One document version as announced by a device (metadata first, file after).
 
-    Field names follow what provincial systems send to the national portal (FACTS §7):
+    Field names follow what provincial systems send to the national portal (docs/REGULATION.md §12):
     ``GiayToId`` (document id), ``TenGiayTo`` (document name), ``MaGiayToKetQua`` (result code),
     ``SoKyHieu``, ``MaTTHC``, ``MaHoSo``, ``LoaiSoHoa``, ``TepDinhKem`` (file or link) and
     ``ThongTinMoTa`` (descriptive metadata with NĐ 30/2020 Phụ lục VI names).
@@ -218,9 +225,9 @@ class Manifest:
         if not isinstance(meta, dict) or len(meta) > MAX_METADATA_KEYS:
             raise ProtocolError("bad-field", "ThongTinMoTa")
         for key, value in meta.items():
-            ok_value = (isinstance(value, str) and len(value) <= MAX_TEXT and "\x00" not in value) or (
+            ok_value = (isinstance(value, str) and len(value) <= MAX_TEXT and storable_text(value)) or (
                 isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**53)
-            if not META_KEY_RE.match(key) or not ok_value:
+            if not isinstance(key, str) or not META_KEY_RE.fullmatch(key) or not ok_value:
                 raise ProtocolError("bad-field", "ThongTinMoTa")
         kind = req_str(data, "LoaiSoHoa", max_len=1)
         if kind not in ("0", "1"):
@@ -264,9 +271,9 @@ class ChunkHeader:
         file_sha = seen.get("file", "")
         seq_s = seen.get("seq", "")
         chunk_sha = seen.get("sha256", "")
-        if not DOC_ID_RE.match(doc) or not SHA_RE.match(file_sha) or not SHA_RE.match(chunk_sha):
+        if not DOC_ID_RE.fullmatch(doc) or not SHA_RE.fullmatch(file_sha) or not SHA_RE.fullmatch(chunk_sha):
             raise ProtocolError("bad-chunk-header")
-        if not seq_s.isdigit() or len(seq_s) > 7:
+        if not SEQ_RE.fullmatch(seq_s):
             raise ProtocolError("bad-chunk-header", "seq")
         return cls(doc, file_sha, int(seq_s), chunk_sha)
 
@@ -277,6 +284,7 @@ class AckStatus(StrEnum):
     NEED = "need"  # manifest recorded; send these chunks
     STORED = "stored"  # delivered: file verified and stored (idempotent: also for repeats)
     REJECTED = "rejected"  # permanently refused (reason given); the device keeps its copy
+    LATER = "later"  # not now (per-device quota of open transfers): retry with back-off
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +297,7 @@ class Ack:
     need: tuple[int, ...] = ()
     reason: str | None = None
     receipt: str | None = None  # MaGiayToKhoTinh: the gateway's id for the stored version
+    more: int = 0  # ConThieu: missing chunks left out of a capped ``need`` list (ask again after sending)
 
     def encode(self) -> bytes:
         """Payload bytes."""
@@ -296,6 +305,8 @@ class Ack:
                                "TrangThai": self.status.value}
         if self.status is AckStatus.NEED:
             out["CanGui"] = list(self.need)
+            if self.more:
+                out["ConThieu"] = self.more
         if self.reason:
             out["LyDo"] = self.reason
         if self.receipt:
@@ -315,10 +326,13 @@ class Ack:
         need_raw = data.get("CanGui", [])
         if not isinstance(need_raw, list) or not all(isinstance(n, int) and n >= 0 for n in need_raw):
             raise ProtocolError("bad-field", "CanGui")
+        more = data.get("ConThieu", 0)
+        if not isinstance(more, int) or isinstance(more, bool) or not 0 <= more <= 1 << 20:
+            raise ProtocolError("bad-field", "ConThieu")
         return cls(document_id=req_str(data, "GiayToId", pattern=DOC_ID_RE),
                    sha256=req_str(data, "MaBam", pattern=SHA_RE), status=status, need=tuple(need_raw),
                    reason=opt_str(data, "LyDo", required=False, max_len=200),
-                   receipt=opt_str(data, "MaGiayToKhoTinh", required=False, max_len=128))
+                   receipt=opt_str(data, "MaGiayToKhoTinh", required=False, max_len=128), more=more)
 
 
 def status_payload(device: str, state: str, **extra: Any) -> bytes:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from service.sync.wire import ProtocolError, dump_json, load_json, opt_str, req_str
+from service.sync.wire import OWNER_RE, ProtocolError, dump_json, load_json, opt_str, req_str
 
 REUSE_REQ_SCHEMA = "sohoa.reuse-request/1"
 REUSE_RESP_SCHEMA = "sohoa.reuse-response/1"
@@ -20,16 +20,20 @@ class ReuseSource(StrEnum):
     NATIONAL = "cong-dvc-quoc-gia"
 
 
+# errorCode of an answer
+FOUND, NOT_FOUND, RATE_LIMITED, NOT_AUTHORISED = 0, 1, 2, 3
+
 REUSE_ORDER: tuple[ReuseSource, ...] = (ReuseSource.PROVINCE, ReuseSource.BILATERAL, ReuseSource.NATIONAL)
 
 
 @dataclass(frozen=True, slots=True)
 class ReuseQuery:
-    """Reuse look-up (names from the DVCQG digitized store, FACTS §7.2)."""
+    """Reuse look-up (names from the DVCQG digitized store, docs/REGULATION.md §12.2)."""
 
     procedure_code: str  # MaThuTuc
     results: tuple[tuple[str, str | None], ...]  # DanhSachDanhMucKetQua: (MaKetQua, SoKyHieu)
     owner_id: str | None = None  # SoDinhDanhChuSoHuu (personal data: never logged)
+    dossier_code: str | None = None  # MaHoSo: the asking office's dossier for this owner (authorisation)
 
     def encode(self) -> bytes:
         """Payload bytes."""
@@ -37,6 +41,8 @@ class ReuseQuery:
                                "DanhSachDanhMucKetQua": [{"MaKetQua": c, "SoKyHieu": s} for c, s in self.results]}
         if self.owner_id:
             out["SoDinhDanhChuSoHuu"] = self.owner_id
+        if self.dossier_code:
+            out["MaHoSo"] = self.dossier_code
         return dump_json(out)
 
     @classmethod
@@ -55,7 +61,8 @@ class ReuseQuery:
             results.append((req_str(item, "MaKetQua", max_len=64),
                             opt_str(item, "SoKyHieu", required=False, max_len=64)))
         return cls(procedure_code=req_str(data, "MaThuTuc", max_len=64), results=tuple(results),
-                   owner_id=opt_str(data, "SoDinhDanhChuSoHuu", required=False, max_len=20))
+                   owner_id=opt_str(data, "SoDinhDanhChuSoHuu", required=False, max_len=20, pattern=OWNER_RE),
+                   dossier_code=opt_str(data, "MaHoSo", required=False, max_len=64))
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,21 @@ SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 DOC_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 META_KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 STAMP_RE = re.compile(r"^[0-9]{14}$")  # yyyyMMddHHmmss, as the national portal uses
+SEQ_RE = re.compile(r"[0-9]{1,7}")  # ASCII digits only: str.isdigit() also accepts "²"
+OWNER_RE = re.compile(r"[0-9A-Za-z-]{1,20}")  # CCCD / tax code
+# Every identifier is matched whole with ``fullmatch`` ("$" alone accepts a trailing newline).
+
+
+def storable_text(value: str) -> bool:
+    """True if PostgreSQL can store ``value`` as text/jsonb: no NUL, no lone surrogate (valid UTF-8)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
 
 class ProtocolError(SyncError):
     """A message breaks the wire protocol; ``reason`` is a short, log-safe code."""
@@ -59,14 +74,14 @@ def dump_json(data: dict[str, Any]) -> bytes:
 
 def opt_str(data: dict[str, Any], key: str, *, pattern: re.Pattern[str] | None = None, required: bool = True,
             max_len: int = MAX_TEXT) -> str | None:
-    """A string field (NUL-free, bounded, matching ``pattern``); None if absent and not ``required``."""
+    """A string field (storable, bounded, matching ``pattern`` whole); None if absent and not ``required``."""
     value = data.get(key)
     if value is None:
         if required:
             raise ProtocolError("missing-field", key)
         return None
-    if not isinstance(value, str) or len(value) > max_len or "\x00" in value or (
-            pattern is not None and not pattern.match(value)):
+    if not isinstance(value, str) or len(value) > max_len or not storable_text(value) or (
+            pattern is not None and not pattern.fullmatch(value)):
         raise ProtocolError("bad-field", key)
     return value
 

@@ -33,6 +33,7 @@ CHUNK_OVERHEAD = 200  # bytes of MQTT header + properties per chunk, for the ban
 MESSAGE_EXPIRY_S = 7 * 86400
 ROUND_BEAT_S = 900.0  # one upload round (a large file on a capped link) may take this long
 BEAT_GRACE_S = 60.0
+ANSWERS = frozenset({p.AckStatus.NEED, p.AckStatus.STORED, p.AckStatus.REJECTED, p.AckStatus.LATER})
 
 
 @dataclass
@@ -116,7 +117,7 @@ class SyncWorker:
         except p.ProtocolError as exc:
             log.warning("ignored a downlink message: %s", exc.reason)
 
-    def _take(self, key: tuple[str, str], want: set[p.AckStatus], corr: bytes | None,
+    def _take(self, key: tuple[str, str], want: frozenset[p.AckStatus] | set[p.AckStatus], corr: bytes | None,
               deadline: float) -> p.Ack | None:
         """Answer about ``key`` with one of ``want`` by the monotonic ``deadline`` (a ``need`` must carry ``corr``).
 
@@ -232,17 +233,21 @@ class SyncWorker:
             waiting: list[Transfer] = []
             need_deadline = time.monotonic() + self.cfg.response_timeout_s
             for t in transfers:
-                ans = self._take(t.key, {p.AckStatus.NEED, p.AckStatus.STORED, p.AckStatus.REJECTED},
-                                 t.correlation, need_deadline)
+                ans = self._take(t.key, ANSWERS, t.correlation, need_deadline)
+                while ans is not None and ans.status is p.AckStatus.NEED:
+                    self._send_chunks(link, t, ans.need)
+                    if not ans.more:
+                        break
+                    ans = self._ask_again(link, t)  # the gateway capped its list: ask for the rest
                 if ans is None or ans.status is not p.AckStatus.NEED:
                     self._settle(t, ans, "gateway did not answer the manifest")
                     open_rows.pop(t.item.outbox_id, None)
                     continue
-                self._send_chunks(link, t, ans.need)
                 waiting.append(t)
             ack_deadline = time.monotonic() + self.cfg.response_timeout_s
             for t in waiting:
-                ans = self._take(t.key, {p.AckStatus.STORED, p.AckStatus.REJECTED}, None, ack_deadline)
+                ans = self._take(t.key, {p.AckStatus.STORED, p.AckStatus.REJECTED, p.AckStatus.LATER}, None,
+                                 ack_deadline)
                 self._settle(t, ans, "no application ack from the gateway")
                 open_rows.pop(t.item.outbox_id, None)
         except LinkDown:
@@ -253,9 +258,22 @@ class SyncWorker:
         self._telemetry(link)
         return len(items)
 
+    def _ask_again(self, link: MqttLink, t: Transfer) -> p.Ack | None:
+        """Re-publish the manifest (new correlation) and wait for the next answer."""
+        t.correlation = os.urandom(8)
+        info = link.publish(p.topic(self.province, self.device_id, p.Kind.MANIFEST), t.manifest.encode(),
+                            properties=publish_properties(content_type=p.CT_JSON, correlation=t.correlation,
+                                                          response_topic=p.topic(self.province, self.device_id,
+                                                                                 p.Kind.ACK),
+                                                          expiry_s=MESSAGE_EXPIRY_S))
+        link.wait_published(info, self.cfg.response_timeout_s)
+        return self._take(t.key, ANSWERS, t.correlation, time.monotonic() + self.cfg.response_timeout_s)
+
     def _settle(self, t: Transfer, ans: p.Ack | None, timeout_reason: str) -> None:
         if ans is None:
             self._retry(t.item, timeout_reason)
+        elif ans.status is p.AckStatus.LATER:
+            self._retry(t.item, f"gateway asked to wait: {ans.reason or 'busy'}")
         elif ans.status is p.AckStatus.STORED:
             self._delivered(t.item.document_id, t.item.pdf_sha256, ans.receipt)
         elif ans.status is p.AckStatus.REJECTED:
@@ -347,7 +365,11 @@ class SyncWorker:
         return self.stats
 
     def lookup(self, link: MqttLink, query: p.ReuseQuery, timeout_s: float = 10.0) -> p.ReuseAnswer:
-        """Ask the gateway to find a reusable result paper (Art. 25.3 order on its side)."""
+        """Ask the gateway to find a reusable result paper (Art. 25.3 order on its side).
+
+        The province answers only when ``query`` names the owner and a dossier this office holds for them
+        (``errorCode`` 3 otherwise, 2 when rate-limited).
+        """
         corr = os.urandom(8)
         reply = p.topic(self.province, self.device_id, p.Kind.REUSE_RESP)
         info = link.publish(p.topic(self.province, self.device_id, p.Kind.REUSE_REQ), query.encode(),

@@ -12,25 +12,30 @@ import pytest
 
 from bench.sync_common import (
     GATEWAY_USER,
+    PROVINCE,
     ThreadGateway,
     gateway_settings,
     make_signer,
     start_thread_gateway,
 )
+from province_gateway.db import register_device
 from province_gateway.service import GatewaySettings
 from service.paths import get_paths
 from service.store.store import Store
 from tests.support.mosquitto import Broker, Identity, LabPki
 from tests.support.postgres import Postgres
 
+OFFICES = {"dev-a-0001": "office-a", "dev-b-0002": "office-b"}
+
 
 @dataclass
 class Idents:
-    """Certificates of the lab."""
+    """Certificates of the lab: devices a and b (province 70, offices a and b), the gateway and a monitor."""
 
     a: Identity
     b: Identity
     gw: Identity
+    spy: Identity
 
 
 @pytest.fixture(scope="session")
@@ -41,12 +46,16 @@ def pki() -> Iterator[LabPki]:
 
 @pytest.fixture(scope="session")
 def idents(pki: LabPki) -> Idents:
-    return Idents(pki.issue("dev-a-0001"), pki.issue("dev-b-0002"), pki.issue(GATEWAY_USER))
+    return Idents(pki.issue("dev-a-0001"), pki.issue("dev-b-0002"), pki.issue(GATEWAY_USER),
+                  pki.issue("monitor-70"))
 
 
 @pytest.fixture(scope="session")
 def broker(pki: LabPki, idents: Idents) -> Iterator[Broker]:
-    b = Broker(pki, gateway_user=GATEWAY_USER, max_packet_size=2 * 1024 * 1024).start()
+    b = Broker(pki, gateway_user=GATEWAY_USER, gateways=(idents.spy.name,), max_packet_size=2 * 1024 * 1024)
+    for dev in (idents.a, idents.b):
+        b.enrol(dev.name, PROVINCE)  # before start: written to the dynamic-security file
+    b.start()
     yield b
     b.stop()
 
@@ -64,8 +73,12 @@ def signer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
 
 
 @pytest.fixture
-def dsn(pg: Postgres) -> str:
-    return pg.fresh_database(f"gw_{uuid.uuid4().hex[:10]}")
+def dsn(pg: Postgres, idents: Idents) -> str:
+    """A fresh gateway database whose registry knows devices a and b."""
+    url = pg.fresh_database(f"gw_{uuid.uuid4().hex[:10]}")
+    for dev in (idents.a, idents.b):
+        register_device(url, dev.name, PROVINCE, OFFICES[dev.name])
+    return url
 
 
 @pytest.fixture

@@ -30,6 +30,8 @@ from tests.support.mosquitto import Broker, LabPki
 
 from .conftest import Idents
 
+OWNER = "001099012345"  # the owner id add_document gives every lab document
+
 
 def make_worker(store: Store, pki: LabPki, idents: Idents, port: int, **cfg: object) -> SyncWorker:
     return SyncWorker(sync_config(port, **cfg), device_id=idents.a.name, province=PROVINCE,
@@ -117,7 +119,7 @@ def test_reuse_lookup_follows_art_25_3_order(store: Store, pki: LabPki, idents: 
 
     index = tmp_path / "bilateral.json"
     index.write_text(json.dumps([{"MaKetQua": "KQ.G09.000001", "TenGiayTo": "Giấy phép lái xe", "SoKyHieu": "A1",
-                                  "CoQuanChuQuan": "Bộ Công an",
+                                  "CoQuanChuQuan": "Bộ Công an", "SoDinhDanhChuSoHuu": OWNER,
                                   "DanhSachTepDinhKem": [{"TenTep": "gplx.pdf", "DuongDan": "https://x/1"}]}]))
     gw = start_thread_gateway(replace(gw_settings, resolvers=[StaticResolver(p.ReuseSource.BILATERAL, index)]))
     try:
@@ -125,16 +127,17 @@ def test_reuse_lookup_follows_art_25_3_order(store: Store, pki: LabPki, idents: 
         worker = make_worker(store, pki, idents, broker.port)
         worker.run("127.0.0.1", broker.port, max_seconds=30, until_empty=True)
         link = worker.connect("127.0.0.1", broker.port)
+        scope = {"owner_id": OWNER, "dossier_code": doc.dossier_id}  # the office stored a paper of this dossier
         try:
-            own = worker.lookup(link, p.ReuseQuery("1.000001", ((doc.result_code, None),)))
+            own = worker.lookup(link, p.ReuseQuery("1.000001", ((doc.result_code, None),), **scope))
             assert own.consulted == (p.ReuseSource.PROVINCE,)
             assert [h.result_code for h in own.hits] == [doc.result_code]
             assert own.hits[0].files[0][1].endswith(doc.pdf_sha256)
-            other = worker.lookup(link, p.ReuseQuery("1.000001", (("KQ.G09.000001", "A1"),)))
+            other = worker.lookup(link, p.ReuseQuery("1.000001", (("KQ.G09.000001", "A1"),), **scope))
             assert other.consulted == (p.ReuseSource.PROVINCE, p.ReuseSource.BILATERAL)
             assert [(h.name, h.source) for h in other.hits] == [("Giấy phép lái xe", p.ReuseSource.BILATERAL)]
-            none = worker.lookup(link, p.ReuseQuery("1.000001", (("KQ.X.1", None),)))
-            assert none.hits == () and none.error_code == 1
+            none = worker.lookup(link, p.ReuseQuery("1.000001", (("KQ.X.1", None),), **scope))
+            assert none.hits == () and none.error_code == p.NOT_FOUND
         finally:
             link.close()
     finally:
@@ -165,7 +168,11 @@ def test_cli_status_and_once(store: Store, pki: LabPki, idents: Idents, broker: 
     assert sohoa_main(["sync", "status"]) == 0
     status = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert status["outbox"] == {"delivered": 1} and status["sync"]["delivered"] == "1"
-    assert sohoa_main(["sync", "lookup", "--procedure", "1.000001", "--result", f"{doc.result_code}:5/GCN-UBND"]) == 0
+    scope = ["--owner", OWNER, "--dossier", doc.dossier_id]
+    assert sohoa_main(["sync", "lookup", "--procedure", "1.000001", "--result", f"{doc.result_code}:5/GCN-UBND",
+                       *scope]) == 0
     found = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert [h["MaKetQua"] for h in found["result"]["DanhSachGiayToKetQua"]] == [doc.result_code]
-    assert sohoa_main(["sync", "lookup", "--procedure", "1.000001", "--result", "KQ.NONE"]) == 7
+    assert sohoa_main(["sync", "lookup", "--procedure", "1.000001", "--result", "KQ.NONE", *scope]) == 7
+    assert sohoa_main(["sync", "lookup", "--procedure", "1.000001", "--result", doc.result_code,
+                       "--owner", OWNER, "--dossier", "HS-NOT-OURS"]) == 15  # no such dossier in this office

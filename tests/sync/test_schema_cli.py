@@ -50,13 +50,28 @@ def test_gateway_cli_refuses_incomplete_configuration(tmp_path: Path) -> None:
 
 def test_gateway_cli_serves_and_creates_its_schema(pki: LabPki, idents: Idents, broker: Broker, dsn: str,
                                                    tmp_path: Path) -> None:
-    rc = gateway_main(["--broker-port", str(broker.port), "--ca", str(pki.ca_file), "--cert", str(idents.gw.cert),
-                       "--key", str(idents.gw.key), "--dsn", dsn, "--files", str(tmp_path / "files"),
-                       "--replica-id", "gw-cli", "--max-seconds", "2"])
-    assert rc == 0
+    from bench.sync_common import make_signer
+
+    base = ["--broker-port", str(broker.port), "--ca", str(pki.ca_file), "--cert", str(idents.gw.cert),
+            "--key", str(idents.gw.key), "--dsn", dsn, "--files", str(tmp_path / "files"),
+            "--replica-id", "gw-cli", "--max-seconds", "2"]
+    # production configuration: signatures are checked against trust roots, which must be given
+    assert gateway_main(base) == ExitCode.CONFIG
+    make_signer(tmp_path / "ca")
+    assert gateway_main([*base, "--trust-roots", str(tmp_path / "ca" / "signer.crt")]) == 0
+    dossiers = tmp_path / "dossiers.json"
+    dossiers.write_text('[{"MaDonVi": "office-a", "MaHoSo": "HS-9", "SoDinhDanhChuSoHuu": "001099012345"}]')
+    assert gateway_main([*base, "--dev-trust-any", "--dossier-index", str(dossiers)]) == 0
+    for bad in ('[{"MaDonVi": "office-a", "MaHoSo": "HS-9", "SoDinhDanhChuSoHuu": "00109\\n"}]', '{"x": 1}', "[1]"):
+        dossiers.write_text(bad)
+        assert gateway_main([*base, "--dev-trust-any", "--dossier-index", str(dossiers)]) == ExitCode.CONFIG, bad
     with psycopg.connect(dsn) as conn:
         names = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname='public'")}
-    assert {"gw_transfer", "gw_chunk", "gw_document", "gw_event", "gw_device"} <= names
+    assert {"gw_transfer", "gw_chunk", "gw_document", "gw_event", "gw_device", "gw_registry", "gw_dossier",
+            "gw_lookup"} <= names
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT office, owner_id FROM gw_dossier WHERE dossier_code='HS-9'").fetchall() == [
+            ("office-a", "001099012345")]
 
 
 def test_gateway_imports_only_domain_and_the_pure_protocol() -> None:
