@@ -36,6 +36,7 @@ from service.paths import Paths
 MANAGED_MARK = "# managed by `sohoa station` (development station); delete this line to keep your own edits"
 GATEWAY_USER = "gateway-{province}"
 STATION_SERVERS = Path("/var/lib/sohoa-station")
+OFFICE_CODE = "000.00.70.H99"  # the kiosk's default unit code (kiosk.yaml unit_code)
 DATABASE = "sohoa_gateway"
 
 
@@ -148,22 +149,25 @@ def write_managed_config(paths: Paths, doc: dict[str, Any]) -> bool:
     return True
 
 
-def enrol_device(paths: Paths, ca: Any, device_id: str, province: str, office: str) -> None:
-    """Give the box a device key (once) and a certificate of the local province CA (when missing,
-    expired or issued by another CA)."""
-    from cryptography import x509
+def ensure_device_key(paths: Paths, device_id: str, province: str, office: str) -> bytes:
+    """The box's device key and CSR (made once); returns the CSR in PEM."""
+    from provisioning.identity import create_identity, read_csr
 
-    from provisioning.identity import CA_NAME, CERT_NAME, create_identity, install_certificate, read_csr
-
-    cert_path = paths.pki / CERT_NAME
-    ca_pem = ca.ca_file.read_bytes()
-    if cert_path.exists() and (paths.pki / CA_NAME).exists() and (paths.pki / CA_NAME).read_bytes() == ca_pem:
-        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-        if cert.not_valid_after_utc.timestamp() - time.time() > 86400:
-            return
     if not (paths.pki / "device.key").exists():
         create_identity(paths, device_id, province, office)
-    install_certificate(paths, device_id, ca.sign_csr(read_csr(paths)), ca_pem)
+    return read_csr(paths)
+
+
+def enrol_at_local_province(paths: Paths, pki: Any, broker: Any, dsn: str | None, *, device_id: str,
+                            province: str, office: str, office_name: str) -> None:
+    """Enrol the box at the local province (certificate from its CSR, broker and gateway registries)
+    and install the certificate with the province CA."""
+    from province_gateway.local.enrol import enrol_device
+    from provisioning.identity import install_certificate
+
+    csr = ensure_device_key(paths, device_id, province, office_name)
+    cert = enrol_device(pki, broker, csr, province=province, office=office, dsn=dsn)
+    install_certificate(paths, device_id, cert, pki.ca_file.read_bytes())
 
 
 def mask_code(code: str) -> str:
@@ -226,7 +230,8 @@ class Station:
         device_id, province = cfg.identity.device_id, cfg.identity.province_code
         pki = LabPki(self.layout.province_pki, days=365)
         self.gateway = pki.issue(GATEWAY_USER.format(province=province))
-        enrol_device(self.paths, pki, device_id, province, cfg.identity.office_name)
+        ensure_device_key(self.paths, device_id, province, cfg.identity.office_name)
+        self.identity = (device_id, province, cfg.identity.office_name)
         self._env["SANE_CONFIG_DIR"] = str(sane_test_backend(self.layout.devices / "sane"))
         qr, printer = PtyPair(), PtyPair()
         self.qr_reader = SimulatedQrReader(qr, self.layout.devices / "qr-reader.in")
@@ -338,6 +343,9 @@ class Station:
                 time.sleep(0.3)
         self.postgres.ensure_database(DATABASE)
         wait_port(self.ports.broker, timeout=60)
+        device_id, province, office_name = self.identity
+        enrol_at_local_province(self.paths, self.pki, self.broker, self.dsn, device_id=device_id, province=province,
+                                office=OFFICE_CODE, office_name=office_name)
 
     def _watch_deliveries(self) -> None:
         """Print one line per newly delivered outbox row (result code masked)."""

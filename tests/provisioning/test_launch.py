@@ -160,12 +160,14 @@ def test_watchdog_pings_only_while_the_heartbeat_is_due(tmp_path: Path) -> None:
 def test_sync_worker_writes_its_heartbeat(tmp_path: Path) -> None:
     """`sohoa sync run --heartbeat F` keeps F ahead of now while it retries an unreachable broker."""
     from province_gateway.local.broker import LabPki, free_port
-    from provisioning.station import enrol_device, station_config, write_managed_config
+    from provisioning.identity import install_certificate
+    from provisioning.station import ensure_device_key, station_config, write_managed_config
     from service.paths import get_paths
 
     paths = get_paths().ensure()
     pki = LabPki(tmp_path / "pki")
-    enrol_device(paths, pki, "dev-box-0001", "70", "UBND xã Thử Nghiệm")
+    csr = ensure_device_key(paths, "dev-box-0001", "70", "UBND xã Thử Nghiệm")
+    install_certificate(paths, "dev-box-0001", pki.sign_csr(csr), pki.ca_file.read_bytes())
     write_managed_config(paths, station_config("dev-box-0001", "70", free_port(), None, None))
     beat = tmp_path / "run" / "heartbeat"
     proc = subprocess.Popen([sys.executable, "-m", "service", "sync", "run", "--heartbeat", str(beat)], cwd=REPO,
