@@ -9,6 +9,7 @@ applied is still applied when it appears (``schema_version`` records each one ap
 
 from __future__ import annotations
 
+import errno
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -37,6 +38,32 @@ class Migration:
 def utcnow() -> str:
     """Current UTC time as an ISO-8601 string (microseconds, ``+00:00``)."""
     return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+#: Wording for a full disk: free space; never "restore a backup" (the store is intact).
+DISK_FULL_REMEDY = ("free disk space on the box (old exports, logs) or ask the technician; "
+                    "nothing was saved and the stored documents are intact")
+_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for SQLite's SQLITE_FULL and for ENOSPC / EDQUOT / EFBIG from the OS."""
+    if isinstance(exc, OSError):
+        return exc.errno in _FULL_ERRNOS
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        return code == 13 or "disk is full" in str(exc)
+    return False
+
+
+def store_error(what: str, exc: BaseException) -> StoreError:
+    """A :class:`StoreError` for a failed storage step; "disk full" (exit 8) when that is the cause."""
+    if is_disk_full(exc):
+        return StoreError(f"{what}: disk full", remedy=DISK_FULL_REMEDY)
+    detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+    return StoreError(f"{what} ({detail})",
+                      remedy="check the disk; restore the database from backup only if `sohoa audit verify` "
+                             "reports damage")
 
 
 def migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
@@ -76,8 +103,11 @@ def connect(path: Path, *, busy_timeout_ms: int = 15_000) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
     except sqlite3.DatabaseError as exc:
+        if is_disk_full(exc):
+            raise store_error(f"database {path.name} cannot be opened", exc) from exc
         raise StoreError(f"database {path.name} cannot be opened ({exc})",
-                         remedy="check the disk; restore the database from backup if it is damaged") from exc
+                         remedy="check the disk; restore the database from backup only if `sohoa audit verify` "
+                                "reports damage") from exc
     if str(mode).lower() != "wal":
         conn.close()
         raise StoreError(f"database {path.name} cannot use WAL mode (got {mode})",
@@ -102,14 +132,15 @@ def migrate(conn: sqlite3.Connection, *, target: int | None = None, directory: P
     available = migrations(directory)
     top = available[-1].version if available else 0
     goal = top if target is None else target
-    conn.execute("BEGIN IMMEDIATE")
     try:
+        conn.execute("BEGIN IMMEDIATE")
         conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
                      "name TEXT NOT NULL, applied_at TEXT NOT NULL)")
         conn.execute("COMMIT")
-    except sqlite3.DatabaseError:
-        conn.execute("ROLLBACK")
-        raise
+    except sqlite3.DatabaseError as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise store_error("the database cannot be prepared", exc) from exc
     unknown = sorted(applied_versions(conn) - {m.version for m in available})
     if unknown:
         raise StoreError(f"database has schema version {unknown[-1]:04d}, unknown to this software",
@@ -129,7 +160,10 @@ def migrate(conn: sqlite3.Connection, *, target: int | None = None, directory: P
                          (mig.version, mig.name, utcnow()))
             conn.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if is_disk_full(exc):
+                raise store_error(f"migration {mig.version:04d}_{mig.name} failed", exc) from exc
             raise StoreError(f"migration {mig.version:04d}_{mig.name} failed ({exc})",
                              remedy="report this to the technician; the database was left unchanged") from exc
     return current_version(conn)
