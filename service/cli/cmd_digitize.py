@@ -117,8 +117,8 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         raise IntegrityError(f"integrity check failed: {len(report.problems)} problem(s)",
                              remedy="do not use this store until a technician restores it from backup")
     if not args.json:
-        print(f"OK: audit chain of {report.audit_rows} rows intact and bound to the store; "
-              f"{report.documents} documents with all files present")
+        print(f"OK: audit chain of {report.audit_rows} rows intact; "
+              f"{report.documents} documents with all files present and their rows as the chain recorded")
         if swept:
             print(f"swept {len(swept)} orphan file(s)")
         for note in report.notes:

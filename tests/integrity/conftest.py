@@ -61,3 +61,39 @@ def edit_db(sohoa_home: Path) -> Callable[..., None]:
         conn.close()
 
     return _edit
+
+
+def page_image(fmt: str = "PNG", *, size: tuple[int, int] = (620, 877), mode: str = "RGB", seed: int = 0) -> bytes:
+    """A small synthetic text-like page at 300 dpi (header bar and black 'text' lines)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", size, (252, 252, 250))
+    d = ImageDraw.Draw(img)
+    d.rectangle((40, 30, size[0] - 40, 60), fill=(200, 30, 30))
+    for i in range(12):
+        y = 90 + i * 40 + seed % 7
+        d.rectangle((50, y, size[0] - 60 - (i * 13 + seed) % 150, y + 12), fill=(20, 20, 20))
+    out = img.convert(mode) if mode != "RGB" else img
+    buf = io.BytesIO()
+    out.save(buf, fmt, dpi=(300, 300))
+    return buf.getvalue()
+
+
+@pytest.fixture
+def digitize_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str]]:
+    """Run ``sohoa digitize`` in-process on image bytes; returns (exit code, stderr)."""
+    from service.cli.main import main
+
+    def _run(*images: bytes, args: tuple[str, ...] = (), names: tuple[str, ...] = ()) -> tuple[int, str]:
+        paths = []
+        for i, data in enumerate(images):
+            p = tmp_path / (names[i] if i < len(names) else f"page-{i}.img")
+            p.write_bytes(data)
+            paths.append(str(p))
+        capsys.readouterr()
+        code = main(["digitize", *paths, "--owner", OWNER, "--doc-type", DOC_TYPE, "--no-ocr", *args])
+        return code, capsys.readouterr().err
+
+    return _run
