@@ -57,7 +57,8 @@ def check_png(data: bytes, name: str) -> None:
                 inflater.decompress(inflater.unconsumed_tail, 0)
         inflater.flush()
     except zlib.error as exc:
-        raise InputError(f"{name}: image is corrupt or truncated (PNG image data is damaged, zlib: {exc})", remedy=_REMEDY) from exc
+        raise InputError(f"{name}: image is corrupt or truncated (PNG image data is damaged, zlib: {exc})",
+                         remedy=_REMEDY) from exc
     if not inflater.eof:
         raise InputError(f"{name}: image is corrupt or truncated (PNG image data incomplete)", remedy=_REMEDY)
 

@@ -43,7 +43,8 @@ FIELD_MAX_LENGTH: dict[str, int] = {
     "owner_id": 32, "owner_name": 200, "organization_name": 300, "owner_birth_date": 10,
     "organization_founded_year": 4, "issue_date": 10, "valid_until": 10, "number_symbol": 64,
     "certificate_number": 64, "document_name": 500, "issuer": 300, "issue_place": 200,
-    "summary": 2000, "mismatch_reason": 500, "issuing_agency": 300, "validity_scope": 500, "document_type_code": 32, "qr_payload": 2000,
+    "summary": 2000, "mismatch_reason": 500, "issuing_agency": 300, "validity_scope": 500,
+    "document_type_code": 32, "qr_payload": 2000,
     "username": 64, "password": 256, "pin": 16,
 }
 DEFAULT_MAX_LENGTH = 1000

@@ -127,8 +127,8 @@ class Store:
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            if is_disk_full(exc):
-                raise store_error("the change could not be saved", exc) from exc
+            if is_disk_full(exc, self.files.root.parent):
+                raise store_error("the change could not be saved", exc, self.files.root.parent) from exc
             raise StoreError(f"the database is busy ({exc})", remedy="wait a moment and try again") from exc
         try:
             yield self.conn
@@ -136,19 +136,19 @@ class Store:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):
-                raise store_error("the change could not be saved", exc) from exc
+                raise store_error("the change could not be saved", exc, self.files.root.parent) from exc
             raise
         try:
             self.conn.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
-            raise store_error("the change could not be saved", exc) from exc
+            raise store_error("the change could not be saved", exc, self.files.root.parent) from exc
         if self.checkpointer is not None:
             try:
                 self.checkpointer.write(self.conn)
             except OSError as exc:
-                raise store_error("the audit checkpoint could not be saved", exc) from exc
+                raise store_error("the audit checkpoint could not be saved", exc, self.files.root.parent) from exc
 
     # ----------------------------------------------------------------- result codes
     @contextmanager

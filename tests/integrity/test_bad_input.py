@@ -132,7 +132,8 @@ def test_names_are_stored_in_nfc(sohoa_home: Path, digitize_cli: Run) -> None:
         assert store.list_documents()[0].metadata.get("owner_name").value == "Nguyễn Văn A"  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("payload", ["001099012345|\udcff|x", "\ud800", "001099012345||Nguyễn\u202eA|01011999|Nam|HN|01012020"])
+@pytest.mark.parametrize("payload", ["001099012345|\udcff|x", "\ud800",
+                                     "001099012345||Nguyễn\u202eA|01011999|Nam|HN|01012020"])
 def test_qr_payload_with_bad_bytes_is_a_clear_error(payload: str, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["extract", "--qr-text", payload])
     err = capsys.readouterr().err
