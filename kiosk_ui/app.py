@@ -18,6 +18,7 @@ from kiosk_ui.config import KioskSettings, load_settings
 from kiosk_ui.i18n import LANGUAGES, translate
 from service.errors import SohoaError
 from service.paths import get_paths
+from service.usecases.input_rules import form_problem
 
 log = logging.getLogger("sohoa.kiosk")
 
@@ -157,7 +158,7 @@ def _install_hooks(app: Flask) -> None:
                     return _unauthorised()
                 refuse("csrf.refused")
                 return Response(render_template("error.html", code=400, message=t("err.csrf")), status=400)
-            bad = security.form_problem(request.form.to_dict())
+            bad = form_problem(request.form.to_dict())
             if bad is not None:
                 label = t(f"field.{bad}")
                 message = t("err.form_text", field=bad if label == f"field.{bad}" else label)

@@ -365,18 +365,3 @@ def refusals(write: Callable[[str, int, int], None]) -> RefusalCounter:
         ext.setdefault("kiosk_refusals", RefusalCounter(write, interval_s=REFUSAL_INTERVAL_S))
     counter: RefusalCounter = ext["kiosk_refusals"]
     return counter
-
-
-def form_problem(form: dict[str, str], *, exempt: frozenset[str] = frozenset({"csrf_token", "password", "pin"})
-                 ) -> str | None:
-    """The first form field that breaks the text hygiene rule (control, bidi, zero-width, too long), or None."""
-    from service.domain.text import hygiene_problem
-
-    for name, value in form.items():
-        if name in exempt:
-            continue
-        field_name = name.rpartition("__")[2]  # review forms name fields "<component>__<field>"
-        field_name = "mismatch_reason" if field_name == "mismatch" else field_name
-        if hygiene_problem(field_name, value) is not None:
-            return field_name
-    return None

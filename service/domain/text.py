@@ -40,12 +40,12 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u180e")
 #: Longest value accepted per field (characters, after NFC); other fields get :data:`DEFAULT_MAX_LENGTH`.
 FIELD_MAX_LENGTH: dict[str, int] = {
-    "owner_id": 32, "owner_name": 200, "organization_name": 300, "owner_birth_date": 10,
-    "organization_founded_year": 4, "issue_date": 10, "valid_until": 10, "number_symbol": 64,
+    # dates and years are typed as the paper writes them ("ngày 05 tháng 3 năm 2024") before normalising
+    "owner_id": 32, "owner_name": 200, "organization_name": 300, "owner_birth_date": 40,
+    "organization_founded_year": 40, "issue_date": 40, "valid_until": 40, "number_symbol": 64,
     "certificate_number": 64, "document_name": 500, "issuer": 300, "issue_place": 200,
     "summary": 2000, "mismatch_reason": 500, "issuing_agency": 300, "validity_scope": 500,
-    "document_type_code": 32, "qr_payload": 2000,
-    "username": 64, "password": 256, "pin": 16,
+    "document_type_code": 200, "qr_payload": 2000, "username": 64, "password": 256, "pin": 16,
 }
 DEFAULT_MAX_LENGTH = 1000
 #: Fields whose value may span lines (newline and tab allowed there, nowhere else).
