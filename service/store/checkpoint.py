@@ -84,20 +84,32 @@ class Checkpointer:
             return cp, "the audit checkpoint's signature is not the device key's (forged or damaged)"
         return cp, None
 
-    def write(self, conn: sqlite3.Connection) -> None:
+    def start(self, conn: sqlite3.Connection) -> None:
+        """On opening: sign a first checkpoint where none exists yet and the key is newer than the log.
+
+        That is a new store, or a device identity made after the log began (trust on first use);
+        a checkpoint file that disappears later is reported by :meth:`verify`, not re-created.
+        """
+        if self.path.exists() or _key(self.pki) is None:
+            return
+        newest = conn.execute("SELECT at FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        if newest is None or (self.pki / KEY_NAME).stat().st_mtime >= _epoch(newest["at"]):
+            self.write(conn, initial=True)
+
+    def write(self, conn: sqlite3.Connection, *, initial: bool = False) -> None:
         """Sign the current head if it moved past the stored checkpoint (no key: nothing written)."""
         head = conn.execute("SELECT seq, row_hash FROM audit_head WHERE id = 1").fetchone()
-        if head is None or int(head["seq"]) <= self._written:
+        if not initial and (head is None or int(head["seq"]) <= self._written):
             return
         key = _key(self.pki)
         if key is None:
             return
-        seq, digest = int(head["seq"]), str(head["row_hash"])
+        seq, digest = (int(head["seq"]), str(head["row_hash"])) if head is not None else (0, "0" * 64)
         fd = os.open(self.lock, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             current, _ = self.read()
-            if current is not None and current.seq >= seq:
+            if current is not None and (initial or current.seq >= seq):
                 self._written = current.seq
                 return
             at = utcnow()
@@ -123,6 +135,8 @@ class Checkpointer:
         if cp.seq > int(last):
             return [f"audit rows {int(last) + 1}..{cp.seq} were removed: the signed checkpoint names row {cp.seq} "
                     f"but the log ends at row {int(last)}"]
+        if cp.seq == 0:
+            return []
         row = conn.execute("SELECT row_hash FROM audit WHERE seq = ?", (cp.seq,)).fetchone()
         if row is None or row["row_hash"] != cp.row_hash:
             return [f"audit row {cp.seq}: differs from the signed checkpoint of the device"]

@@ -87,9 +87,14 @@ class Store:
             raise
         files = FileStore(paths.files)
         files.sweep_temporary()
-        store = cls(conn, files, paths.home / "result-code.lock", Checkpointer(paths.home, paths.pki))
+        checkpointer = Checkpointer(paths.home, paths.pki)
+        store = cls(conn, files, paths.home / "result-code.lock", checkpointer)
         try:
             store._baseline()
+            checkpointer.start(conn)
+        except OSError as exc:
+            conn.close()
+            raise store_error("the audit checkpoint could not be saved", exc, paths.home) from exc
         except BaseException:
             conn.close()
             raise
