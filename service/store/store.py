@@ -365,6 +365,12 @@ class Store:
         with self.transaction() as c:
             audit.append(c, actor=actor, action=action, subject=subject, details=details)
 
+    def audit_head(self) -> tuple[int, str]:
+        """The newest audit row's ``(seq, row_hash)`` (``(0, GENESIS)`` when empty): what sync can report
+        to the province so it notices a device whose history shrank."""
+        row = self.conn.execute("SELECT seq, row_hash FROM audit_head WHERE id = 1").fetchone()
+        return (int(row["seq"]), str(row["row_hash"])) if row is not None else (0, audit.GENESIS)
+
     def audit_entries(self, subject: str | None = None) -> list[audit.AuditEntry]:
         """Audit rows in order, optionally about one document id."""
         return audit.entries(self.conn, subject=subject)

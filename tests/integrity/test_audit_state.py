@@ -189,3 +189,10 @@ def test_orphan_files_of_a_crash_are_reported_and_swept(sohoa_home: Path, two_do
     assert "swept 1 orphan file(s)" in out and "1 orphan file(s)" in out
     with open_store(sohoa_home) as store:
         assert not store.files.exists(old) and store.files.exists(fresh)  # a live write is never raced
+
+
+def test_audit_head_is_what_the_signed_checkpoint_names(sohoa_home: Path, two_docs: tuple[str, str]) -> None:
+    with open_store(sohoa_home) as store:
+        seq, digest = store.audit_head()
+        cp, why = store.checkpointer.read()  # type: ignore[union-attr]
+    assert why is None and cp is not None and (cp.seq, cp.row_hash) == (seq, digest) and seq >= 4

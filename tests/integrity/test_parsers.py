@@ -90,3 +90,14 @@ def test_catalogue_upload_of_100000_brackets_is_refused_not_a_500() -> None:
         assert "nested more than 32 levels deep" in resp.get_data(as_text=True)
     finally:
         app.extensions["kiosk_backend"].close()
+
+
+def test_kiosk_settings_refuse_duplicate_keys(tmp_path: Path) -> None:
+    from kiosk_ui.config import load_settings
+    from service.domain.errors import ConfigError
+
+    path = tmp_path / "kiosk.yaml"
+    path.write_text("citizen_idle_timeout_s: 90\ncitizen_idle_timeout_s: 9000\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        load_settings(path)
+    assert "given twice (lines 1 and 2)" in exc.value.message
