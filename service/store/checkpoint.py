@@ -81,7 +81,8 @@ class Checkpointer:
         try:
             key.public_key().verify(sig, _payload(cp.seq, cp.row_hash, cp.at), ec.ECDSA(hashes.SHA256()))
         except InvalidSignature:
-            return cp, "the audit checkpoint's signature is not the device key's (forged or damaged)"
+            return cp, ("the audit checkpoint's signature is not the device key's (forged or damaged, "
+                        "or the device key was replaced)")
         return cp, None
 
     def start(self, conn: sqlite3.Connection) -> None:

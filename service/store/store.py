@@ -37,6 +37,9 @@ from service.store.types import (
     StoredDocument,
 )
 
+#: Audit subject of the row that marks the one-time state baseline of an upgraded store as done.
+BASELINE_DONE = "store:state-baseline"
+
 
 class CodeTakenError(StoreError):
     """The result code was taken by another document between allocation and commit."""
@@ -103,18 +106,19 @@ class Store:
     def _baseline(self) -> None:
         """Record the row state of documents stored before migration 0006 (once, on upgrade)."""
         applied = self.conn.execute("SELECT applied_at FROM schema_version WHERE version = 6").fetchone()
-        if applied is None:
+        done = "SELECT 1 FROM audit WHERE subject = ? LIMIT 1"
+        if applied is None or self.conn.execute(done, (BASELINE_DONE,)).fetchone():
             return
-        todo = [r["id"] for r in self.conn.execute(
-            "SELECT id FROM documents WHERE created_at <= ? AND id NOT IN "
-            "(SELECT subject FROM audit WHERE state_json IS NOT NULL AND subject IS NOT NULL)", (applied[0],))]
-        if not todo:
-            return
+        if not self.conn.execute("SELECT 1 FROM documents WHERE created_at <= ? LIMIT 1", (applied[0],)).fetchone():
+            return  # nothing older than the upgrade: nothing to record, ever
         with self.transaction() as c:
-            for doc_id in todo:
-                if not state.has_state(c, doc_id):
-                    audit.append(c, actor="store", action="state_baseline", subject=doc_id, details={},
+            if c.execute(done, (BASELINE_DONE,)).fetchone():
+                return
+            for r in c.execute("SELECT id FROM documents WHERE created_at <= ?", (applied[0],)).fetchall():
+                if not state.has_state(c, r["id"]):
+                    audit.append(c, actor="store", action="state_baseline", subject=r["id"], details={},
                                  allowed=state.ALL_ROWS)
+            audit.append(c, actor="store", action="state_baseline_done", subject=BASELINE_DONE, details={})
 
     def close(self) -> None:
         """Close the database connection."""
