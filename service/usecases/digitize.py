@@ -20,7 +20,7 @@ from service.domain.errors import ValidationError
 from service.domain.fields import ART9_FIELDS, FieldSource, FieldValue, Metadata
 from service.domain.result_code import render_result_code, with_suffix
 from service.domain.schema import ensure_valid
-from service.domain.text import clean_text
+from service.domain.text import clean_text, hygiene_problem
 from service.ocr.types import OcrPage
 from service.paths import Paths, get_paths
 from service.pdf import build_pdfa
@@ -104,8 +104,12 @@ def build_metadata(document_type_code: str, owner_id: str | None, fields: Mappin
     if owner_id and owner_id.strip():
         md = md.with_field("owner_id", FieldValue(clean_text("owner_id", owner_id).strip(), FieldSource.MANUAL, 1.0))
     for name, value in fields.items():
-        if value.value.strip():
-            md = md.with_field(name, FieldValue(clean_text(name, value.value), value.source, value.confidence))
+        if not value.value.strip():
+            continue
+        if value.source is FieldSource.OCR and hygiene_problem(name, value.value) is not None:
+            log.info("extracted field %s left out: it breaks the text rule", name)  # the officer types it
+            continue
+        md = md.with_field(name, FieldValue(clean_text(name, value.value), value.source, value.confidence))
     return ensure_valid(md)
 
 

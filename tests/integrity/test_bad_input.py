@@ -138,3 +138,18 @@ def test_qr_payload_with_bad_bytes_is_a_clear_error(payload: str, capsys: pytest
     code = main(["extract", "--qr-text", payload])
     err = capsys.readouterr().err
     assert code == 3 and "chip ID card QR" in err and "Traceback" not in err
+
+
+def test_an_ocr_value_breaking_the_text_rule_is_left_out_but_a_typed_one_is_refused() -> None:
+    from service.domain.errors import ValidationError
+    from service.domain.fields import FieldSource, FieldValue
+    from service.usecases.digitize import build_metadata
+
+    from .conftest import DOC_TYPE, OWNER
+
+    md = build_metadata(DOC_TYPE, OWNER, {"summary": FieldValue("Trích\u200byếu", FieldSource.OCR, 0.9),
+                                          "document_name": FieldValue("Giấy khai sinh", FieldSource.OCR, 0.9)})
+    assert md.get("summary") is None and md.get("document_name") is not None
+    with pytest.raises(ValidationError) as exc:
+        build_metadata(DOC_TYPE, OWNER, {"summary": FieldValue("Trích\u200byếu", FieldSource.MANUAL, 1.0)})
+    assert exc.value.field == "summary"
