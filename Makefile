@@ -9,7 +9,7 @@ PY_STAMP := $(VENV)/.stamp-python
 export SOHOA_HOME ?= $(CURDIR)/.sohoa-home
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup run test bench bench-sync-faults lint clean help
+.PHONY: setup run test bench bench-sync-faults bench-powercut lint clean help
 
 help:
 	@echo "make run | make test | make bench | make bench-sync-faults | make lint | make clean"
@@ -40,6 +40,9 @@ bench: setup
 
 bench-sync-faults: setup
 	$(PY) -m bench sync-faults
+
+bench-powercut: setup
+	$(PY) -m bench powercut
 
 lint: setup
 	$(VENV)/bin/ruff check service firmware kiosk_ui provisioning province_gateway bench tests
