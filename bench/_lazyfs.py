@@ -37,6 +37,7 @@ class _Image:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def touch(self, start: int, end: int) -> None:
+        """Widen the unsynced span to cover ``start..end``."""
         if not self.dirty:
             self.lo, self.hi, self.dirty = start, end, True
         else:
@@ -94,6 +95,7 @@ class LazyFS(fuse.Operations):  # type: ignore[misc]
 
     # ------------------------------------------------------------------ metadata (straight to disk)
     def getattr(self, path: str, fh: int | None = None) -> dict[str, Any]:
+        """File attributes from the disk; the size is the cached one when unsynced data exists."""
         st = os.lstat(self._p(path))
         out = {k: getattr(st, k) for k in ("st_atime", "st_ctime", "st_gid", "st_mode", "st_mtime", "st_nlink",
                                            "st_size", "st_uid", "st_ino")}
@@ -104,26 +106,32 @@ class LazyFS(fuse.Operations):  # type: ignore[misc]
         return out
 
     def readdir(self, path: str, fh: int) -> list[str]:
+        """Directory entries (straight from the disk)."""
         return [".", "..", *os.listdir(self._p(path))]
 
     def readlink(self, path: str) -> str:
+        """Target of a symbolic link."""
         return os.readlink(self._p(path))
 
     def symlink(self, target: str, source: str) -> int:
+        """Create a symbolic link (metadata: durable at once)."""
         os.symlink(source, self._p(target))
         return 0
 
     def mkdir(self, path: str, mode: int) -> int:
+        """Create a folder (metadata: durable at once)."""
         self._alive()
         os.mkdir(self._p(path), mode)
         return 0
 
     def rmdir(self, path: str) -> int:
+        """Remove a folder."""
         self._alive()
         os.rmdir(self._p(path))
         return 0
 
     def unlink(self, path: str) -> int:
+        """Remove a file and its unsynced data."""
         self._alive()
         with self._mu:
             os.unlink(self._p(path))
@@ -131,6 +139,7 @@ class LazyFS(fuse.Operations):  # type: ignore[misc]
         return 0
 
     def rename(self, old: str, new: str) -> int:
+        """Rename on disk at once; the unsynced data moves with the name."""
         self._alive()
         with self._mu:
             os.rename(self._p(old), self._p(new))
@@ -141,16 +150,19 @@ class LazyFS(fuse.Operations):  # type: ignore[misc]
         return 0
 
     def chmod(self, path: str, mode: int) -> int:
+        """Change the mode (metadata: durable at once)."""
         self._alive()
         os.chmod(self._p(path), mode)
         return 0
 
     def chown(self, path: str, uid: int, gid: int) -> int:
+        """Change the owner (metadata: durable at once)."""
         self._alive()
         os.chown(self._p(path), uid, gid)
         return 0
 
     def utimens(self, path: str, times: tuple[int, int] | None = None) -> int:
+        """Set the times (nanoseconds)."""
         if times is not None:
             os.utime(self._p(path), ns=times)
         else:
@@ -158,17 +170,20 @@ class LazyFS(fuse.Operations):  # type: ignore[misc]
         return 0
 
     def access(self, path: str, amode: int) -> int:
+        """Permission check against the disk."""
         if not os.access(self._p(path), amode):
             raise fuse.FuseOSError(errno.EACCES)
         return 0
 
     def statfs(self, path: str) -> dict[str, int]:
+        """Free space of the backing disk."""
         st = os.statvfs(self._p(path))
         return {k: getattr(st, k) for k in ("f_bavail", "f_bfree", "f_blocks", "f_bsize", "f_favail", "f_ffree",
                                             "f_files", "f_flag", "f_frsize", "f_namemax")}
 
     # ------------------------------------------------------------------ file data (cached until fsync)
     def open(self, path: str, flags: int) -> int:
+        """Open the backing file; ``O_TRUNC`` is an unsynced truncation."""
         real = self._p(path)
         fd = os.open(real, os.O_RDWR if flags & (os.O_WRONLY | os.O_RDWR) else os.O_RDONLY)
         if flags & os.O_TRUNC:
@@ -176,6 +191,7 @@ class LazyFS(fuse.Operations):  # type: ignore[misc]
         return fd
 
     def create(self, path: str, mode: int, fi: Any = None) -> int:
+        """Create an empty file on disk (its data stays unsynced until fsync)."""
         self._alive()
         real = self._p(path)
         with self._mu:
@@ -184,6 +200,7 @@ class LazyFS(fuse.Operations):  # type: ignore[misc]
         return fd
 
     def read(self, path: str, size: int, offset: int, fh: int) -> bytes:
+        """Read the cached content when unsynced data exists, else the disk."""
         with self._mu:
             img = self.images.get(self._p(path))
             if img is not None:
@@ -191,6 +208,7 @@ class LazyFS(fuse.Operations):  # type: ignore[misc]
         return os.pread(fh, size, offset)
 
     def write(self, path: str, data: bytes, offset: int, fh: int) -> int:
+        """Write into the cache only (lost at a cut unless fsynced)."""
         with self._mu:
             self._alive()
             img = self._image(self._p(path), fh)
@@ -203,6 +221,7 @@ class LazyFS(fuse.Operations):  # type: ignore[misc]
         return len(data)
 
     def truncate(self, path: str, length: int, fh: int | None = None) -> int:
+        """Resize in the cache only (lost at a cut unless fsynced)."""
         with self._mu:
             self._alive()
             img = self._image(self._p(path), fh)
@@ -216,6 +235,7 @@ class LazyFS(fuse.Operations):  # type: ignore[misc]
         return 0
 
     def fsync(self, path: str, datasync: int, fh: int) -> int:
+        """Write the file's unsynced span to the disk and fsync it there."""
         with self._mu:
             self._alive()
             real = self._p(path)
@@ -235,17 +255,21 @@ class LazyFS(fuse.Operations):  # type: ignore[misc]
         return 0
 
     def fsyncdir(self, path: str, datasync: int, fh: int) -> int:
+        """Directory sync: metadata is already durable here."""
         self._alive()
         return 0
 
     def flush(self, path: str, fh: int) -> int:
+        """``close``: nothing becomes durable."""
         return 0  # closing a file does not make it durable
 
     def release(self, path: str, fh: int) -> int:
+        """Close the backing file descriptor."""
         os.close(fh)
         return 0
 
     def init(self, path: str) -> None:
+        """Mounted: tell the controller."""
         print("ready", flush=True)
 
 

@@ -24,6 +24,7 @@ class _StrictLoader(yaml.SafeLoader):
     """Safe loader that refuses a key given twice in one mapping (instead of keeping the last)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """The mapping, or :class:`DuplicateKey` naming the key and both lines."""
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
