@@ -9,10 +9,10 @@ PY_STAMP := $(VENV)/.stamp-python
 export SOHOA_HOME ?= $(CURDIR)/.sohoa-home
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup run test bench bench-sync-faults lint clean help install
+.PHONY: setup run test bench bench-sync-faults bench-powercut lint clean help install
 
 help:
-	@echo "make run | make test | make bench | make bench-sync-faults | make lint | make install | make clean"
+	@echo "make run | make test | make bench | make bench-sync-faults | make bench-powercut | make lint | make install | make clean"
 
 setup: $(PY_STAMP)
 
@@ -38,6 +38,9 @@ bench: setup
 
 bench-sync-faults: setup
 	$(PY) -m bench sync-faults
+
+bench-powercut: setup
+	$(PY) -m bench powercut
 
 # As root: the appliance in /opt/sohoa, units enabled (DESTDIR=… stages it instead).
 install: setup

@@ -18,6 +18,7 @@ from kiosk_ui.config import KioskSettings, load_settings
 from kiosk_ui.i18n import LANGUAGES, translate
 from service.errors import SohoaError
 from service.paths import get_paths
+from service.usecases.input_rules import form_problem
 
 log = logging.getLogger("sohoa.kiosk")
 
@@ -125,6 +126,16 @@ def audit(action: str, target: str = "", **detail: str) -> None:
     backend().audit(actor(), action, target, detail)
 
 
+def refuse(action: str) -> None:
+    """Record a refused request: counted per minute for anonymous clients (bounded audit growth)."""
+    if security.current() is not None:
+        audit(action)
+        return
+    b = backend()
+    security.refusals(lambda act, n, span: b.audit("anonymous", act, "", {"count": str(n),
+                                                                          "interval_s": str(span)})).count(action)
+
+
 def _install_hooks(app: Flask) -> None:
     @app.before_request
     def _load_session() -> Response | None:
@@ -144,13 +155,21 @@ def _install_hooks(app: Flask) -> None:
                 backend().audit(f"{s.role}:{s.user_id}", "card.removed", "", {})
                 security.sign_out()
                 return redirect(url_for("auth.login", card_removed=1))  # type: ignore[return-value]
+        ext = app.extensions.get("kiosk_refusals")
+        if ext is not None:
+            ext.flush()
         if request.method in ("POST", "PUT", "PATCH", "DELETE"):
             token = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")
             if not security.csrf_ok(token):
                 if g.session_expired:
                     return _unauthorised()
-                backend().audit(actor(), "csrf.refused", request.path, {})
+                refuse("csrf.refused")
                 return Response(render_template("error.html", code=400, message=t("err.csrf")), status=400)
+            bad = form_problem(request.form.to_dict())
+            if bad is not None:
+                label = t(f"field.{bad}")
+                message = t("err.form_text", field=bad if label == f"field.{bad}" else label)
+                return Response(render_template("error.html", code=400, message=message), status=400)
         return None
 
     @app.after_request

@@ -21,7 +21,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from kiosk_ui.config import KioskSettings, LocalAccount
 from kiosk_ui.jobs import JobRunner, Progress
-from kiosk_ui.security import KioskSession
+from kiosk_ui.security import AttemptLimiter, KioskSession
 from service.config import Config, load_config
 from service.errors import PermissionDenied, SohoaError, ValidationError
 from service.paths import Paths
@@ -71,8 +71,7 @@ class Backend:
         self.dev_accounts_enabled = dev if dev is not None else (paths.tokens / "dev-token.json").exists()
         accounts = list(settings.local_accounts) + (dev_accounts() if self.dev_accounts_enabled else [])
         self._accounts = {a.username: a for a in accounts}
-        self._fail_lock = threading.Lock()
-        self._failures: dict[str, tuple[int, float]] = {}
+        self._password_limit = AttemptLimiter(max_failures=MAX_FAILURES, lock_s=LOCKOUT_S, backoff_s=0.0)
         self._dummy_hash = generate_password_hash("not-a-password")
         self._card_lock = threading.Lock()
         self._card_checked = 0.0
@@ -111,27 +110,32 @@ class Backend:
         """The account when the password matches (constant work for unknown users).
 
         After :data:`MAX_FAILURES` wrong passwords in a row a name is refused for
-        :data:`LOCKOUT_S` seconds (raises :class:`PermissionDenied` saying so).
+        :data:`LOCKOUT_S` seconds (raises :class:`PermissionDenied` saying so). Each attempt is
+        reserved before the hash is checked, so parallel requests never get more guesses.
         """
         name = username.strip().lower()
-        now = time.monotonic()
-        with self._fail_lock:
-            count, since = self._failures.get(name, (0, now))
-            if count >= MAX_FAILURES and now - since < LOCKOUT_S:
-                raise PermissionDenied("too many wrong passwords for this account",
-                                       remedy=f"wait {LOCKOUT_S} seconds, or sign in with the card")
         account = self._accounts.get(name)
         if account is None:  # same work as a real check; unknown names are not tracked (bounded memory)
             check_password_hash(self._dummy_hash, password)
             return None
-        if check_password_hash(account.password_hash, password):
-            with self._fail_lock:
-                self._failures.pop(name, None)
+        if not self._password_limit.reserve(name).allowed:
+            raise PermissionDenied("too many wrong passwords for this account",
+                                   remedy=f"wait {LOCKOUT_S} seconds, or sign in with the card")
+        try:
+            ok = check_password_hash(account.password_hash, password)
+        except BaseException:
+            self._password_limit.cancelled(name)
+            raise
+        if ok:
+            self._password_limit.succeeded(name)
             return account
-        with self._fail_lock:
-            count, since = self._failures.get(name, (0, now))
-            self._failures[name] = (count + 1, now if count + 1 >= MAX_FAILURES else since)
+        self._password_limit.failed(name)
         return None
+
+    def card_pin_state(self) -> dict[str, bool]:
+        """The officer card's PIN flags (locked, final try, count low); empty when it cannot be read."""
+        with self._card_lock:
+            return kiosk_flow.card_pin_state(paths=self.paths, config=self.config)
 
     # ------------------------------------------------------------------ catalogue and drafts
     def catalogue(self) -> Catalogue:

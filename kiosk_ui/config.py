@@ -13,7 +13,7 @@ import yaml
 from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 
-from service.configbase import StrictModel
+from service.configbase import StrictModel, load_yaml
 from service.errors import ConfigError
 
 Role = Literal["officer", "supervisor", "technician"]
@@ -53,7 +53,7 @@ def load_settings(path: Path) -> KioskSettings:
     if not path.exists():
         return KioskSettings()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8"))[1] or {}  # duplicate keys, depth and size refused
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot be read ({exc})", remedy="fix the file (UTF-8 YAML mapping)") from exc
     try:

@@ -7,6 +7,7 @@ the browser. A restart of the service logs everybody out, which is what an appli
 
 from __future__ import annotations
 
+import math
 import secrets
 import threading
 import time
@@ -191,3 +192,176 @@ def csrf_token() -> str:
         tok = secrets.token_urlsafe(32)
         session["anon_csrf"] = tok
     return tok
+
+
+# ----------------------------------------------------------------- attempt limits and refusal counters
+@dataclass
+class _Tries:
+    failures: int = 0
+    next_allowed: float = 0.0
+    locked_until: float = 0.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether one more attempt may run now; ``wait_s`` when not; ``newly_locked`` only from the failure
+    that engaged the lock (so a lock is audited once)."""
+
+    allowed: bool
+    wait_s: int = 0
+    locked: bool = False
+    newly_locked: bool = False
+
+
+class AttemptLimiter:
+    """Back-off then lock-out of failed attempts per key (a session, the box), atomic across threads.
+
+    An attempt is *reserved* under the lock before the slow check runs (PIN on the card, password
+    hash), so N parallel requests never get more than the remaining tries. After the second and
+    later failures the key waits ``backoff_s · 2^(failures-2)``; after ``max_failures`` it is locked
+    for ``lock_s``.
+    A success clears the key. Memory is bounded: at most ``max_keys`` keys are tracked.
+    """
+
+    def __init__(self, *, max_failures: int, lock_s: float, backoff_s: float = 1.0, max_keys: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """Limits of one kind of attempt; ``clock`` is replaceable for tests of the time limits."""
+        self.max_failures, self.lock_s, self.backoff_s, self.max_keys = max_failures, lock_s, backoff_s, max_keys
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._items: dict[str, _Tries] = {}
+        self._pending: dict[str, int] = {}
+
+    def reserve(self, *keys: str) -> Verdict:
+        """Reserve one attempt for every key, or refuse (nothing reserved) if any key must wait."""
+        now = self.clock()
+        with self._lock:
+            for key in keys:
+                tries = self._items.get(key)
+                if tries is not None and tries.locked_until and tries.locked_until <= now:
+                    self._items.pop(key)  # the lock period is over: a fresh start
+                    tries = None
+                tries = tries or _Tries()
+                if tries.locked_until > now:
+                    return Verdict(False, max(1, math.ceil(tries.locked_until - now)), True)
+                if tries.failures + self._pending.get(key, 0) >= self.max_failures:
+                    return Verdict(False, int(self.lock_s), True)
+                if tries.next_allowed > now:
+                    return Verdict(False, max(1, math.ceil(tries.next_allowed - now)))
+            for key in keys:
+                self._pending[key] = self._pending.get(key, 0) + 1
+        return Verdict(True)
+
+    def _release(self, key: str) -> None:
+        left = self._pending.get(key, 0) - 1
+        if left > 0:
+            self._pending[key] = left
+        else:
+            self._pending.pop(key, None)
+
+    def failed(self, *keys: str) -> Verdict:
+        """A reserved attempt failed: count it (and lock the keys that reached the limit)."""
+        now = self.clock()
+        locked = False
+        with self._lock:
+            for key in keys:
+                self._release(key)
+                if key not in self._items and len(self._items) >= self.max_keys:
+                    self._items.pop(next(iter(self._items)))
+                tries = self._items.setdefault(key, _Tries())
+                tries.failures += 1
+                # the first mistake is a typo: no wait; then backoff_s, 2·backoff_s, ...
+                tries.next_allowed = now + (self.backoff_s * 2 ** (tries.failures - 2) if tries.failures > 1 else 0)
+                if tries.failures >= self.max_failures and tries.locked_until <= now:
+                    tries.locked_until = now + self.lock_s
+                    locked = True
+        return Verdict(False, int(self.lock_s) if locked else 0, locked, locked)
+
+    def succeeded(self, *keys: str) -> None:
+        """A reserved attempt succeeded: the keys start afresh."""
+        with self._lock:
+            for key in keys:
+                self._release(key)
+                self._items.pop(key, None)
+
+    def cancelled(self, *keys: str) -> None:
+        """A reserved attempt never reached the check (bad form): give the reservation back."""
+        with self._lock:
+            for key in keys:
+                self._release(key)
+
+
+class RefusalCounter:
+    """Refused anonymous requests counted per action and written as one audit row per interval.
+
+    ``write(action, count, interval_s)`` is called for each action with a count when an interval has
+    passed (checked on every refusal and every request), so unauthenticated clients cannot grow the
+    audit log by more than one row per action and interval.
+    """
+
+    def __init__(self, write: Callable[[str, int, int], None], *, interval_s: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """``write`` appends the aggregated audit row."""
+        self._write, self.interval_s, self.clock = write, interval_s, clock
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+        self._since = clock()
+
+    def count(self, action: str) -> None:
+        """Count one refusal of ``action``."""
+        with self._lock:
+            self._counts[action] = self._counts.get(action, 0) + 1
+        self.flush()
+
+    def flush(self, *, force: bool = False) -> None:
+        """Write the counts of a finished interval (or now, with ``force``)."""
+        now = self.clock()
+        with self._lock:
+            if not self._counts or (not force and now - self._since < self.interval_s):
+                if not self._counts:
+                    self._since = now
+                return
+            counts, self._counts = self._counts, {}
+            span = int(now - self._since)
+            self._since = now
+        for action, n in sorted(counts.items()):
+            self._write(action, n, span)
+
+
+#: Card PIN: per browser session 3 failures then 5 minutes; per box (the card's own counter does not
+#: reset between sessions) 3 consecutive failures, a 1 s back-off after the second, then 15 minutes. Cards
+#: lock after 3 to 10 wrong PINs; the box never spends the card's last try (see ``card_pin_gate``).
+CARD_SESSION_LIMIT = {"max_failures": 3, "lock_s": 300.0, "backoff_s": 1.0}
+CARD_BOX_LIMIT = {"max_failures": 3, "lock_s": 900.0, "backoff_s": 1.0}
+#: Refused anonymous requests are counted and written as one audit row per action per minute.
+REFUSAL_INTERVAL_S = 60.0
+
+
+def limiter(name: str) -> AttemptLimiter:
+    """The application's limiter ``card_session`` or ``card_box`` (created on first use)."""
+    ext = current_app.extensions
+    key = f"kiosk_limit_{name}"
+    if key not in ext:
+        limits = CARD_SESSION_LIMIT if name == "card_session" else CARD_BOX_LIMIT
+        ext.setdefault(key, AttemptLimiter(max_failures=int(limits["max_failures"]), lock_s=limits["lock_s"],
+                                           backoff_s=limits["backoff_s"]))
+    lim: AttemptLimiter = ext[key]
+    return lim
+
+
+def login_key() -> str:
+    """A per-browser key for attempt limits before anyone is signed in (kept in the signed cookie)."""
+    key = session.get("login_key")
+    if not isinstance(key, str):
+        key = secrets.token_urlsafe(16)
+        session["login_key"] = key
+    return key
+
+
+def refusals(write: Callable[[str, int, int], None]) -> RefusalCounter:
+    """The application's counter of refused anonymous requests (``write`` is used when first created)."""
+    ext = current_app.extensions
+    if "kiosk_refusals" not in ext:
+        ext.setdefault("kiosk_refusals", RefusalCounter(write, interval_s=REFUSAL_INTERVAL_S))
+    counter: RefusalCounter = ext["kiosk_refusals"]
+    return counter

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import Field
@@ -11,7 +10,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from firmware.config import DevicesConfig
 from service.capture.config import CaptureConfig
-from service.configbase import StrictModel
+from service.configbase import DuplicateKey, StrictModel, YamlLimitError, load_yaml
 from service.domain.config import CodesConfig
 from service.domain.errors import ConfigError
 from service.extract.config import ExtractConfig
@@ -69,8 +68,14 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
 def parse_config(text: str, source: str = "<config>") -> Config:
     """Validate YAML text into a :class:`Config`; errors name the file, line and key."""
     try:
-        node = yaml.compose(text)
-        data: Any = yaml.safe_load(text)
+        node, data = load_yaml(text)
+    except DuplicateKey as exc:
+        raise ConfigError(f"{source}:{exc.line}: {exc}",
+                          remedy="keep one of the two lines (see docs/configuration.md)") from exc
+    except YamlLimitError as exc:
+        where = f"{source}:{exc.line}" if exc.line else source
+        raise ConfigError(f"{where}: the configuration is {exc.message}",
+                          remedy="a configuration is a few sections deep; see docs/configuration.md") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source

@@ -14,18 +14,21 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from service.capture.config import CaptureConfig
+from service.capture.decode_checks import check_jpeg, check_plausible, check_png, to_8bit
 from service.capture.types import ColourMode, PageImage, Side
 from service.domain.errors import InputError, QualityError
 
 #: Formats accepted from a camera, scanner or upload. JPEG and PNG pass into the PDF unchanged;
 #: the others are converted losslessly to PNG.
 ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "TIFF": "image/tiff", "BMP": "image/bmp",
-                    "WEBP": "image/webp"}
+                    "WEBP": "image/webp", "GIF": "image/gif"}
+#: Shortest side, in pixels, of anything that can be a page (a 1×1 image is not a page).
+MIN_SIDE_PX = 100
 _COLOUR_MODES = {"RGB", "RGBA", "RGBX", "YCbCr", "CMYK", "P", "LAB", "HSV"}
 _MM_PER_INCH = 25.4
 _BLANK_PROBE_WIDTH = 800
 _PAPER_KERNEL = 15
-_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*", b"BM")
+_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*", b"BM", b"GIF87a", b"GIF89a")
 
 
 def _open(data: bytes, name: str, config: CaptureConfig) -> Image.Image:
@@ -52,6 +55,8 @@ def _open(data: bytes, name: str, config: CaptureConfig) -> Image.Image:
             if frames > 1:
                 raise InputError(f"{name}: file holds {frames} images; one page per file is expected",
                                  remedy="split the multi-page file into one image per page")
+            check_png(data, name)
+            check_jpeg(data, name)
             img.load()
     except InputError:
         raise
@@ -162,6 +167,13 @@ def load_page_image(data: bytes, *, name: str, config: CaptureConfig, side: Side
     """
     img = _open(data, name, config)
     fmt = img.format or ""
+    if min(img.size) < MIN_SIDE_PX:
+        raise QualityError(f"{name}: image is {img.width}×{img.height} pixels, too small to be a page",
+                           remedy="capture the whole page again at 300 dpi")
+    wide = to_8bit(img)
+    if wide is not img:  # a 16-bit grey scan: stored as 8-bit grey (PDF/A and OCR read 8 bits)
+        img, fmt = wide, ""
+    check_plausible(img, name)
     dpi = _effective_dpi(img, config)
     if dpi + 0.5 < config.min_dpi:
         raise QualityError(f"{name}: effective resolution {dpi:.0f} dpi is below the {config.min_dpi:.0f} dpi minimum",

@@ -7,6 +7,7 @@ count is reconciled and a mismatch blocks finalizing unless the officer records 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -60,9 +61,15 @@ def assemble(raw: Sequence[RawPage], *, config: CaptureConfig, duplex: bool = Fa
         raise ValidationError("declared_pages", "must be at least 1", remedy="count the paper's pages again")
     sides = _sides(len(raw), duplex, sticky)
     pages: list[PageImage] = []
+    first_seen: dict[str, int] = {}
     for i, item in enumerate(raw):
-        pages.append(load_page_image(item.data, name=item.label, config=config, side=sides[i],
-                                     sticky_note_of=i - 1 if i in sticky else None))
+        page = load_page_image(item.data, name=item.label, config=config, side=sides[i],
+                               sticky_note_of=i - 1 if i in sticky else None)
+        earlier = first_seen.setdefault(hashlib.sha256(item.data).hexdigest(), i)
+        if earlier != i and not page.blank:
+            raise InputError(f"{item.label}: is the same image file as {raw[earlier].label} (page given twice)",
+                             remedy="give each page once; capture the page again if it really repeats")
+        pages.append(page)
     reason = mismatch_reason.strip() if mismatch_reason and mismatch_reason.strip() else None
     return CaptureSet(pages=tuple(pages), declared_pages=declared_pages, mismatch_reason=reason)
 

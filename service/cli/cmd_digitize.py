@@ -102,13 +102,15 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    """``sohoa audit verify``: check the audit hash chain and every stored file."""
-    from service.usecases.documents import verify_integrity
+    """``sohoa audit verify [--sweep]``: the audit chain, the rows it binds, the signed head, every file."""
+    from service.usecases.documents import sweep_orphan_files, verify_integrity
 
+    swept = sweep_orphan_files() if args.sweep else []
     report = verify_integrity()
     if args.json:
         _print_json({"ok": report.ok, "audit_rows": report.audit_rows, "documents": report.documents,
-                     "problems": list(report.problems)})
+                     "problems": list(report.problems), "orphans": list(report.orphans), "notes": list(report.notes),
+                     "swept": len(swept)})
     if not report.ok:
         for problem in report.problems:
             print(f"FAIL {problem}", file=sys.stderr)
@@ -116,7 +118,11 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
                              remedy="do not use this store until a technician restores it from backup")
     if not args.json:
         print(f"OK: audit chain of {report.audit_rows} rows intact; "
-              f"{report.documents} documents with all files present")
+              f"{report.documents} documents with all files present and their rows as the chain recorded")
+        if swept:
+            print(f"swept {len(swept)} orphan file(s)")
+        for note in report.notes:
+            print(f"note: {note}")
     return int(ExitCode.OK)
 
 
@@ -183,6 +189,8 @@ def register(sub: Any) -> None:
     audit_sub = p.add_subparsers(dest="audit_command", metavar="SUBCOMMAND")
     v = audit_sub.add_parser("verify", help="check the audit hash chain and the stored files")
     v.add_argument("--json", action="store_true")
+    v.add_argument("--sweep", action="store_true",
+                   help="first remove orphan files (no row names them) older than an hour, left by a crash")
     v.set_defaults(func=cmd_audit_verify)
 
     p = sub.add_parser("demo", help="digitize the bundled sample dossier (what 'make run' does)")

@@ -51,27 +51,47 @@ def cmd_sign(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    """``sohoa verify FILE.pdf [--json] [--ca-bundle PEM]``: check signatures and PDF/A."""
+    """``sohoa verify FILE.pdf [--json] [--ca-bundle PEM | --no-trust]``: check signatures and PDF/A.
+
+    With ``--no-trust`` no CA is needed: PDF/A-2b and every signature's integrity and cryptographic
+    validity are checked (exit 9 if not PDF/A-2b, 11 if a signature is broken), trust is not.
+    """
     from service.signing.verify import load_trust_roots, verify_pdf
 
     paths = get_paths()
-    config = load_config(paths.config)
-    bundle = Path(args.ca_bundle) if args.ca_bundle else (config.signing.ca_bundle or paths.pki / "dev-trust.pem")
     try:
         data = Path(args.file).read_bytes()
     except OSError as exc:
         raise InputError(f"{args.file}: cannot be read ({exc.strerror})", remedy="check the path") from exc
-    report = verify_pdf(data, load_trust_roots(bundle))
+    if args.no_trust:
+        report = verify_pdf(data, [])
+    else:
+        config = load_config(paths.config)
+        bundle = Path(args.ca_bundle) if args.ca_bundle else (config.signing.ca_bundle or paths.pki / "dev-trust.pem")
+        report = verify_pdf(data, load_trust_roots(bundle))
+    trusting = not args.no_trust
     if args.json:
-        print(json.dumps(report.to_json(), ensure_ascii=False))
+        out = report.to_json()
+        if not trusting:
+            out["trust_checked"] = False
+        print(json.dumps(out, ensure_ascii=False))
     else:
         print(f"PDF/A: {report.pdfa or 'not PDF/A-2b'}")
+        if not trusting:
+            print("trust: not checked (--no-trust)")
         if not report.signatures:
             print("no signatures")
         for n, s in enumerate(report.signatures, start=1):
-            verdict = "VALID" if s.valid and s.trusted else ("valid, NOT trusted" if s.valid else "INVALID")
+            if trusting:
+                verdict = "VALID" if s.valid and s.trusted else ("valid, NOT trusted" if s.valid else "INVALID")
+            else:
+                verdict = "INTACT and VALID" if s.valid else ("intact, INVALID" if s.intact else "ALTERED")
             print(f"{n}. {verdict}: {s.signer} at {s.signing_time}; intact={s.intact} "
                   f"timestamped={s.timestamped} page={s.page} box={s.box}")
+    if not trusting:
+        if report.pdfa is None:
+            return int(ExitCode.PDF)
+        return int(ExitCode.OK if all(s.valid for s in report.signatures) else ExitCode.SIGNING)
     all_good = all(s.valid and s.trusted for s in report.signatures)
     return int(ExitCode.OK if all_good else ExitCode.SIGNING)
 
@@ -116,7 +136,10 @@ def register(sub: Any) -> None:
     p = sub.add_parser("verify", help="verify a signed PDF's signatures and PDF/A-2b status")
     p.add_argument("file")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--ca-bundle", help="trusted CA certificates (PEM); default signing.ca_bundle")
+    trust = p.add_mutually_exclusive_group()
+    trust.add_argument("--ca-bundle", help="trusted CA certificates (PEM); default signing.ca_bundle")
+    trust.add_argument("--no-trust", action="store_true",
+                       help="no CA: check PDF/A-2b and each signature's integrity only (not who is trusted)")
     p.set_defaults(func=cmd_verify)
     p = sub.add_parser("token", help="signing tokens")
     tsub = p.add_subparsers(dest="token_command", metavar="ACTION", required=True)

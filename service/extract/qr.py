@@ -23,7 +23,7 @@ from service.domain.dates import parse_compact_date
 from service.domain.errors import InputError, ValidationError
 from service.domain.fields import FieldSource, FieldValue, Metadata
 from service.domain.identifiers import validate_cccd, validate_cmnd
-from service.domain.text import fold, nfc
+from service.domain.text import fold, hygiene_problem, nfc
 from service.extract.types import DocumentType, Extraction
 
 CCCD_QR_FIELDS = ("owner_id", "old_id", "owner_name", "owner_birth_date", "gender", "residence", "id_issue_date")
@@ -63,7 +63,10 @@ def _bad(what: str) -> InputError:
 
 def parse_cccd_qr(payload: str | bytes, *, max_bytes: int = 2048, today: date | None = None) -> CccdQr:
     """Validate a QR payload (text from a serial reader, or raw bytes) into a :class:`CccdQr`."""
-    raw = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
+    try:  # text from argv or a serial line may carry undecodable bytes as surrogates
+        raw = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else bytes(payload)
+    except UnicodeEncodeError as exc:
+        raise _bad(f"payload is not UTF-8 text (bad character at position {exc.start})") from exc
     if len(raw) > max_bytes:
         raise _bad(f"payload is {len(raw)} bytes, more than the {max_bytes} a card QR can hold")
     try:
@@ -75,6 +78,9 @@ def parse_cccd_qr(payload: str | bytes, *, max_bytes: int = 2048, today: date | 
         raise _bad("payload is empty")
     if any(unicodedata.category(ch) == "Cc" for ch in text):
         raise _bad("payload contains control characters")
+    problem = hygiene_problem("qr_payload", text)
+    if problem is not None:
+        raise _bad(f"payload {problem}")
     parts = [p.strip() for p in text.split("|")]
     if len(parts) != len(CCCD_QR_FIELDS):
         raise _bad(f"expected {len(CCCD_QR_FIELDS)} fields separated by '|', got {len(parts)} "

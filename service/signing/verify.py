@@ -131,7 +131,12 @@ def verify_pdf(pdf: bytes, trust_roots: list[x509.Certificate]) -> VerifyReport:
         except (PdfReadError, ValueError, KeyError, TypeError) as exc:
             raise InputError(f"signature {sig.field_name!r} cannot be read ({exc})",
                              remedy="the file is damaged; fetch it again") from exc
-        page, box = _widget_location(reader, sig)
+        try:
+            page, box = _widget_location(reader, sig)
+        except (PdfReadError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+            raise InputError(f"the PDF is corrupt (signature {sig.field_name!r} has a damaged page tree: "
+                             f"{type(exc).__name__})", remedy="fetch the file again from the store or the province") \
+                from exc
         ts = status.timestamp_validity
         ts_ok = ts is None or (ts.intact and ts.valid)
         modification_ok = status.docmdp_ok is not False and status.coverage is not None

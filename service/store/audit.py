@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from service.store import state
 from service.store.db import utcnow
 
 GENESIS = "0" * 64
@@ -25,10 +27,13 @@ def canonical_json(value: Any) -> str:
 
 
 def row_hash(seq: int, at: str, actor: str, action: str, subject: str | None, details: dict[str, Any],
-             prev_hash: str) -> str:
-    """The chain hash of one audit row."""
-    content = canonical_json({"seq": seq, "at": at, "actor": actor, "action": action, "subject": subject,
-                              "details": details})
+             prev_hash: str, state: dict[str, Any] | None = None) -> str:
+    """The chain hash of one audit row (``state``, the document rows it bound, is covered when present)."""
+    body: dict[str, Any] = {"seq": seq, "at": at, "actor": actor, "action": action, "subject": subject,
+                            "details": details}
+    if state is not None:
+        body["state"] = state
+    content = canonical_json(body)
     return hashlib.sha256((content + prev_hash).encode("utf-8")).hexdigest()
 
 
@@ -44,6 +49,7 @@ class AuditEntry:
     details: dict[str, Any]
     prev_hash: str
     row_hash: str
+    state: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,21 +63,41 @@ class AuditReport:
 
 
 def append(conn: sqlite3.Connection, *, actor: str, action: str, subject: str | None,
-           details: dict[str, Any]) -> AuditEntry:
-    """Append a row inside the caller's open write transaction; returns it."""
+           details: dict[str, Any], allowed: Iterable[str] = ()) -> AuditEntry:
+    """Append a row inside the caller's open write transaction; returns it.
+
+    When ``subject`` is a document, the row also records the document's row state
+    (:mod:`service.store.state`); ``allowed`` names the row keys (prefixes) this change may touch.
+    """
     last = conn.execute("SELECT seq, row_hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
     seq = int(last["seq"]) + 1 if last else 1
     prev = str(last["row_hash"]) if last else GENESIS
     at = utcnow()
-    digest = row_hash(seq, at, actor, action, subject, details, prev)
+    bound = state.record(conn, subject, allowed) if subject and state.is_document(conn, subject) else None
+    digest = row_hash(seq, at, actor, action, subject, details, prev, bound)
     conn.execute(
-        "INSERT INTO audit(seq, at, actor, action, subject, details_json, prev_hash, row_hash) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (seq, at, actor, action, subject, canonical_json(details), prev, digest),
+        "INSERT INTO audit(seq, at, actor, action, subject, details_json, prev_hash, row_hash, state_json) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (seq, at, actor, action, subject, canonical_json(details), prev, digest,
+         None if bound is None else canonical_json(bound)),
     )
     conn.execute("INSERT INTO audit_head(id, seq, row_hash) VALUES (1, ?, ?) "
                  "ON CONFLICT(id) DO UPDATE SET seq=excluded.seq, row_hash=excluded.row_hash", (seq, digest))
-    return AuditEntry(seq, at, actor, action, subject, details, prev, digest)
+    return AuditEntry(seq, at, actor, action, subject, details, prev, digest, bound)
+
+
+def _state_of(r: sqlite3.Row, *, strict: bool = False) -> dict[str, Any] | None:
+    """The row's bound document state (None for rows that bind none)."""
+    raw = r["state_json"] if "state_json" in r.keys() else None
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except (TypeError, ValueError):
+        if strict:
+            raise ValueError("unreadable state_json") from None
+        return {"unreadable": True}
+    return value if isinstance(value, dict) else {"unreadable": True}
 
 
 def entries(conn: sqlite3.Connection, *, subject: str | None = None) -> list[AuditEntry]:
@@ -85,7 +111,7 @@ def entries(conn: sqlite3.Connection, *, subject: str | None = None) -> list[Aud
         except (TypeError, ValueError):
             details = {"unreadable": True}
         out.append(AuditEntry(int(r["seq"]), r["at"], r["actor"], r["action"], r["subject"], details,
-                              r["prev_hash"], r["row_hash"]))
+                              r["prev_hash"], r["row_hash"], _state_of(r)))
     return out
 
 
@@ -113,8 +139,13 @@ def verify_chain(conn: sqlite3.Connection) -> AuditReport:
             details = json.loads(r["details_json"])
         except (TypeError, ValueError):
             details = None
+        try:
+            bound = _state_of(r, strict=True)
+        except ValueError:
+            details = None
+            bound = None
         if details is None or row_hash(seq, r["at"], r["actor"], r["action"], r["subject"], details,
-                                       r["prev_hash"]) != r["row_hash"]:
+                                       r["prev_hash"], bound) != r["row_hash"]:
             bad(seq, "content was edited after it was written")
         prev = r["row_hash"]
         expected_seq = seq + 1

@@ -9,6 +9,8 @@ applied is still applied when it appears (``schema_version`` records each one ap
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -37,6 +39,58 @@ class Migration:
 def utcnow() -> str:
     """Current UTC time as an ISO-8601 string (microseconds, ``+00:00``)."""
     return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+#: Wording for a full disk: free space; never "restore a backup" (the store is intact).
+DISK_FULL_REMEDY = ("free disk space on the box (old exports, logs) or ask the technician; "
+                    "nothing was saved and the stored documents are intact")
+_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+#: Below this many free bytes, an SQLite I/O error (growing the WAL index fails that way) means a full disk.
+LOW_SPACE_BYTES = 2 * 1024 * 1024
+
+
+def low_space(where: Path | None) -> bool:
+    """True if the filesystem holding ``where`` has almost no space left for this user."""
+    if where is None:
+        return False
+    try:
+        st = os.statvfs(where if where.is_dir() else where.parent)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < LOW_SPACE_BYTES
+
+
+def is_disk_full(exc: BaseException, where: Path | None = None) -> bool:
+    """True for SQLite's SQLITE_FULL, ENOSPC / EDQUOT / EFBIG, or an SQLite I/O error on a full filesystem."""
+    if isinstance(exc, OSError):
+        return exc.errno in _FULL_ERRNOS or low_space(where)
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code == 13 or "disk is full" in str(exc):
+            return True
+        return ("disk I/O error" in str(exc) or code == 10) and low_space(where)
+    return False
+
+
+def db_file(conn: sqlite3.Connection) -> Path | None:
+    """The main database file of a connection (None for an in-memory one or a broken connection)."""
+    try:
+        row = conn.execute("PRAGMA database_list").fetchone()
+    except sqlite3.Error:
+        return None
+    return Path(row[2]) if row is not None and row[2] else None
+
+
+def store_error(what: str, exc: BaseException, where: Path | None = None) -> StoreError:
+    """A :class:`StoreError` for a failed storage step; "disk full" (exit 8) when that is the cause."""
+    if is_disk_full(exc, where):
+        return StoreError(f"{what}: disk full", remedy=DISK_FULL_REMEDY)
+    detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+    return StoreError(f"{what} ({detail})",
+                      remedy="check the disk; restore the database from backup only if `sohoa audit verify` "
+                             "reports damage")
 
 
 def migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
@@ -76,8 +130,11 @@ def connect(path: Path, *, busy_timeout_ms: int = 15_000) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
     except sqlite3.DatabaseError as exc:
+        if is_disk_full(exc, path):
+            raise store_error(f"database {path.name} cannot be opened", exc, path) from exc
         raise StoreError(f"database {path.name} cannot be opened ({exc})",
-                         remedy="check the disk; restore the database from backup if it is damaged") from exc
+                         remedy="check the disk; restore the database from backup only if `sohoa audit verify` "
+                                "reports damage") from exc
     if str(mode).lower() != "wal":
         conn.close()
         raise StoreError(f"database {path.name} cannot use WAL mode (got {mode})",
@@ -102,14 +159,15 @@ def migrate(conn: sqlite3.Connection, *, target: int | None = None, directory: P
     available = migrations(directory)
     top = available[-1].version if available else 0
     goal = top if target is None else target
-    conn.execute("BEGIN IMMEDIATE")
     try:
+        conn.execute("BEGIN IMMEDIATE")
         conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
                      "name TEXT NOT NULL, applied_at TEXT NOT NULL)")
         conn.execute("COMMIT")
-    except sqlite3.DatabaseError:
-        conn.execute("ROLLBACK")
-        raise
+    except sqlite3.DatabaseError as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise store_error("the database cannot be prepared", exc, db_file(conn)) from exc
     unknown = sorted(applied_versions(conn) - {m.version for m in available})
     if unknown:
         raise StoreError(f"database has schema version {unknown[-1]:04d}, unknown to this software",
@@ -129,7 +187,10 @@ def migrate(conn: sqlite3.Connection, *, target: int | None = None, directory: P
                          (mig.version, mig.name, utcnow()))
             conn.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if is_disk_full(exc, db_file(conn)):
+                raise store_error(f"migration {mig.version:04d}_{mig.name} failed", exc, db_file(conn)) from exc
             raise StoreError(f"migration {mig.version:04d}_{mig.name} failed ({exc})",
                              remedy="report this to the technician; the database was left unchanged") from exc
     return current_version(conn)

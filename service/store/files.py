@@ -6,6 +6,7 @@ all before the database row that names it commits, so a committed row never name
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -64,8 +65,12 @@ class FileStore:
             _fsync_dir(target.parent)
             _fsync_dir(self.root)
         except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                raise StoreError("cannot write to the file store: disk full",
+                                 remedy="free disk space on the box (old exports, logs) or ask the technician; "
+                                        "nothing was saved and the stored documents are intact") from exc
             raise StoreError(f"cannot write to the file store ({exc.strerror})",
-                             remedy="free disk space or check the permissions of SOHOA_HOME/files") from exc
+                             remedy="check the permissions of SOHOA_HOME/files") from exc
         return digest
 
     def exists(self, sha256: str) -> bool:

@@ -22,9 +22,10 @@ from typing import Any
 from service.domain.errors import NotFoundError, StoreError
 from service.domain.fields import ART9_FIELDS, Metadata
 from service.paths import Paths
-from service.store import audit
+from service.store import audit, state
+from service.store.checkpoint import Checkpointer
 from service.store.config import StoreConfig
-from service.store.db import connect, migrate, utcnow
+from service.store.db import connect, is_disk_full, migrate, store_error, utcnow
 from service.store.faults import fault_point
 from service.store.files import FileStore
 from service.store.types import (
@@ -35,6 +36,9 @@ from service.store.types import (
     PageRecord,
     StoredDocument,
 )
+
+#: Audit subject of the row that marks the one-time state baseline of an upgraded store as done.
+BASELINE_DONE = "store:state-baseline"
 
 
 class CodeTakenError(StoreError):
@@ -49,6 +53,8 @@ class IntegrityReport:
     audit_rows: int
     documents: int
     problems: tuple[str, ...]
+    orphans: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 def _owner_id(metadata: Metadata) -> str | None:
@@ -59,11 +65,13 @@ def _owner_id(metadata: Metadata) -> str | None:
 class Store:
     """One service home's database and file store."""
 
-    def __init__(self, conn: sqlite3.Connection, files: FileStore, lock_path: Path | None = None) -> None:
+    def __init__(self, conn: sqlite3.Connection, files: FileStore, lock_path: Path | None = None,
+                 checkpointer: Checkpointer | None = None) -> None:
         """Wrap an open, migrated connection; use :meth:`open` instead."""
         self.conn = conn
         self.files = files
         self.lock_path = lock_path or files.root.parent / "result-code.lock"
+        self.checkpointer = checkpointer
 
     @classmethod
     def open(cls, paths: Paths, config: StoreConfig | None = None) -> Store:
@@ -82,7 +90,35 @@ class Store:
             raise
         files = FileStore(paths.files)
         files.sweep_temporary()
-        return cls(conn, files, paths.home / "result-code.lock")
+        checkpointer = Checkpointer(paths.home, paths.pki)
+        store = cls(conn, files, paths.home / "result-code.lock", checkpointer)
+        try:
+            store._baseline()
+            checkpointer.start(conn)
+        except OSError as exc:
+            conn.close()
+            raise store_error("the audit checkpoint could not be saved", exc, paths.home) from exc
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    def _baseline(self) -> None:
+        """Record the row state of documents stored before migration 0006 (once, on upgrade)."""
+        applied = self.conn.execute("SELECT applied_at FROM schema_version WHERE version = 6").fetchone()
+        done = "SELECT 1 FROM audit WHERE subject = ? LIMIT 1"
+        if applied is None or self.conn.execute(done, (BASELINE_DONE,)).fetchone():
+            return
+        if not self.conn.execute("SELECT 1 FROM documents WHERE created_at <= ? LIMIT 1", (applied[0],)).fetchone():
+            return  # nothing older than the upgrade: nothing to record, ever
+        with self.transaction() as c:
+            if c.execute(done, (BASELINE_DONE,)).fetchone():
+                return
+            for r in c.execute("SELECT id FROM documents WHERE created_at <= ?", (applied[0],)).fetchall():
+                if not state.has_state(c, r["id"]):
+                    audit.append(c, actor="store", action="state_baseline", subject=r["id"], details={},
+                                 allowed=state.ALL_ROWS)
+            audit.append(c, actor="store", action="state_baseline_done", subject=BASELINE_DONE, details={})
 
     def close(self) -> None:
         """Close the database connection."""
@@ -100,18 +136,28 @@ class Store:
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
+            if is_disk_full(exc, self.files.root.parent):
+                raise store_error("the change could not be saved", exc, self.files.root.parent) from exc
             raise StoreError(f"the database is busy ({exc})", remedy="wait a moment and try again") from exc
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+        except BaseException as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):
+                raise store_error("the change could not be saved", exc, self.files.root.parent) from exc
             raise
         try:
             self.conn.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
-            self.conn.execute("ROLLBACK")
-            raise StoreError(f"the change could not be saved ({exc})",
-                             remedy="check free disk space and try again") from exc
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise store_error("the change could not be saved", exc, self.files.root.parent) from exc
+        if self.checkpointer is not None:
+            try:
+                self.checkpointer.write(self.conn)
+            except OSError as exc:
+                raise store_error("the audit checkpoint could not be saved", exc, self.files.root.parent) from exc
 
     # ----------------------------------------------------------------- result codes
     @contextmanager
@@ -181,7 +227,7 @@ class Store:
                   int(p.blank), p.sticky_note_of) for p in new.pages])
             self._write_fields(c, doc_id, new.metadata, now)
             self._enqueue(c, doc_id, new.pdf_sha256, now)
-            audit.append(c, actor=actor, action="document_stored", subject=doc_id,
+            audit.append(c, actor=actor, action="document_stored", subject=doc_id, allowed=state.ALL_ROWS,
                          details={"pdf_sha256": new.pdf_sha256, "pages": len(new.pages),
                                   "document_type_code": new.metadata.document_type_code,
                                   "declared_pages": new.declared_pages,
@@ -253,7 +299,7 @@ class Store:
             c.execute("UPDATE documents SET pdf_sha256 = ?, state = ?, updated_at = ? WHERE id = ?",
                       (sha, (state or current.state).value, now, current.id))
             self._enqueue(c, current.id, sha, now)
-            audit.append(c, actor=actor, action=action, subject=current.id,
+            audit.append(c, actor=actor, action=action, subject=current.id, allowed=("documents", "outbox/"),
                          details={"previous_pdf_sha256": current.pdf_sha256, "pdf_sha256": sha, **(details or {})})
         return self.get(current.id)
 
@@ -267,7 +313,8 @@ class Store:
             self._write_fields(c, current.id, metadata, now)
             changed = sorted(n for n in [*ART9_FIELDS, *metadata.extra, *current.metadata.extra]
                              if metadata.get(n) != current.metadata.get(n))
-            audit.append(c, actor=actor, action="metadata_updated", subject=current.id, details={"fields": changed})
+            audit.append(c, actor=actor, action="metadata_updated", subject=current.id, details={"fields": changed},
+                         allowed=("documents", "fields/"))
         return self.get(current.id)
 
     # ----------------------------------------------------------------- outbox
@@ -312,7 +359,7 @@ class Store:
                 raise NotFoundError(f"outbox row {outbox_id} does not exist", remedy="list pending rows again")
             c.execute(sql, (*params, outbox_id))
             audit.append(c, actor="sync", action=action, subject=row["document_id"],
-                         details={"outbox_id": outbox_id, **details})
+                         details={"outbox_id": outbox_id, **details}, allowed=(f"outbox/{outbox_id}",))
             updated = c.execute("SELECT * FROM outbox WHERE id = ?", (outbox_id,)).fetchone()
         return self._outbox(updated)
 
@@ -338,25 +385,24 @@ class Store:
         with self.transaction() as c:
             audit.append(c, actor=actor, action=action, subject=subject, details=details)
 
+    def audit_head(self) -> tuple[int, str]:
+        """The newest audit row's ``(seq, row_hash)`` (``(0, GENESIS)`` when empty): what sync can report
+        to the province so it notices a device whose history shrank."""
+        row = self.conn.execute("SELECT seq, row_hash FROM audit_head WHERE id = 1").fetchone()
+        return (int(row["seq"]), str(row["row_hash"])) if row is not None else (0, audit.GENESIS)
+
     def audit_entries(self, subject: str | None = None) -> list[audit.AuditEntry]:
         """Audit rows in order, optionally about one document id."""
         return audit.entries(self.conn, subject=subject)
 
     def verify(self) -> IntegrityReport:
-        """Check the audit chain, every document's files and that its current PDF is queued or delivered."""
-        chain = audit.verify_chain(self.conn)
-        problems = list(chain.problems)
-        docs = self.conn.execute("SELECT id, result_code, pdf_sha256 FROM documents ORDER BY created_at").fetchall()
-        for d in docs:
-            label = f"document {d['id']}"
-            issue = self.files.verify(d["pdf_sha256"])
-            if issue:
-                problems.append(f"{label}: PDF file {issue}")
-            for p in self.conn.execute("SELECT page_no, sha256 FROM pages WHERE document_id = ?", (d["id"],)):
-                issue = self.files.verify(p["sha256"])
-                if issue:
-                    problems.append(f"{label}: page {p['page_no']} image {issue}")
-            if not self.conn.execute("SELECT 1 FROM outbox WHERE document_id = ? AND pdf_sha256 = ?",
-                                     (d["id"], d["pdf_sha256"])).fetchone():
-                problems.append(f"{label}: current PDF is not in the outbox")
-        return IntegrityReport(ok=not problems, audit_rows=chain.rows, documents=len(docs), problems=tuple(problems))
+        """Audit chain, the rows it binds, the signed checkpoint, every file and the outbox (read-only)."""
+        from service.store.integrity import verify_store
+
+        return verify_store(self)
+
+    def sweep_orphans(self, *, older_than_s: float | None = None) -> list[str]:
+        """Remove files no row names (left by a crash between file write and commit); returns their hashes."""
+        from service.store.integrity import sweep_orphans
+
+        return sweep_orphans(self, older_than_s=older_than_s)

@@ -20,6 +20,7 @@ from service.domain.errors import ValidationError
 from service.domain.fields import ART9_FIELDS, FieldSource, FieldValue, Metadata
 from service.domain.result_code import render_result_code, with_suffix
 from service.domain.schema import ensure_valid
+from service.domain.text import clean_text, hygiene_problem
 from service.ocr.types import OcrPage
 from service.paths import Paths, get_paths
 from service.pdf import build_pdfa
@@ -99,12 +100,16 @@ def manual_fields(pairs: Sequence[str]) -> dict[str, FieldValue]:
 
 def build_metadata(document_type_code: str, owner_id: str | None, fields: Mapping[str, FieldValue]) -> Metadata:
     """Typed Art. 9 metadata, validated by the domain rules (:class:`ValidationError` names the field)."""
-    md = Metadata(document_type_code=document_type_code.strip())
+    md = Metadata(document_type_code=clean_text("document_type_code", document_type_code).strip())
     if owner_id and owner_id.strip():
-        md = md.with_field("owner_id", FieldValue(owner_id.strip(), FieldSource.MANUAL, 1.0))
+        md = md.with_field("owner_id", FieldValue(clean_text("owner_id", owner_id).strip(), FieldSource.MANUAL, 1.0))
     for name, value in fields.items():
-        if value.value.strip():
-            md = md.with_field(name, value)
+        if not value.value.strip():
+            continue
+        if value.source is FieldSource.OCR and hygiene_problem(name, value.value) is not None:
+            log.info("extracted field %s left out: it breaks the text rule", name)  # the officer types it
+            continue
+        md = md.with_field(name, FieldValue(clean_text(name, value.value), value.source, value.confidence))
     return ensure_valid(md)
 
 
@@ -175,6 +180,8 @@ def digitize(request: DigitizeRequest, *, paths: Paths | None = None, config: Co
     p = paths or get_paths()
     cfg = config or load_config(p.config)
     metadata = build_metadata(request.document_type_code, request.owner_id, request.fields)
+    if request.mismatch_reason:
+        clean_text("mismatch_reason", request.mismatch_reason)
     capture = assemble(request.pages, config=cfg.capture, duplex=request.duplex,
                        sticky_notes=request.sticky_notes, declared_pages=request.declared_pages,
                        mismatch_reason=request.mismatch_reason)

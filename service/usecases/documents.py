@@ -131,3 +131,10 @@ def verify_integrity(*, paths: Paths | None = None) -> IntegrityReport:
     _, store = _open(paths)
     with store:
         return store.verify()
+
+
+def sweep_orphan_files(*, paths: Paths | None = None) -> list[str]:
+    """Remove files no row names that an interrupted write left (older than an hour); their hashes."""
+    _, store = _open(paths)
+    with store:
+        return store.sweep_orphans()

@@ -10,10 +10,13 @@ import csv
 import io
 import json
 import os
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from service.domain.limits import json_depth_problem
+from service.domain.text import hygiene_problem
 from service.errors import InputError, NotFoundError
 
 CSV_COLUMNS = ("field_code", "field_name", "procedure_code", "procedure_name", "return_days",
@@ -77,7 +80,10 @@ def _text(entry: dict[str, Any], key: str, where: str) -> str:
     value = entry.get(key)
     if not isinstance(value, str) or not value.strip():
         raise InputError(f"{where}: '{key}' is missing or empty", remedy="fill it in and import again")
-    return value.strip()
+    problem = hygiene_problem(key, value, max_length=500)
+    if problem is not None:
+        raise InputError(f"{where}: '{key}' {problem}", remedy="type it again as plain text and import again")
+    return unicodedata.normalize("NFC", value.strip())
 
 
 def _int(value: Any, key: str, where: str, lo: int, hi: int) -> int:
@@ -160,11 +166,20 @@ def parse_catalogue(raw: bytes, filename: str) -> Catalogue:
     except UnicodeDecodeError:
         raise InputError("catalogue file is not UTF-8 text", remedy="save it as UTF-8 and import again") from None
     if filename.lower().endswith(".csv"):
-        return _from_dict(_csv_to_dict(text))
+        try:
+            return _from_dict(_csv_to_dict(text))
+        except csv.Error as exc:
+            raise InputError(f"catalogue CSV: {exc}", remedy="fix the CSV layout (one procedure component a line)") \
+                from None
+    deep = json_depth_problem(text)
+    if deep is not None:
+        raise InputError(f"catalogue JSON: {deep}", remedy="use the layout of the bundled sample catalogue")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"catalogue JSON: line {exc.lineno}: {exc.msg}", remedy="fix the JSON syntax") from None
+    except RecursionError:
+        raise InputError("catalogue JSON: nested too deep", remedy="use the layout of the bundled sample") from None
     return _from_dict(data)
 
 

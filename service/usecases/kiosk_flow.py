@@ -22,7 +22,7 @@ from firmware.token import TokenSession
 from service.capture.rules import RawPage
 from service.config import Config
 from service.domain.fields import FieldSource, FieldValue
-from service.errors import NotFoundError, ValidationError
+from service.errors import NotFoundError, SohoaError, ValidationError
 from service.extract.extractor import extract_pages
 from service.extract.qr import decode_qr_image, parse_cccd_qr, read_cccd_qr_image
 from service.ocr.engine import get_engine
@@ -75,6 +75,19 @@ def card_login(pin: str, *, paths: Paths, config: Config) -> CardHolder:
     cert = signer.certificate()
     name = str(cert.subject.native.get("common_name", "")) or "?"
     return CardHolder(name, "card-" + hashlib.sha256(cert.dump()).hexdigest()[:12])
+
+
+def card_pin_state(*, paths: Paths, config: Config) -> dict[str, bool]:
+    """The officer card's PIN flags as the token reports them (``pin_locked``, ``pin_final_try``,
+    ``pin_count_low``); empty when the card cannot be read. Checked before a PIN is tried."""
+    from service.signing.status import token_status
+
+    try:
+        rows = token_status(config.signing, paths)
+    except SohoaError:
+        return {}
+    row = next((r for r in rows if r.get("role") == SignatureRole.OFFICER.value), {})
+    return {k: bool(row[k]) for k in ("pin_locked", "pin_final_try", "pin_count_low") if k in row}
 
 
 def card_present(*, paths: Paths, config: Config) -> bool:
