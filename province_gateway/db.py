@@ -72,6 +72,9 @@ CREATE TABLE IF NOT EXISTS gw_device (
     telemetry    jsonb,
     last_seen    timestamptz NOT NULL DEFAULT now()
 );
+ALTER TABLE gw_device ADD COLUMN IF NOT EXISTS audit_seq bigint;
+ALTER TABLE gw_device ADD COLUMN IF NOT EXISTS audit_hash text;
+ALTER TABLE gw_device ADD COLUMN IF NOT EXISTS history_alert text;
 ALTER TABLE gw_document ADD COLUMN IF NOT EXISTS owner_id text;
 ALTER TABLE gw_document ADD COLUMN IF NOT EXISTS office text;
 CREATE INDEX IF NOT EXISTS gw_document_owner ON gw_document (owner_id);
@@ -350,3 +353,22 @@ class GatewayDb:
             " state=COALESCE(EXCLUDED.state, gw_device.state),"
             " telemetry=COALESCE(EXCLUDED.telemetry, gw_device.telemetry)",
             (device, province, state, Jsonb(telemetry) if telemetry is not None else None))
+
+    def audit_head_seen(self, device: str, seq: int, head: str) -> str | None:
+        """Keep the highest audit head a device reported; returns ``history-shrank`` (a lower sequence
+        number than already seen) or ``history-rewritten`` (same number, other hash), else None."""
+        with self.conn.transaction():
+            row = self.conn.execute("SELECT audit_seq, audit_hash FROM gw_device WHERE device_id=%s FOR UPDATE",
+                                    (device,)).fetchone()
+            alert = None
+            if row is not None and row[0] is not None:
+                if seq < int(row[0]):
+                    alert = "history-shrank"
+                elif seq == int(row[0]) and head != row[1]:
+                    alert = "history-rewritten"
+            if alert is not None:
+                self.conn.execute("UPDATE gw_device SET history_alert=%s WHERE device_id=%s", (alert, device))
+            else:
+                self.conn.execute("UPDATE gw_device SET audit_seq=%s, audit_hash=%s WHERE device_id=%s",
+                                  (seq, head, device))
+        return alert

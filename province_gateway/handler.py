@@ -125,7 +125,14 @@ class Handler:
                 raise p.ProtocolError("bad-field", "TrangThai")
             self.db.device_seen(info.device, info.province, state=state)
         elif info.kind is p.Kind.TELEMETRY:
-            self.db.device_seen(info.device, info.province, telemetry=telemetry_values(data, info.device))
+            values = telemetry_values(data, info.device)
+            self.db.device_seen(info.device, info.province, telemetry=values)
+            seq, head = values.get("audit_seq"), values.get("audit_hash")
+            if isinstance(seq, int) and isinstance(head, str):
+                alert = self.db.audit_head_seen(info.device, seq, head)
+                if alert is not None:
+                    self.db.event(alert, device=info.device, reason=f"audit head {seq} after a higher one")
+                    log.warning("device %s reported a %s", info.device, alert)
         self._count(info.kind.value)
         return []
 

@@ -67,3 +67,7 @@ class OutboxSource(Protocol):
     def queue_depth(self) -> int:
         """Rows not yet delivered (telemetry)."""
         ...
+
+    def audit_head(self) -> tuple[int, str]:
+        """The device audit chain's newest ``(seq, hash)`` (telemetry: the province notices a shrunk history)."""
+        ...

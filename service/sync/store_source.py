@@ -116,6 +116,10 @@ class StoreOutbox:
         """The spine store keeps every version (audit, Decision 1403 Art. 5): never deletes; False."""
         return False
 
+    def audit_head(self) -> tuple[int, str]:
+        """The store's audit head (seq, row hash)."""
+        return self.store.audit_head()
+
     def queue_depth(self) -> int:
         """Rows not delivered and not refused for good."""
         row = self.store.conn.execute("SELECT count(*) FROM outbox WHERE state != 'delivered' AND next_attempt_at < ?",

@@ -286,9 +286,11 @@ class SyncWorker:
         if now - self._last_telemetry < self.cfg.telemetry_interval_s:
             return
         self._last_telemetry = now
+        audit_seq, audit_hash = self.source.audit_head()
         payload = p.telemetry_payload(self.device_id, queue=self.source.queue_depth(), delivered=self.stats.delivered,
                                       chunks=self.stats.chunks, bytes=self.stats.payload_bytes,
-                                      link_failures=self.stats.link_failures)
+                                      link_failures=self.stats.link_failures, audit_seq=audit_seq,
+                                      audit_hash=audit_hash)
         link.publish(p.topic(self.province, self.device_id, p.Kind.TELEMETRY), payload, qos=0,
                      properties=publish_properties(content_type=p.CT_JSON, expiry_s=3600))
 

@@ -69,7 +69,8 @@ def test_documents_are_delivered_only_on_the_gateway_ack(store: Store, pki: LabP
             row = conn.execute("SELECT telemetry FROM gw_device WHERE device_id=%s", (idents.a.name,)).fetchone()
         return row[0] if row else None
     assert wait_until(lambda: (telemetry() or {}).get("chunks", 0) > 0, 10)
-    assert set(telemetry() or {}) == {"queue", "delivered", "chunks", "bytes", "link_failures"}
+    assert set(telemetry() or {}) == {"queue", "delivered", "chunks", "bytes", "link_failures", "audit_seq",
+                                      "audit_hash"}
     # the delivery is in the device's audit chain and the progress rows are gone
     assert any(e.action == "outbox_delivered" for e in store.audit_entries(docs[0].id))
     assert ProgressStore(get_paths().database).state()["transfers_in_progress"] == "0"
