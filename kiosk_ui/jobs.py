@@ -9,11 +9,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from service.domain.progress import Progress
 from service.errors import SohoaError
 
 log = logging.getLogger("sohoa.kiosk.jobs")
 
-Progress = Callable[[str, int, int], None]  # (step message key, done, total)
 
 
 @dataclass

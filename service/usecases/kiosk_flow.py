@@ -22,6 +22,7 @@ from firmware.token import TokenSession
 from service.capture.rules import RawPage
 from service.config import Config
 from service.domain.fields import FieldSource, FieldValue
+from service.domain.progress import Progress
 from service.errors import NotFoundError, SohoaError, ValidationError
 from service.extract.extractor import extract_pages
 from service.extract.qr import decode_qr_image, parse_cccd_qr, read_cccd_qr_image
@@ -41,7 +42,6 @@ __all__ = ["CardHolder", "DossierStatus", "PinIncorrect", "TokenAbsent", "TokenL
            "card_login", "card_logout", "card_present", "dossier_status", "extract_draft", "finalize_draft",
            "owner_from_qr", "owner_from_qr_image", "qr_texts", "release_cards"]
 
-Progress = Callable[[str, int, int], None]
 _OCR_CACHE_MAX = 64
 _ocr_cache: OrderedDict[str, OcrPage] = OrderedDict()
 _ocr_lock = threading.Lock()
