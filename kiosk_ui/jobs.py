@@ -9,8 +9,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from service.domain.progress import Progress
 from service.errors import SohoaError
+from service.usecases.progress import Progress
 
 log = logging.getLogger("sohoa.kiosk.jobs")
 

@@ -22,7 +22,6 @@ from firmware.token import TokenSession
 from service.capture.rules import RawPage
 from service.config import Config
 from service.domain.fields import FieldSource, FieldValue
-from service.domain.progress import Progress
 from service.errors import NotFoundError, SohoaError, ValidationError
 from service.extract.extractor import extract_pages
 from service.extract.qr import decode_qr_image, parse_cccd_qr, read_cccd_qr_image
@@ -36,6 +35,7 @@ from service.usecases.digitize import DigitizeRequest, digitize
 from service.usecases.kiosk_desk import assign_dossier_code, set_owner
 from service.usecases.kiosk_draft import Draft, DraftComponent, DraftStore
 from service.usecases.kiosk_records import DocumentStatus, document_status
+from service.usecases.progress import Progress
 from service.usecases.sign import sign_document
 
 __all__ = ["CardHolder", "DossierStatus", "PinIncorrect", "TokenAbsent", "TokenLocked", "TokenRemoved",

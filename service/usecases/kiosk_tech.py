@@ -10,7 +10,6 @@ from typing import Any
 
 from firmware.health import check_device, device_health
 from service.config import Config
-from service.domain.progress import Progress
 from service.errors import SohoaError
 from service.ocr.manifest import load_manifest
 from service.paths import Paths
@@ -18,6 +17,7 @@ from service.signing.status import token_status
 from service.usecases.documents import verify_integrity
 from service.usecases.kiosk_camera import DeskCamera, running_driver
 from service.usecases.kiosk_records import queue_summary, recent_audit
+from service.usecases.progress import Progress
 
 PACKAGES = ("sohoa-edge", "onnxruntime", "asterocr", "rapidocr-onnxruntime", "pyHanko", "pikepdf", "paho-mqtt", "Flask")
 ERROR_MARKERS = ("failed", "refused", "error", "expired")
