@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from service.errors import SohoaError
+from service.usecases.progress import Progress
 
 log = logging.getLogger("sohoa.kiosk.jobs")
 
-Progress = Callable[[str, int, int], None]  # (step message key, done, total)
 
 
 @dataclass

@@ -16,17 +16,19 @@ import psycopg
 
 from service.domain.errors import ConfigError, SohoaError
 from service.sync import protocol as p
+from service.sync.mqttbase import Backoff
 
 from .db import GatewayDb, connect
 from .filestore import FileStore
 from .handler import Handler, Outbound, summary
-from .mqtt import BrokerDown, GatewayLink, GatewayTls, ack_properties, backoff_delay
+from .mqtt import BrokerDown, GatewayLink, GatewayTls, ack_properties
 from .policy import Limits
 from .reuse import Resolver
 from .verify import SignatureChecker, SignaturePolicy, load_roots
 
 log = logging.getLogger("sohoa.gateway")
 ACK_EXPIRY_S = 7 * 86400
+RECONNECT_BACKOFF = Backoff(initial=0.5, maximum=10.0, jitter=0.5)  # broker/database reconnects
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ class GatewayReplica:
         self.inbox.put(msg, timeout=30)
 
     def _publish(self, link: GatewayLink, out: Outbound) -> None:
-        link.publish(out.topic, out.payload, ack_properties(out.correlation, ACK_EXPIRY_S, p.CT_JSON))
+        link.publish(out.topic, out.payload, properties=ack_properties(out.correlation, ACK_EXPIRY_S, p.CT_JSON))
 
     def _connect(self) -> tuple[GatewayLink, Handler]:
         conn = connect(self.s.dsn)
@@ -109,7 +111,7 @@ class GatewayReplica:
                            tls=self.s.tls, on_message=self._on_message, session_expiry_s=self.s.session_expiry_s,
                            keepalive_s=self.s.keepalive_s)
         try:
-            link.connect(p.gateway_subscription(self.s.group, self.s.province))
+            link.connect_subscribed(p.gateway_subscription(self.s.group, self.s.province))
         except BrokerDown:
             conn.close()
             raise
@@ -131,7 +133,7 @@ class GatewayReplica:
                 self._serve(link, handler, deadline)
             except (BrokerDown, psycopg.OperationalError, psycopg.InterfaceError) as exc:
                 failures += 1
-                delay = backoff_delay(failures)
+                delay = RECONNECT_BACKOFF.delay_for(failures)
                 log.warning("replica %s: %s; retrying in %.1f s", self.s.replica_id, exc.__class__.__name__, delay)
                 self.stop.wait(delay)
             finally:

@@ -1,4 +1,7 @@
-"""Cameras: one :class:`Camera` protocol, drivers picked by ``devices.camera.type``."""
+"""Cameras: one :class:`Camera` protocol, drivers picked by ``devices.camera.type``.
+
+May import: the standard library, camera libraries and ``firmware`` only.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Scanners: one :class:`Scanner` protocol, drivers picked by ``devices.scanner.type``."""
+"""Scanners: one :class:`Scanner` protocol, drivers picked by ``devices.scanner.type``.
+
+May import: the standard library, SANE and ``firmware`` only.
+"""
 
 from __future__ import annotations
 

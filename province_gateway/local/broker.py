@@ -209,10 +209,10 @@ class Broker:
         subscribed = threading.Event()
         link.client.on_subscribe = lambda *_args: subscribed.set()
         try:
-            link.connect(dynsec.RESPONSE_TOPIC)
+            link.connect_subscribed(dynsec.RESPONSE_TOPIC)
             subscribed.wait(10)  # responses go to the subscription: have it before the command
             link.publish(dynsec.CONTROL_TOPIC, json.dumps({"commands": commands}).encode(),
-                         ack_properties(None, 60, "application/json"))
+                         properties=ack_properties(None, 60, "application/json"))
             try:
                 reply = json.loads(answers.get(timeout=10))
             except queue.Empty as exc:

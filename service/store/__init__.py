@@ -14,6 +14,9 @@ How other rooms use it (``Store.open(get_paths(), config.store)``, a context man
 
 Writes use ``transaction()`` (``BEGIN IMMEDIATE``) and append an audit row in the same
 transaction; never write personal data into audit ``details`` or logs.
+
+May import: ``service.domain``, ``service.configbase``, ``service.paths``; no pipeline stage (OCR,
+extract, PDF, signing, sync, capture, use cases). The only room that opens SQLite on the device.
 """
 
 from service.store.store import CodeTakenError, IntegrityReport, Store

@@ -1,10 +1,13 @@
-"""Bandwidth cap (token bucket) and exponential back-off with jitter."""
+"""Bandwidth cap (token bucket); the back-off lives in :mod:`service.sync.mqttbase` (re-exported here)."""
 
 from __future__ import annotations
 
-import random
 import threading
 import time
+
+from service.sync.mqttbase import Backoff
+
+__all__ = ["Backoff", "TokenBucket"]
 
 
 class TokenBucket:
@@ -34,26 +37,3 @@ class TokenBucket:
                     return
             else:
                 time.sleep(min(wait, 1.0))
-
-
-class Backoff:
-    """Exponential back-off: ``initial * 2**n`` capped at ``maximum``, times a random jitter factor."""
-
-    def __init__(self, initial: float, maximum: float, jitter: float, rng: random.Random | None = None) -> None:
-        self.initial, self.maximum, self.jitter = initial, maximum, jitter
-        self.failures = 0
-        self._rng = rng or random.Random()
-
-    def delay_for(self, failures: int) -> float:
-        """Delay after ``failures`` consecutive failures (first failure → about ``initial``)."""
-        base = min(self.maximum, self.initial * (2 ** max(0, min(failures - 1, 30))))
-        return base * (1 - self.jitter * self._rng.random())
-
-    def next_delay(self) -> float:
-        """Register one more failure and return how long to wait."""
-        self.failures += 1
-        return self.delay_for(self.failures)
-
-    def reset(self) -> None:
-        """Back to the initial delay after a success."""
-        self.failures = 0

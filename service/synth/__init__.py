@@ -2,4 +2,6 @@
 
 Public API: :func:`service.synth.render.render_document` and
 :func:`service.synth.samples.sample_documents`.
+
+May import: ``service.domain`` (+ Pillow, reportlab); used by tests, benchmarks and the demo.
 """

@@ -35,13 +35,13 @@ from service.usecases.digitize import DigitizeRequest, digitize
 from service.usecases.kiosk_desk import assign_dossier_code, set_owner
 from service.usecases.kiosk_draft import Draft, DraftComponent, DraftStore
 from service.usecases.kiosk_records import DocumentStatus, document_status
+from service.usecases.progress import Progress
 from service.usecases.sign import sign_document
 
 __all__ = ["CardHolder", "DossierStatus", "PinIncorrect", "TokenAbsent", "TokenLocked", "TokenRemoved",
            "card_login", "card_logout", "card_present", "dossier_status", "extract_draft", "finalize_draft",
            "owner_from_qr", "owner_from_qr_image", "qr_texts", "release_cards"]
 
-Progress = Callable[[str, int, int], None]
 _OCR_CACHE_MAX = 64
 _ocr_cache: OrderedDict[str, OcrPage] = OrderedDict()
 _ocr_lock = threading.Lock()

@@ -17,8 +17,8 @@ from service.signing.status import token_status
 from service.usecases.documents import verify_integrity
 from service.usecases.kiosk_camera import DeskCamera, running_driver
 from service.usecases.kiosk_records import queue_summary, recent_audit
+from service.usecases.progress import Progress
 
-Progress = Callable[[str, int, int], None]
 PACKAGES = ("sohoa-edge", "onnxruntime", "asterocr", "rapidocr-onnxruntime", "pyHanko", "pikepdf", "paho-mqtt", "Flask")
 ERROR_MARKERS = ("failed", "refused", "error", "expired")
 
