@@ -23,13 +23,13 @@ from kiosk_ui.config import KioskSettings, LocalAccount
 from kiosk_ui.jobs import JobRunner, Progress
 from kiosk_ui.security import AttemptLimiter, KioskSession
 from service.config import Config, load_config
+from service.desk.drafts import Draft, DraftStore
 from service.errors import PermissionDenied, SohoaError, ValidationError
 from service.paths import Paths
+from service.procedures.catalogue import Procedure, ProcedureCatalogue
+from service.receipts.render import Receipt, ReceiptLine, render_receipt
 from service.usecases import kiosk_catalogue, kiosk_desk, kiosk_flow, kiosk_records, kiosk_tech
 from service.usecases.kiosk_camera import DeskCamera
-from service.usecases.kiosk_catalogue import Catalogue, Procedure
-from service.usecases.kiosk_draft import Draft, DraftStore
-from service.usecases.kiosk_receipt import Receipt, ReceiptLine, render_receipt
 
 log = logging.getLogger("sohoa.kiosk")
 
@@ -138,12 +138,12 @@ class Backend:
             return kiosk_flow.card_pin_state(paths=self.paths, config=self.config)
 
     # ------------------------------------------------------------------ catalogue and drafts
-    def catalogue(self) -> Catalogue:
+    def catalogue(self) -> ProcedureCatalogue:
         """The active procedure catalogue (imported file, else the configured or bundled sample)."""
         fallback = self.settings.catalogue_file or Path(str(resources.files("kiosk_ui") / "data/catalogue.sample.json"))
         return kiosk_catalogue.load_catalogue(self.kiosk_home / "catalogue.json", fallback)
 
-    def import_catalogue(self, raw: bytes, filename: str) -> Catalogue:
+    def import_catalogue(self, raw: bytes, filename: str) -> ProcedureCatalogue:
         """Validate and activate an uploaded catalogue (a bad file changes nothing)."""
         return kiosk_catalogue.import_catalogue(raw, filename, self.kiosk_home / "catalogue.json")
 

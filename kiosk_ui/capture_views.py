@@ -6,9 +6,9 @@ from collections.abc import Mapping
 
 from flask import Response, abort, flash
 
-from kiosk_ui.app import audit, backend, t
+from kiosk_ui.context import audit, backend, t
+from service.desk.drafts import Draft, DraftComponent
 from service.errors import DeviceError, NotFoundError
-from service.usecases.kiosk_draft import Draft, DraftComponent
 
 
 def apply_capture_action(draft: Draft, component: str, form: Mapping[str, str]) -> None:

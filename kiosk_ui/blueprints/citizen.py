@@ -14,10 +14,10 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from kiosk_ui import security
-from kiosk_ui.app import audit, backend, t
 from kiosk_ui.capture_views import apply_capture_action, page_response, page_rows, preview_response
+from kiosk_ui.context import audit, backend, t
+from service.desk.drafts import Draft
 from service.errors import NotFoundError, SohoaError
-from service.usecases.kiosk_draft import Draft
 
 bp = Blueprint("citizen", __name__)
 

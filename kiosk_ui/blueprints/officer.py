@@ -7,11 +7,11 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 
 from kiosk_ui import security
-from kiosk_ui.app import actor, audit, backend, t
 from kiosk_ui.blueprints.job_views import job_state_json, own_job
 from kiosk_ui.capture_views import apply_capture_action, page_response, page_rows, preview_response
+from kiosk_ui.context import actor, audit, backend, t
+from service.desk.drafts import Draft
 from service.errors import NotFoundError, SohoaError
-from service.usecases.kiosk_draft import Draft
 
 bp = Blueprint("officer", __name__)
 STEPS = ("owner", "procedure", "reuse", "capture", "review", "sign", "receipt")

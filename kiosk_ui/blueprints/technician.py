@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, redirect, render_template, url_for
 
 from kiosk_ui import security
-from kiosk_ui.app import audit, backend
 from kiosk_ui.blueprints.job_views import job_state_json, own_job
+from kiosk_ui.context import audit, backend
 
 bp = Blueprint("technician", __name__)
 

@@ -16,11 +16,12 @@ from PIL import Image
 from kiosk_ui.i18n import catalogue as messages
 from kiosk_ui.i18n import missing_keys, translate
 from kiosk_ui.security import SessionRegistry
+from service.desk.drafts import Draft, DraftStore
 from service.errors import InputError, NotFoundError, ValidationError
-from service.usecases import kiosk_catalogue, kiosk_desk
-from service.usecases.kiosk_catalogue import Component, Procedure
-from service.usecases.kiosk_draft import Draft, DraftStore
-from service.usecases.kiosk_receipt import Receipt, ReceiptLine, qr_payload, render_receipt
+from service.procedures import catalogue as procedure_catalogue
+from service.procedures.catalogue import Component, Procedure
+from service.receipts.render import Receipt, ReceiptLine, qr_payload, render_receipt
+from service.usecases import kiosk_desk
 
 SAMPLE = Path(__file__).resolve().parents[2] / "kiosk_ui" / "data" / "catalogue.sample.json"
 VN = dt.timezone(dt.timedelta(hours=7))
@@ -64,11 +65,12 @@ def test_templates_use_only_known_message_keys() -> None:
 
 
 def test_sample_catalogue_parses_and_round_trips(tmp_path: Path) -> None:
-    cat = kiosk_catalogue.parse_catalogue(SAMPLE.read_bytes(), SAMPLE.name)
+    cat = procedure_catalogue.parse_catalogue(SAMPLE.read_bytes(), SAMPLE.name)
     proc = cat.procedure("1.001193")
     assert proc.name == "Đăng ký khai sinh" and proc.component("TK").required
     active = tmp_path / "catalogue.json"
-    again = kiosk_catalogue.import_catalogue(json.dumps(kiosk_catalogue.to_json(cat)).encode(), "x.json", active)
+    raw = json.dumps(procedure_catalogue.to_json(cat)).encode()
+    again = procedure_catalogue.import_catalogue(raw, "x.json", active)
     assert again == cat
     with pytest.raises(NotFoundError):
         cat.procedure("9.999999")
@@ -86,10 +88,10 @@ def test_sample_catalogue_parses_and_round_trips(tmp_path: Path) -> None:
 ])
 def test_bad_catalogue_is_refused_and_keeps_the_old_one(tmp_path: Path, raw: bytes, name: str, needle: str) -> None:
     active = tmp_path / "catalogue.json"
-    kiosk_catalogue.import_catalogue(SAMPLE.read_bytes(), "sample.json", active)
+    procedure_catalogue.import_catalogue(SAMPLE.read_bytes(), "sample.json", active)
     before = active.read_bytes()
     with pytest.raises(InputError) as err:
-        kiosk_catalogue.import_catalogue(raw, name, active)
+        procedure_catalogue.import_catalogue(raw, name, active)
     assert needle in err.value.message
     assert active.read_bytes() == before
 
