@@ -18,6 +18,7 @@ from kiosk_ui.config import KioskSettings, load_settings
 from kiosk_ui.context import audit, backend, lang, refuse, t
 from service.errors import SohoaError
 from service.paths import get_paths
+from service.usecases import kiosk_tech
 from service.usecases.input_rules import form_problem
 
 log = logging.getLogger("sohoa.kiosk")
@@ -87,7 +88,7 @@ def create_app(config: KioskSettings | Mapping[str, Any] | None = None) -> Flask
     @app.get("/healthz")
     def healthz() -> Response:
         """200 while the kiosk can serve (database readable, disk not full), else 503; no data."""
-        ok = backend().alive()
+        ok = kiosk_tech.liveness(backend().paths)
         return Response("ok\n" if ok else "unhealthy\n", status=200 if ok else 503, mimetype="text/plain")
 
     return app

@@ -13,12 +13,24 @@ from kiosk_ui import security
 from kiosk_ui.backend import Backend
 from kiosk_ui.config import KioskSettings
 from kiosk_ui.i18n import LANGUAGES, translate
+from service.usecases.kiosk_camera import DeskCamera
+from service.usecases.kiosk_desk import DraftStore
 
 
 def backend() -> Backend:
     """The backend facade of the running app (the only way views reach the service)."""
     b: Backend = current_app.extensions["kiosk_backend"]
     return b
+
+
+def drafts() -> DraftStore:
+    """The draft dossiers of this kiosk (passed to the ``kiosk_desk`` use cases)."""
+    return backend().drafts
+
+
+def camera() -> DeskCamera:
+    """The desk camera of this kiosk (passed to the ``kiosk_desk`` use cases)."""
+    return backend().camera
 
 
 def lang() -> str:

@@ -253,6 +253,11 @@ def page_image(store: DraftStore, draft: Draft, sha256: str) -> tuple[bytes, str
     return store.page_bytes(draft, sha256)
 
 
+def camera_still(camera: DeskCamera) -> bytes:
+    """A full-resolution still from the desk camera (an ID card's or a receipt's QR code)."""
+    return camera.capture()
+
+
 def preview_jpeg(camera: DeskCamera) -> bytes:
     """The desk camera's live preview frame (DeviceError when the camera cannot give one)."""
     return camera.preview_jpeg()
