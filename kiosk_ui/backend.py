@@ -23,12 +23,11 @@ from kiosk_ui.config import KioskSettings, LocalAccount
 from kiosk_ui.jobs import JobRunner, Progress
 from kiosk_ui.security import AttemptLimiter, KioskSession
 from service.config import Config, load_config
-from service.desk.drafts import Draft, DraftStore
 from service.errors import PermissionDenied, SohoaError, ValidationError
 from service.paths import Paths
-from service.procedures.catalogue import ProcedureCatalogue
 from service.usecases import kiosk_desk, kiosk_flow, kiosk_records, kiosk_tech
 from service.usecases.kiosk_camera import DeskCamera
+from service.usecases.kiosk_desk import Draft, DraftStore, ProcedureCatalogue
 
 log = logging.getLogger("sohoa.kiosk")
 
