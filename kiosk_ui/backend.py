@@ -26,8 +26,7 @@ from service.config import Config, load_config
 from service.errors import PermissionDenied, SohoaError, ValidationError
 from service.paths import Paths
 from service.usecases import kiosk_desk, kiosk_flow, kiosk_records, kiosk_tech
-from service.usecases.kiosk_camera import DeskCamera
-from service.usecases.kiosk_desk import Draft, DraftStore, ProcedureCatalogue
+from service.usecases.kiosk_desk import DeskCamera, Draft, DraftStore, ProcedureCatalogue
 
 log = logging.getLogger("sohoa.kiosk")
 

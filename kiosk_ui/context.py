@@ -13,8 +13,7 @@ from kiosk_ui import security
 from kiosk_ui.backend import Backend
 from kiosk_ui.config import KioskSettings
 from kiosk_ui.i18n import LANGUAGES, translate
-from service.usecases.kiosk_camera import DeskCamera
-from service.usecases.kiosk_desk import DraftStore
+from service.usecases.kiosk_desk import DeskCamera, DraftStore
 
 
 def backend() -> Backend:

@@ -1,7 +1,7 @@
 """The page source the capture stage reads (:class:`PageSource`), and a simulated camera that reads image files.
 
 Real drivers live in ``firmware/camera`` (their own ``Camera`` protocol gives frames; the desk
-camera, :class:`service.usecases.kiosk_camera.DeskCamera`, turns their stills into page images).
+camera, :class:`service.desk.camera.DeskCamera`, turns their stills into page images).
 """
 
 from __future__ import annotations

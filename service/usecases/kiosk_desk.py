@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from service.desk.camera import DeskCamera
 from service.desk.drafts import CaptureFeedback, Draft, DraftComponent, DraftStore
 from service.domain.dates import parse_vn_date
 from service.domain.fields import ART9_FIELDS, FieldValue
@@ -25,9 +26,8 @@ from service.extract.review import apply_corrections
 from service.extract.types import DocumentType
 from service.procedures.catalogue import Procedure, ProcedureCatalogue, import_catalogue, load_catalogue
 from service.receipts.render import Receipt, ReceiptLine, render_receipt
-from service.usecases.kiosk_camera import DeskCamera
 
-__all__ = ["CaptureFeedback", "Draft", "DraftComponent", "DraftStore", "OwnerCheck", "Procedure",
+__all__ = ["CaptureFeedback", "Draft", "DraftComponent", "DeskCamera", "DraftStore", "OwnerCheck", "Procedure",
            "ProcedureCatalogue", "ReviewRow"]  # what the views name, besides the functions below
 
 REVIEW_FIELDS: tuple[str, ...] = tuple(f for f in ART9_FIELDS)

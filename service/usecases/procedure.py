@@ -129,7 +129,7 @@ def extract(ocr_pages: Sequence[OcrPage | None], config: Config, *, strict: bool
         return None
 
 
-def merge_fields(typed: Mapping[str, FieldValue], reviewed: Mapping[str, FieldValue] = {},  # noqa: B006
+def merge_fields(typed: Mapping[str, FieldValue], reviewed: Mapping[str, FieldValue] | None = None,
                  extraction: Extraction | None = None) -> dict[str, FieldValue]:
     """The one field-merge policy: **typed > reviewed > extracted**.
 
@@ -142,7 +142,7 @@ def merge_fields(typed: Mapping[str, FieldValue], reviewed: Mapping[str, FieldVa
     - a typed or reviewed value equal to the extracted one keeps the extraction's provenance
       (source ``ocr`` and its confidence): it was read, then confirmed.
     """
-    out: dict[str, FieldValue] = {**reviewed, **typed}
+    out: dict[str, FieldValue] = {**(reviewed or {}), **typed}
     if extraction is None:
         return out
     invalid = {flag.field for flag in extraction.flags if flag.kind == "invalid"}
