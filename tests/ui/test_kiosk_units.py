@@ -218,3 +218,21 @@ def test_ui_reaches_the_service_only_through_use_cases() -> None:
                         name.startswith("service") and not name.startswith(allowed)):
                     bad.append(f"{f.name}: {name}")
     assert bad == []
+
+
+def test_views_reach_the_app_helpers_through_context_not_through_the_app() -> None:
+    # kiosk_ui/app.py imports the blueprints; a view importing kiosk_ui.app back closes a circle.
+    import ast
+
+    root = Path(__file__).resolve().parents[2] / "kiosk_ui"
+    bad = []
+    for f in root.rglob("*.py"):
+        if f.name in ("app.py", "serve.py"):  # the factory itself, and the server that builds it
+            continue
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module == "kiosk_ui.app" or (
+                    node.module == "kiosk_ui" and any(a.name == "app" for a in node.names))):
+                bad.append(f.name)
+    assert bad == []
+    views = (root / "blueprints" / "officer.py").read_text(encoding="utf-8")
+    assert "backend().drafts" not in views and "backend().camera" not in views
