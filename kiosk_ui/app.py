@@ -15,9 +15,10 @@ from werkzeug.exceptions import HTTPException
 from kiosk_ui import security
 from kiosk_ui.backend import Backend
 from kiosk_ui.config import KioskSettings, load_settings
-from kiosk_ui.i18n import LANGUAGES, translate
+from kiosk_ui.context import audit, backend, lang, refuse, t
 from service.errors import SohoaError
 from service.paths import get_paths
+from service.usecases import kiosk_tech
 from service.usecases.input_rules import form_problem
 
 log = logging.getLogger("sohoa.kiosk")
@@ -87,53 +88,10 @@ def create_app(config: KioskSettings | Mapping[str, Any] | None = None) -> Flask
     @app.get("/healthz")
     def healthz() -> Response:
         """200 while the kiosk can serve (database readable, disk not full), else 503; no data."""
-        ok = backend().alive()
+        ok = kiosk_tech.liveness(backend().paths)
         return Response("ok\n" if ok else "unhealthy\n", status=200 if ok else 503, mimetype="text/plain")
 
     return app
-
-
-def backend() -> Backend:
-    """The backend facade of the running app (the only way views reach the service)."""
-    from flask import current_app
-
-    b: Backend = current_app.extensions["kiosk_backend"]
-    return b
-
-
-def lang() -> str:
-    """The language of this request (session choice, else the configured default)."""
-    value = session.get("lang")
-    if isinstance(value, str) and value in LANGUAGES:
-        return value
-    settings: KioskSettings = g.settings
-    return settings.default_language
-
-
-def t(key: str, **params: object) -> str:
-    """Translate ``key`` into the request's language."""
-    return translate(key, lang(), **params)
-
-
-def actor() -> str:
-    """Who is acting, for the audit log: ``role:user`` (no names, no personal data)."""
-    s = security.current()
-    return f"{s.role}:{s.user_id}" if s is not None else "anonymous"
-
-
-def audit(action: str, target: str = "", **detail: str) -> None:
-    """Append one entry to the service audit log for this request's actor."""
-    backend().audit(actor(), action, target, detail)
-
-
-def refuse(action: str) -> None:
-    """Record a refused request: counted per minute for anonymous clients (bounded audit growth)."""
-    if security.current() is not None:
-        audit(action)
-        return
-    b = backend()
-    security.refusals(lambda act, n, span: b.audit("anonymous", act, "", {"count": str(n),
-                                                                          "interval_s": str(span)})).count(action)
 
 
 def _install_hooks(app: Flask) -> None:

@@ -25,11 +25,8 @@ from kiosk_ui.security import AttemptLimiter, KioskSession
 from service.config import Config, load_config
 from service.errors import PermissionDenied, SohoaError, ValidationError
 from service.paths import Paths
-from service.usecases import kiosk_catalogue, kiosk_desk, kiosk_flow, kiosk_records, kiosk_tech
-from service.usecases.kiosk_camera import DeskCamera
-from service.usecases.kiosk_catalogue import Catalogue, Procedure
-from service.usecases.kiosk_draft import Draft, DraftStore
-from service.usecases.kiosk_receipt import Receipt, ReceiptLine, render_receipt
+from service.usecases import kiosk_desk, kiosk_flow, kiosk_records, kiosk_tech
+from service.usecases.kiosk_desk import DeskCamera, Draft, DraftStore, ProcedureCatalogue
 
 log = logging.getLogger("sohoa.kiosk")
 
@@ -138,26 +135,10 @@ class Backend:
             return kiosk_flow.card_pin_state(paths=self.paths, config=self.config)
 
     # ------------------------------------------------------------------ catalogue and drafts
-    def catalogue(self) -> Catalogue:
+    def procedures(self) -> ProcedureCatalogue:
         """The active procedure catalogue (imported file, else the configured or bundled sample)."""
         fallback = self.settings.catalogue_file or Path(str(resources.files("kiosk_ui") / "data/catalogue.sample.json"))
-        return kiosk_catalogue.load_catalogue(self.kiosk_home / "catalogue.json", fallback)
-
-    def import_catalogue(self, raw: bytes, filename: str) -> Catalogue:
-        """Validate and activate an uploaded catalogue (a bad file changes nothing)."""
-        return kiosk_catalogue.import_catalogue(raw, filename, self.kiosk_home / "catalogue.json")
-
-    def check_owner(self, text: str) -> kiosk_desk.OwnerCheck:
-        """Live identifier check."""
-        return kiosk_desk.check_owner(text)
-
-    def set_owner(self, draft: Draft, owner_id: str, name: str, birth_date: str) -> None:
-        """Record a typed owner."""
-        kiosk_desk.set_owner(self.drafts, draft, owner_id, name, birth_date)
-
-    def set_procedure(self, draft: Draft, proc: Procedure, picked: list[str], pages: Mapping[str, str]) -> None:
-        """Record the procedure and the components received."""
-        kiosk_desk.set_procedure(self.drafts, draft, proc, picked, pages)
+        return kiosk_desk.active_procedures(self.kiosk_home, fallback)
 
     def reuse_candidates(self, draft: Draft) -> dict[str, list[kiosk_records.OwnedPaper]]:
         """For each component, the owner's stored papers that may be reused (same type first)."""
@@ -174,10 +155,6 @@ class Backend:
         """Mark the components the officer chose to reuse."""
         allowed = {k: [p.result_code for p in v] for k, v in candidates.items()}
         kiosk_desk.set_reuse(self.drafts, draft, chosen, allowed)
-
-    def review_rows(self, draft: Draft) -> list[kiosk_desk.ReviewRow]:
-        """Rows for the review screen."""
-        return kiosk_desk.review_rows(draft, self.settings.low_confidence)
 
     def apply_review(self, draft: Draft, form: Mapping[str, str], actor: str) -> int:
         """Apply and audit the officer's corrections (who, field, old -> new; personal values hashed)."""
@@ -221,22 +198,14 @@ class Backend:
         with self._card_lock:
             kiosk_flow.card_logout()
 
-    def owner_from_qr(self, draft: Draft, payload: str) -> None:
-        """Fill the owner from the ID card's QR text."""
-        kiosk_flow.owner_from_qr(self.drafts, draft, payload)
-
-    def owner_from_camera(self, draft: Draft) -> None:
-        """Fill the owner from the ID card held under the camera (its QR code)."""
-        kiosk_flow.owner_from_qr_image(self.drafts, draft, self.camera.capture())
-
-    def qr_from_camera(self) -> list[str]:
-        """Texts of the QR codes held under the camera (a receipt, an ID card)."""
-        return kiosk_flow.qr_texts(self.camera.capture())
-
     def extract(self, draft_id: str, progress: Progress) -> dict[str, str]:
-        """OCR + extraction of every captured component (a background job)."""
+        """OCR + extraction of every captured component, up to the officer review (a background job)."""
         kiosk_flow.extract_draft(self.drafts, draft_id, self.config, progress)
         return {}
+
+    def self_test(self, progress: Progress) -> dict[str, str]:
+        """The technician's self-test (a background job)."""
+        return kiosk_tech.self_test(self.paths, self.config, self.camera, progress)
 
     def finalize(self, draft_id: str, pin: str, officer_name: str, user_id: str, progress: Progress) -> dict[str, str]:
         """Digitize, sign and queue the dossier (a background job); the audit names the officer's id."""
@@ -247,38 +216,14 @@ class Backend:
                                           now_fn=self.now, progress=progress)
         return {"dossier_code": d.dossier_code}
 
-    def dossier_status(self, code: str) -> kiosk_flow.DossierStatus | None:
-        """Status of a finalized dossier (no personal data)."""
-        return kiosk_flow.dossier_status(self.drafts, self.paths, code)
-
-    def receipt_pdf(self, draft: Draft) -> bytes:
-        """The receipt PDF of a finalized dossier, printed now."""
-        lines = tuple(ReceiptLine(c.name, c.content_pages, bool(c.reuse_code), c.result_code or c.reuse_code or "")
-                      for c in draft.components)
-        receipt = Receipt(
-            dossier_code=draft.dossier_code, procedure_code=draft.procedure_code, procedure_name=draft.procedure_name,
-            owner_id=draft.owner_id, owner_name=draft.owner_name, office_name=self.config.identity.office_name,
-            issuing_system=self.settings.issuing_system, officer_name=draft.signed_by,
-            received_at=dt.datetime.fromisoformat(draft.received_at), printed_at=self.now(),
-            return_date=dt.date.fromisoformat(draft.return_date), lines=lines)
-        return render_receipt(receipt)
-
-    def health(self) -> kiosk_tech.Health:
-        """The technician page's data."""
-        return kiosk_tech.health(self.paths, self.config, self.camera)
-
-    def alive(self) -> bool:
-        """The service's own health check (``/healthz``, read by the systemd launcher's watchdog)."""
-        return kiosk_tech.liveness(self.paths)
-
-    def self_test(self, progress: Progress) -> dict[str, str]:
-        """The self-test (a background job)."""
-        return kiosk_tech.self_test(self.paths, self.config, self.camera, progress)
-
     def validate_pin_shape(self, pin: str) -> None:
         """A PIN is 4-16 digits (checked before the card is asked, so tries are not wasted)."""
         if not pin.isdigit() or not 4 <= len(pin) <= 16:
             raise ValidationError("pin", "must be 4 to 16 digits")
+
+    def review_rows(self, draft: Draft) -> list[kiosk_desk.ReviewRow]:
+        """Rows for the review screen (low-confidence marking from the kiosk settings)."""
+        return kiosk_desk.review_rows(draft, self.settings.low_confidence)
 
     def close(self) -> None:
         """Release the camera, the card and the worker (service shutdown)."""

@@ -6,21 +6,21 @@ from collections.abc import Mapping
 
 from flask import Response, abort, flash
 
-from kiosk_ui.app import audit, backend, t
+from kiosk_ui.context import audit, camera, drafts, t
 from service.errors import DeviceError, NotFoundError
-from service.usecases.kiosk_draft import Draft, DraftComponent
+from service.usecases import kiosk_desk
+from service.usecases.kiosk_desk import Draft, DraftComponent
 
 
 def apply_capture_action(draft: Draft, component: str, form: Mapping[str, str]) -> None:
     """Carry out one button of the capture panel and flash the feedback to show next."""
     action = form.get("action", "")
     name, _, arg = action.partition(":")
-    store = backend().drafts
     try:
         if name in ("capture", "sticky", "retake"):
             index = int(arg) if name == "retake" else None
-            data = backend().camera.capture()
-            fb = store.add_page(draft, component, data, sticky=name == "sticky", replace_index=index)
+            fb = kiosk_desk.capture_page(drafts(), camera(), draft, component, sticky=name == "sticky",
+                                         replace_index=index)
             if not fb.accepted:
                 flash(t("capture.refused_" + fb.kind, message=fb.message, remedy=fb.remedy), "error")
                 audit("capture.refused", draft.id, component=component)
@@ -29,10 +29,10 @@ def apply_capture_action(draft: Draft, component: str, form: Mapping[str, str]) 
             flash(t(key, dpi=f"{fb.dpi:.0f}"), "warn" if fb.blank else "ok")
             audit(f"capture.{name}", draft.id, component=component)
         elif name in ("up", "down"):
-            store.move_page(draft, component, int(arg), -1 if name == "up" else 1)
+            kiosk_desk.move_page(drafts(), draft, component, int(arg), -1 if name == "up" else 1)
             audit("capture.reorder", draft.id, component=component)
         elif name == "delete":
-            store.delete_page(draft, component, int(arg))
+            kiosk_desk.delete_page(drafts(), draft, component, int(arg))
             flash(t("capture.deleted"), "ok")
             audit("capture.delete", draft.id, component=component)
         else:
@@ -62,7 +62,7 @@ def page_rows(comp: DraftComponent) -> list[dict[str, object]]:
 def preview_response() -> Response:
     """The live preview frame as JPEG (never cached)."""
     try:
-        data = backend().camera.preview_jpeg()
+        data = kiosk_desk.preview_jpeg(camera())
     except DeviceError:
         return Response(status=503)
     resp = Response(data, mimetype="image/jpeg")
@@ -73,7 +73,7 @@ def preview_response() -> Response:
 def page_response(draft: Draft, sha256: str) -> Response:
     """One captured page image of ``draft``."""
     try:
-        data, media = backend().drafts.page_bytes(draft, sha256)
+        data, media = kiosk_desk.page_image(drafts(), draft, sha256)
     except NotFoundError:
         abort(404)
     resp = Response(data, mimetype=media)

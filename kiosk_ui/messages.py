@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk_ui.app import t
+from kiosk_ui.context import t
 from service.errors import SohoaError
 from service.usecases.kiosk_flow import PinIncorrect, TokenAbsent, TokenLocked, TokenRemoved
 

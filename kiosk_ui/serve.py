@@ -24,21 +24,10 @@ def dev_login_lines(pin: str | None, accounts: bool) -> list[str]:
 
 def _dev_pin(create: bool) -> str | None:
     """The development token's PIN when that token exists (created first when ``create``)."""
-    import json
-
     from service.paths import get_paths
+    from service.usecases.sign import dev_token_pin
 
-    paths = get_paths().ensure()
-    if create:
-        from provisioning.devtoken import ensure_dev_token
-
-        return ensure_dev_token(paths).pin
-    marker = paths.tokens / "dev-token.json"
-    try:
-        pin = json.loads(marker.read_text(encoding="utf-8")).get("pin") if marker.exists() else None
-    except (OSError, ValueError):
-        return None
-    return pin if isinstance(pin, str) else None
+    return dev_token_pin(get_paths().ensure(), create=create)
 
 
 def serve(host: str = "127.0.0.1", port: int = 8080, *, dev_token: bool = False, threads: int = 6) -> int:

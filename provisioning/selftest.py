@@ -19,7 +19,7 @@ def run_selftest(config: DevicesConfig, *, sample_folder: Path | None = None,
 def default_sample_folder(config: DevicesConfig, home: Path) -> Path | None:
     """The kiosk's rendered sample pages when the simulated files camera names no folder, else None."""
     if isinstance(config.camera, FilesCameraConfig) and config.camera.folder is None:
-        from service.usecases.kiosk_camera import ensure_sample_pages
+        from service.desk.camera import ensure_sample_pages
 
         return ensure_sample_pages(home / "kiosk" / "camera-samples")
     return None

@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 from flask import Blueprint, Response, redirect, render_template, request, session, url_for
 
 from kiosk_ui import security
-from kiosk_ui.app import audit, backend, refuse, t
+from kiosk_ui.context import audit, backend, refuse, t
 from kiosk_ui.i18n import LANGUAGES
 from kiosk_ui.messages import describe
 from service.errors import PermissionDenied, TokenError

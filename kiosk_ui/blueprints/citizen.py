@@ -14,10 +14,11 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from kiosk_ui import security
-from kiosk_ui.app import audit, backend, t
 from kiosk_ui.capture_views import apply_capture_action, page_response, page_rows, preview_response
+from kiosk_ui.context import audit, backend, camera, drafts, t
 from service.errors import NotFoundError, SohoaError
-from service.usecases.kiosk_draft import Draft
+from service.usecases import kiosk_desk, kiosk_flow
+from service.usecases.kiosk_desk import Draft
 
 bp = Blueprint("citizen", __name__)
 
@@ -33,7 +34,7 @@ def _own_draft() -> Draft:
     if not draft_id:
         abort(404)
     try:
-        d = backend().drafts.get(draft_id)
+        d = kiosk_desk.get_draft(drafts(), draft_id)
     except NotFoundError:
         abort(404)
     if d.kind != "citizen" or d.created_by != f"citizen:{s.data.get('owner')}":  # type: ignore[union-attr]
@@ -57,7 +58,7 @@ def begin() -> Response:
     audit("citizen.begin", "", mode=mode)
     if mode == "scan":
         s.data["owner"] = secrets.token_hex(8)  # ties the draft to this session without storing the sid
-        d = backend().drafts.create("citizen", f"citizen:{s.data['owner']}")
+        d = kiosk_desk.open_draft(drafts(), "citizen", f"citizen:{s.data['owner']}")
         s.data["draft"] = d.id
         return _go("citizen.scan")
     return _go("citizen.lookup")
@@ -68,12 +69,12 @@ def begin() -> Response:
 def scan() -> Response | str:
     """Pick the procedure and paper, then capture it."""
     d = _own_draft()
-    cat = backend().catalogue()
+    cat = backend().procedures()
     if request.method == "POST":
         try:
             pcode, _, ccode = request.form.get("pick", "").partition("|")
             proc = cat.procedure(pcode)
-            backend().set_procedure(d, proc, [proc.component(ccode).code], {})
+            kiosk_desk.set_procedure(drafts(), d, proc, [proc.component(ccode).code], {})
         except SohoaError as exc:
             flash(exc.message, "error")
             return _go("citizen.scan")
@@ -122,8 +123,7 @@ def submit() -> Response | str:
     if not any(c.pages for c in d.components):
         flash(t("citizen.nothing_scanned"), "error")
         return _go("citizen.scan")
-    d.state = "submitted"
-    backend().drafts.save(d)
+    kiosk_desk.submit_draft(drafts(), d)
     audit("citizen.submit", d.id)
     ticket = d.id[:6].upper()
     security.sign_out()
@@ -155,11 +155,11 @@ def lookup() -> str:
         text = request.form.get("code", "")
         if request.form.get("action") == "camera":
             try:
-                text = next(iter(backend().qr_from_camera()), "")
+                text = next(iter(kiosk_flow.qr_texts(kiosk_desk.camera_still(camera()))), "")
             except SohoaError:
                 text, no_qr = "", True
         code = _code_from(text)
-        status = backend().dossier_status(code) if code else None
+        status = kiosk_flow.dossier_status(drafts(), backend().paths, code) if code else None
         audit("citizen.lookup", "", found="yes" if status else "no")
     return render_template("citizen/lookup.html", status=status, asked=asked and not no_qr, no_qr=no_qr)
 

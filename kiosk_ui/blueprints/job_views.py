@@ -7,7 +7,7 @@ from typing import Any
 from flask import abort
 
 from kiosk_ui import security
-from kiosk_ui.app import backend, t
+from kiosk_ui.context import backend, t
 from kiosk_ui.jobs import Job
 from kiosk_ui.messages import describe
 

@@ -7,11 +7,12 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 
 from kiosk_ui import security
-from kiosk_ui.app import actor, audit, backend, t
 from kiosk_ui.blueprints.job_views import job_state_json, own_job
 from kiosk_ui.capture_views import apply_capture_action, page_response, page_rows, preview_response
+from kiosk_ui.context import actor, audit, backend, camera, drafts, t
 from service.errors import NotFoundError, SohoaError
-from service.usecases.kiosk_draft import Draft
+from service.usecases import kiosk_desk, kiosk_flow
+from service.usecases.kiosk_desk import Draft
 
 bp = Blueprint("officer", __name__)
 STEPS = ("owner", "procedure", "reuse", "capture", "review", "sign", "receipt")
@@ -19,7 +20,7 @@ STEPS = ("owner", "procedure", "reuse", "capture", "review", "sign", "receipt")
 
 def _draft(draft_id: str, *, open_only: bool = True) -> Draft:
     try:
-        d = backend().drafts.get(draft_id)
+        d = kiosk_desk.get_draft(drafts(), draft_id)
     except NotFoundError:
         abort(404)
     if open_only and d.state != "open":
@@ -57,10 +58,10 @@ def _render(template: str, draft: Draft | None = None, step: str = "", **kw: obj
 @security.require("officer")
 def desk() -> str:
     """The desk: start a new dossier, continue an open one, see today's finalized ones."""
-    drafts = backend().drafts.list()
-    return _render("officer/desk.html", open_drafts=[d for d in drafts if d.state == "open"][:20],
-                   submitted=[d for d in drafts if d.state == "submitted"][:20],
-                   done=[d for d in drafts if d.state == "finalized"][:10])
+    listed = kiosk_desk.list_drafts(drafts())
+    return _render("officer/desk.html", open_drafts=[d for d in listed if d.state == "open"][:20],
+                   submitted=[d for d in listed if d.state == "submitted"][:20],
+                   done=[d for d in listed if d.state == "finalized"][:10])
 
 
 @bp.post("/d/<draft_id>/discard")
@@ -68,7 +69,7 @@ def desk() -> str:
 def discard(draft_id: str) -> Response:
     """Abandon a dossier that was never finalized (its captured images are deleted)."""
     d = _draft(draft_id)
-    backend().drafts.discard(d.id)
+    kiosk_desk.discard_draft(drafts(), d.id)
     audit("dossier.discard", d.id)
     flash(t("desk.discarded"), "ok")
     return _go("officer.desk")
@@ -81,9 +82,7 @@ def take(draft_id: str) -> Response:
     d = _draft(draft_id, open_only=False)
     if d.state != "submitted":
         abort(409)
-    d.state = "open"
-    d.created_by = security.current().user_id  # type: ignore[union-attr]
-    backend().drafts.save(d)
+    kiosk_desk.take_draft(drafts(), d, security.current().user_id)  # type: ignore[union-attr]
     audit("dossier.take", d.id)
     return _go("officer.owner", draft_id=d.id)
 
@@ -92,7 +91,7 @@ def take(draft_id: str) -> Response:
 @security.require("officer")
 def new() -> Response:
     """Open a new dossier."""
-    d = backend().drafts.create("officer", security.current().user_id)  # type: ignore[union-attr]
+    d = kiosk_desk.open_draft(drafts(), "officer", security.current().user_id)  # type: ignore[union-attr]
     audit("dossier.open", d.id)
     return _go("officer.owner", draft_id=d.id)
 
@@ -101,7 +100,7 @@ def new() -> Response:
 @security.require("officer")
 def validate_id() -> Response:
     """Live validation of a typed identifier (CCCD, old ID, passport, tax code, organisation)."""
-    check = backend().check_owner(request.args.get("value", ""))
+    check = kiosk_desk.check_owner(request.args.get("value", ""))
     return jsonify({"ok": check.ok, "kind": check.kind, "message": t(check.message_key, **check.params)})
 
 
@@ -115,14 +114,14 @@ def owner(draft_id: str) -> Response | str:
         qr = request.form.get("qr_payload", "").strip()
         try:
             if request.form.get("action") == "qr_camera":
-                backend().owner_from_camera(d)
+                kiosk_flow.owner_from_qr_image(drafts(), d, kiosk_desk.camera_still(camera()))
                 audit("owner.qr_camera", d.id)
             elif qr:
-                backend().owner_from_qr(d, qr)
+                kiosk_flow.owner_from_qr(drafts(), d, qr)
                 audit("owner.qr", d.id)
             else:
-                backend().set_owner(d, request.form.get("owner_id", ""), request.form.get("owner_name", ""),
-                                    request.form.get("owner_birth_date", ""))
+                kiosk_desk.set_owner(drafts(), d, request.form.get("owner_id", ""), request.form.get("owner_name", ""),
+                                     request.form.get("owner_birth_date", ""))
                 audit("owner.typed", d.id)
             return _go("officer.procedure", draft_id=d.id)
         except SohoaError as exc:
@@ -135,7 +134,7 @@ def owner(draft_id: str) -> Response | str:
 def procedure(draft_id: str) -> Response | str:
     """Choose the field and procedure from the catalogue, tick the components received."""
     d = _draft(draft_id)
-    cat = backend().catalogue()
+    cat = backend().procedures()
     code = request.values.get("procedure") or d.procedure_code
     chosen = None
     if code:
@@ -149,7 +148,7 @@ def procedure(draft_id: str) -> Response | str:
             flash(t("procedure.none_ticked"), "error")
         else:
             pages = {c: request.form.get(f"pages_{c}", "") for c in picked}
-            backend().set_procedure(d, chosen, picked, pages)
+            kiosk_desk.set_procedure(drafts(), d, chosen, picked, pages)
             audit("dossier.procedure", d.id, procedure=chosen.code)
             return _go("officer.reuse", draft_id=d.id)
     return _render("officer/procedure.html", d, "procedure", catalogue=cat, chosen=chosen)
@@ -297,7 +296,8 @@ def receipt(draft_id: str) -> str:
     d = _draft(draft_id, open_only=False)
     if d.state != "finalized":
         abort(409)
-    return _render("officer/receipt.html", d, "receipt", status=backend().dossier_status(d.dossier_code))
+    status = kiosk_flow.dossier_status(drafts(), backend().paths, d.dossier_code)
+    return _render("officer/receipt.html", d, "receipt", status=status)
 
 
 @bp.get("/d/<draft_id>/status.json")
@@ -305,7 +305,7 @@ def receipt(draft_id: str) -> str:
 def status(draft_id: str) -> Response:
     """Live store/sync state of the dossier's documents (the receipt screen polls it)."""
     d = _draft(draft_id, open_only=False)
-    st = backend().dossier_status(d.dossier_code) if d.state == "finalized" else None
+    st = kiosk_flow.dossier_status(drafts(), backend().paths, d.dossier_code) if d.state == "finalized" else None
     docs = {code: f"{t('state.' + s.state)} · {t('delivery.' + s.delivery)}"
             for code, s in (st.documents.items() if st else [])}
     return jsonify({"overall": t("dossier." + st.overall) if st else "", "documents": docs})
@@ -319,7 +319,9 @@ def receipt_pdf(draft_id: str) -> Response:
     if d.state != "finalized":
         abort(409)
     audit("receipt.print", d.id)
-    resp = Response(backend().receipt_pdf(d), mimetype="application/pdf")
+    resp = Response(kiosk_desk.receipt_pdf(d, office_name=backend().config.identity.office_name,
+                                            issuing_system=backend().settings.issuing_system,
+                                            printed_at=backend().now()), mimetype="application/pdf")
     resp.headers["Content-Disposition"] = f'inline; filename="phieu-tiep-nhan-{d.dossier_code}.pdf"'
     return resp
 
@@ -336,11 +338,11 @@ def catalogue() -> Response | str:
             flash(t("catalogue.no_file"), "error")
         else:
             try:
-                cat = backend().import_catalogue(upload.read(), upload.filename)
+                cat = kiosk_desk.import_procedures(upload.read(), upload.filename, backend().kiosk_home)
                 flash(t("catalogue.imported", n=sum(len(f.procedures) for f in cat.fields)), "ok")
                 audit("catalogue.import", "", procedures=str(sum(len(f.procedures) for f in cat.fields)))
             except SohoaError as exc:
                 flash(t("catalogue.refused", message=exc.message), "error")
                 audit("catalogue.refused", "")
         return _go("officer.catalogue")
-    return _render("officer/catalogue.html", catalogue=backend().catalogue())
+    return _render("officer/catalogue.html", catalogue=backend().procedures())

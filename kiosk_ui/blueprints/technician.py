@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, redirect, render_template, url_for
 
 from kiosk_ui import security
-from kiosk_ui.app import audit, backend
 from kiosk_ui.blueprints.job_views import job_state_json, own_job
+from kiosk_ui.context import audit, backend, camera
+from service.usecases import kiosk_tech
 
 bp = Blueprint("technician", __name__)
 
@@ -15,8 +16,8 @@ bp = Blueprint("technician", __name__)
 @security.require("technician")
 def page() -> str:
     """The health overview (read live on every visit)."""
-    return render_template("technician/page.html", health=backend().health(),
-                           sessions=security.registry().count())
+    health = kiosk_tech.health(backend().paths, backend().config, camera())
+    return render_template("technician/page.html", health=health, sessions=security.registry().count())
 
 
 @bp.post("/selftest")

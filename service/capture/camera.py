@@ -1,6 +1,7 @@
-"""The camera interface the capture stage uses, and a simulated camera that reads image files.
+"""The page source the capture stage reads (:class:`PageSource`), and a simulated camera that reads image files.
 
-Real drivers live in ``firmware/camera`` and satisfy the same :class:`Camera` protocol.
+Real drivers live in ``firmware/camera`` (their own ``Camera`` protocol gives frames; the desk
+camera, :class:`service.desk.camera.DeskCamera`, turns their stills into page images).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from service.domain.errors import DeviceError, InputError
 
 
 @runtime_checkable
-class Camera(Protocol):
+class PageSource(Protocol):
     """Anything that returns one encoded page image per :meth:`capture` call."""
 
     def capture(self) -> RawPage:
@@ -55,6 +56,6 @@ class FileCamera:
         return RawPage(data=data, label=label)
 
 
-def capture_all(camera: Camera, count: int) -> list[RawPage]:
+def capture_all(camera: PageSource, count: int) -> list[RawPage]:
     """Take ``count`` pictures in order."""
     return [camera.capture() for _ in range(count)]

@@ -31,9 +31,10 @@ def _pin_prompt() -> str:
 
 
 def cmd_sign(args: argparse.Namespace) -> int:
-    """``sohoa sign CODE [--role officer|agency] [--pin-stdin]``: sign a stored document."""
+    """``sohoa sign CODE [--role officer|agency] [--pin-stdin]``: the spine's signing step on a stored document."""
     from service.signing.pool import profile_for
-    from service.usecases.sign import env_pin_provider, sign_document
+    from service.usecases.procedure import SignStep, sign
+    from service.usecases.sign import env_pin_provider
 
     paths = get_paths()
     config = load_config(paths.config)
@@ -43,7 +44,7 @@ def cmd_sign(args: argparse.Namespace) -> int:
         provider = _pin_from_stdin
     else:
         provider = env_pin_provider(profile_for(config.signing, role)) or _pin_prompt
-    outcome = sign_document(args.code, role, provider, paths=paths, config=config, actor=f"cli:{role.value}")
+    (outcome,) = sign(args.code, SignStep((role,), provider, actor=f"cli:{role.value}"), paths=paths, config=config)
     kind = "PAdES B-T (timestamped)" if outcome.timestamped else "PAdES B-B (offline; timestamp can be added later)"
     print(f"signed {outcome.code} as {outcome.role.value}: {outcome.signer}, {outcome.signing_time}, {kind}")
     print(f"sha256: {outcome.pdf_sha256}")

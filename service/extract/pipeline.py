@@ -1,6 +1,7 @@
 """One call for the use cases: page images (or OCR pages) + optional ID card QR -> :class:`Extraction`.
 
-``sohoa extract`` and ``sohoa digitize`` (without ``--field``) both go through here.
+``sohoa extract`` goes through here. ``sohoa digitize`` does not: it runs the spine
+(:mod:`service.usecases.procedure`), which calls the extractor itself.
 """
 
 from __future__ import annotations

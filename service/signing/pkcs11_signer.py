@@ -77,6 +77,10 @@ class Pkcs11Signer(Signer):
         """True while the user session is open and the card still present."""
         return self.session.logged_in and self.session.present()
 
+    def present(self) -> bool:
+        """True while the card is inserted and still the selected one (logged in or not)."""
+        return self.session.present()
+
     def login(self, pin_provider: PinProvider | None) -> None:
         """Open the token (if needed) and log in, asking ``pin_provider`` for the PIN only if needed."""
         if self.session.logged_in:

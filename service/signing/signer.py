@@ -34,6 +34,13 @@ class Signer(ABC):
     def logged_in(self) -> bool:
         """True when a signature can be made without asking for the PIN."""
 
+    def present(self) -> bool:
+        """Whether the signing device is still there (a card in its reader), PIN state aside.
+
+        The default for devices that cannot tell: present while logged in.
+        """
+        return self.logged_in
+
     @abstractmethod
     def login(self, pin_provider: PinProvider | None) -> None:
         """Authenticate (asking ``pin_provider`` only if needed; ``None`` = PIN pad / no PIN)."""

@@ -24,13 +24,14 @@ from service.domain.errors import SohoaError
 from service.domain.fields import FieldSource, FieldValue
 from service.ocr.types import OcrPage
 from service.paths import Paths, get_paths
-from service.usecases.digitize import DigitizeRequest, DigitizeResult, digitize
+from service.usecases.digitize import DigitizeRequest, DigitizeResult
 from service.usecases.documents import DocumentView, export_document, show_document
+from service.usecases.procedure import ProcedureResult, SignStep, run, sign
 
 log = logging.getLogger(__name__)
 
 SAMPLE_ID = "gxn-cu-tru-0001"
-#: Catalogue code of "Giấy xác nhận thông tin về cư trú" (service/extract catalogue).
+#: Document-type catalog code of "Giấy xác nhận thông tin về cư trú" (service/extract catalogue).
 SAMPLE_DOCUMENT_TYPE = "GT.XN_CU_TRU"
 DPI = 300
 #: The documented PIN of the development SoftHSM tokens (``sohoa token init-dev``); used only for
@@ -77,52 +78,43 @@ def _sample() -> _Sample:
     return _Sample(fronts, {k: v for k, v in typed.items() if v}, owner.personal_id if owner else None)
 
 
-def _ocr(fronts: list[Image.Image], config: Config) -> tuple[list[OcrPage] | None, str]:
+def _ocr(fronts: list[bytes], config: Config) -> tuple[list[OcrPage] | None, str]:
     try:
-        from service.ocr.engine import get_engine
+        from service.usecases.procedure import read_page
+
+        pages = [read_page(data, config) for data in fronts]
     except ImportError as exc:
         return None, f"text layer: skipped (OCR engine not installed: {exc.name})"
-    try:
-        engine = get_engine(config.ocr)
-        pages = [engine.read_page(img, source="scanner") for img in fronts]
     except SohoaError as exc:
         return None, f"text layer: skipped ({exc.message})"
     return pages, f"text layer: OCR, {sum(len(p.lines) for p in pages)} lines on {len(pages)} page(s)"
 
 
-def _fields(sample: _Sample, ocr: list[OcrPage] | None, config: Config) -> tuple[dict[str, FieldValue], str]:
-    """Officer's typed values; OCR values kept (source ocr) where the officer's value agrees."""
-    typed = {k: FieldValue(v, FieldSource.MANUAL, 1.0) for k, v in sample.typed.items()}
-    if ocr is None:
-        return typed, "extraction: skipped (no OCR); fields typed by the officer"
-    try:
-        from service.extract.extractor import extract_pages
-    except ImportError as exc:
-        return typed, f"extraction: skipped (not installed: {exc.name}); fields typed by the officer"
-    try:
-        extraction = extract_pages(ocr, config=config.extract)
-    except SohoaError as exc:
-        return typed, f"extraction: skipped ({exc.message}); fields typed by the officer"
+def _extract_note(sample: _Sample, result: ProcedureResult, ocr: bool) -> str:
+    """How extraction and the officer's typed values met (the spine merged them)."""
+    if not ocr:
+        return "extraction: skipped (no OCR); fields typed by the officer"
+    extraction = result.extraction
+    if extraction is None:
+        return "extraction: nothing usable; fields typed by the officer"
     md = extraction.metadata
-    fields = dict(typed)
     confirmed = corrected = 0
-    for name in [n for n in (*typed, *md.extra) if n != "owner_id"]:
+    for name in [n for n in (*sample.typed, *md.extra) if n != "owner_id"]:
         found = md.get(name)
         if found is None:
             continue
-        if name not in typed or found.value == typed[name].value:
-            fields[name] = found
+        if name not in sample.typed or found.value == sample.typed[name]:
             confirmed += 1
         else:
             corrected += 1
-    return fields, (f"extraction: type {extraction.document_type.code}; {confirmed} field(s) from OCR confirmed, "
-                    f"{corrected} corrected by the officer")
+    return (f"extraction: type {extraction.document_type.code}; {confirmed} field(s) from OCR confirmed, "
+            f"{corrected} corrected by the officer")
 
 
 def _sign(code: str, paths: Paths, config: Config) -> str:
     try:
         from service.signing.signer import SignatureRole
-        from service.usecases.sign import DEV_TOKEN_PREFIX, sign_document
+        from service.usecases.sign import DEV_TOKEN_PREFIX
     except ImportError as exc:
         return f"signature: skipped (signing not installed: {exc.name})"
     if not (paths.tokens / "softhsm2.conf").exists() and not os.environ.get("SOHOA_PIN"):
@@ -138,7 +130,7 @@ def _sign(code: str, paths: Paths, config: Config) -> str:
         if not (profile.token_label or "").startswith(DEV_TOKEN_PREFIX):
             return "signature: skipped (a real card is configured; sign with 'sohoa sign CODE')"
         try:
-            outcome = sign_document(code, role, provider, paths=paths, config=config, actor="demo")
+            (outcome,) = sign(code, SignStep((role,), provider, actor="demo"), paths=paths, config=config)
         except SohoaError as exc:
             done = f"{' + '.join(made)} signed; " if made else ""
             return f"signature: {done}{role.value} not signed ({exc.message}; {exc.remedy or 'see sohoa sign'})"
@@ -151,19 +143,22 @@ def run_demo(*, paths: Paths | None = None, sign: bool = True, ocr: bool = True)
     p = (paths or get_paths()).ensure()
     config = load_config(p.config)
     sample = _sample()
-    ocr_pages, ocr_note = _ocr(sample.fronts, config) if ocr else (None, "text layer: not requested")
-    fields, extract_note = _fields(sample, ocr_pages, config)
+    fronts = [_jpeg(img) for img in sample.fronts]
+    ocr_pages, ocr_note = _ocr(fronts, config) if ocr else (None, "text layer: not requested")
     pages: list[RawPage] = []
     layer: list[OcrPage | None] = []
     for i, img in enumerate(sample.fronts):
-        pages.append(RawPage(_jpeg(img), f"sample page {i + 1} front"))
+        pages.append(RawPage(fronts[i], f"sample page {i + 1} front"))
         pages.append(RawPage(_jpeg(Image.new("RGB", img.size, (250, 250, 247))), f"sample page {i + 1} back"))
         layer += [ocr_pages[i] if ocr_pages is not None else None, None]
+    typed = {k: FieldValue(v, FieldSource.MANUAL, 1.0) for k, v in sample.typed.items()}
     request = DigitizeRequest(
         pages=tuple(pages), document_type_code=SAMPLE_DOCUMENT_TYPE, owner_id=sample.owner_id,
-        fields=fields, declared_pages=len(sample.fronts), duplex=True,
+        fields=typed, declared_pages=len(sample.fronts), duplex=True, extract_fields=ocr_pages is not None,
         ocr_pages=tuple(layer) if ocr_pages is not None else None, actor="demo")
-    result = digitize(request, paths=p, config=config)
+    outcome = run(request, paths=p, config=config)
+    result = outcome.digitized
+    extract_note = _extract_note(sample, outcome, ocr_pages is not None)
     sign_note = _sign(result.result_code, p, config) if sign else "signature: not requested"
     final = show_document(result.result_code, paths=p)
     exported = export_document(result.result_code, p.exports, paths=p)

@@ -1,7 +1,8 @@
-"""Use case: page images → capture rules → PDF/A-2b → result code → store → outbox.
+"""The spine's request/result types and its store step: PDF/A-2b → result code → store → outbox.
 
-The CLI (``sohoa digitize``), the demo and the kiosk UI call :func:`digitize`; nothing here
-touches SQLite directly. A failure at any step raises a typed :class:`SohoaError` and leaves the
+The flow itself (capture → extraction → review → store → signatures) is
+:mod:`service.usecases.procedure`; :func:`digitize` is that flow without signatures. Nothing
+here touches SQLite directly. A failure at any step raises a typed :class:`SohoaError` and leaves the
 store unchanged (files written before a failed commit are unreferenced and harmless).
 """
 
@@ -13,16 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from service.capture import RawPage, assemble, check_finalizable, verify_hashes
+from service.capture import RawPage, verify_hashes
 from service.capture.types import CaptureSet
-from service.config import Config, load_config
+from service.config import Config
 from service.domain.errors import ValidationError
 from service.domain.fields import ART9_FIELDS, FieldSource, FieldValue, Metadata
 from service.domain.result_code import render_result_code, with_suffix
 from service.domain.schema import ensure_valid
 from service.domain.text import clean_text, hygiene_problem
 from service.ocr.types import OcrPage
-from service.paths import Paths, get_paths
+from service.paths import Paths
 from service.pdf import build_pdfa
 from service.store import CodeTakenError, NewDocument, PageRecord, Store, StoredDocument
 from service.store.faults import fault_point
@@ -37,7 +38,12 @@ _CODE_RETRIES = 3
 
 @dataclass(frozen=True, slots=True)
 class DigitizeRequest:
-    """Everything one digitization needs. ``fields`` are typed values (source manual/ocr/...)."""
+    """Everything one digitization needs.
+
+    ``fields`` are values the caller typed, ``reviewed`` values the officer confirmed or corrected
+    on the review screen; extraction (``extract_fields``) fills the rest — typed > reviewed >
+    extracted (:func:`service.usecases.procedure.merge_fields`).
+    """
 
     pages: tuple[RawPage, ...]
     document_type_code: str
@@ -47,6 +53,7 @@ class DigitizeRequest:
     mismatch_reason: str | None = None
     duplex: bool = False
     sticky_notes: tuple[int, ...] = ()
+    reviewed: Mapping[str, FieldValue] = field(default_factory=dict)
     ocr_pages: tuple[OcrPage | None, ...] | None = None
     run_ocr: bool = False
     extract_fields: bool = False
@@ -123,76 +130,21 @@ def page_records(capture: CaptureSet) -> tuple[PageRecord, ...]:
     )
 
 
-def ocr_text_layer(capture: CaptureSet, config: Config) -> tuple[OcrPage | None, ...]:
-    """OCR every non-blank page with the installed engine (blank pages get no text layer)."""
-    import io
-
-    from PIL import Image
-
-    from service.ocr.engine import get_engine
-
-    engine = get_engine(config.ocr)
-    out: list[OcrPage | None] = []
-    for page in capture.pages:
-        if page.blank:
-            out.append(None)
-            continue
-        with Image.open(io.BytesIO(page.data)) as img:
-            out.append(engine.read_page(img.convert("RGB"), source="scanner"))
-    return tuple(out)
-
-
-def extracted_fields(ocr_pages: Sequence[OcrPage | None], typed: Mapping[str, FieldValue],
-                     config: Config) -> dict[str, FieldValue]:
-    """``typed`` plus what extraction (TT 01/2023 Art. 9) read from the OCR pages.
-
-    Typed values win; the owner id stays the caller's; an extracted value the domain rules
-    flag as invalid is left out (the officer types it). Extraction finding nothing is not an
-    error: the document is stored with the typed fields only.
-    """
-    from service.domain.errors import SohoaError
-    from service.extract.extractor import extract_pages
-
-    pages = [page for page in ocr_pages if page is not None and page.lines]
-    if not pages:
-        return dict(typed)
-    try:
-        extraction = extract_pages(pages, config=config.extract)
-    except SohoaError as exc:
-        log.info("extraction found nothing usable (%s); storing the typed fields only", type(exc).__name__)
-        return dict(typed)
-    invalid = {flag.field for flag in extraction.flags if flag.kind == "invalid"}
-    out = dict(typed)
-    for name in (*MANUAL_FIELDS, *sorted(extraction.metadata.extra)):
-        found = extraction.get(name)
-        if found is not None and name not in out and name not in invalid and found.value.strip():
-            out[name] = found
-    log.info("extraction filled %d field(s)", len(out) - len(typed))
-    return out
-
-
 def digitize(request: DigitizeRequest, *, paths: Paths | None = None, config: Config | None = None) -> DigitizeResult:
-    """Run the spine for one paper document and return where it is and whether it is queued.
+    """Run the spine (:func:`service.usecases.procedure.run`) without signatures; the stored result."""
+    from service.usecases.procedure import run
 
-    With ``extract_fields`` the pages are OCR'd and the Art. 9 fields the caller did not type
-    are taken from extraction (source ``ocr``).
+    return run(request, paths=paths, config=config).digitized
+
+
+def store_and_queue(request: DigitizeRequest, capture: CaptureSet, metadata: Metadata,
+                    ocr_pages: Sequence[OcrPage | None] | None, *, paths: Paths, config: Config) -> DigitizeResult:
+    """PDF/A → result code (Art. 10) → store and outbox (Art. 11), under the store's code lock.
+
+    Files written before a failed commit are unreferenced and harmless; a result code taken by a
+    writer that bypassed the lock is retried with the next free suffix.
     """
-    p = paths or get_paths()
-    cfg = config or load_config(p.config)
-    metadata = build_metadata(request.document_type_code, request.owner_id, request.fields)
-    if request.mismatch_reason:
-        clean_text("mismatch_reason", request.mismatch_reason)
-    capture = assemble(request.pages, config=cfg.capture, duplex=request.duplex,
-                       sticky_notes=request.sticky_notes, declared_pages=request.declared_pages,
-                       mismatch_reason=request.mismatch_reason)
-    check_finalizable(capture)
-    ocr_pages = request.ocr_pages
-    if ocr_pages is None and (request.run_ocr or request.extract_fields):
-        ocr_pages = ocr_text_layer(capture, cfg)
-    if request.extract_fields and ocr_pages is not None:
-        fields = extracted_fields(ocr_pages, request.fields, cfg)
-        metadata = build_metadata(request.document_type_code, request.owner_id, fields)
-    fault_point("captured")
+    p, cfg = paths, config
     base_code = render_result_code(cfg.codes.result_code_template, metadata, max_length=cfg.codes.max_length)
     max_suffix = min(cfg.store.max_code_suffix, 10 ** cfg.codes.suffix_width - 1)
 

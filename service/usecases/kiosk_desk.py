@@ -9,8 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from service.desk.camera import DeskCamera
+from service.desk.drafts import CaptureFeedback, Draft, DraftComponent, DraftStore
 from service.domain.dates import parse_vn_date
 from service.domain.fields import ART9_FIELDS, FieldValue
 from service.domain.identifiers import parse_identifier
@@ -21,8 +24,11 @@ from service.extract.config import ExtractConfig
 from service.extract.extractor import finish
 from service.extract.review import apply_corrections
 from service.extract.types import DocumentType
-from service.usecases.kiosk_catalogue import Procedure
-from service.usecases.kiosk_draft import Draft, DraftComponent, DraftStore
+from service.procedures.catalogue import Procedure, ProcedureCatalogue, import_catalogue, load_catalogue
+from service.receipts.render import Receipt, ReceiptLine, render_receipt
+
+__all__ = ["CaptureFeedback", "Draft", "DraftComponent", "DeskCamera", "DraftStore", "OwnerCheck", "Procedure",
+           "ProcedureCatalogue", "ReviewRow"]  # what the views name, besides the functions below
 
 REVIEW_FIELDS: tuple[str, ...] = tuple(f for f in ART9_FIELDS)
 VN_TZ = dt.timezone(dt.timedelta(hours=7))
@@ -190,3 +196,92 @@ def assign_dossier_code(store: DraftStore, draft: Draft, unit_code: str, now: dt
     draft.return_date = add_working_days(now.date(), draft.return_days).isoformat()
     store.save(draft)
     return code
+
+
+# ------------------------------------------------------------------ the dossier draft's life (views call these)
+def open_draft(store: DraftStore, kind: str, created_by: str) -> Draft:
+    """Open a new draft dossier (``officer`` at the desk, ``citizen`` at the self-service kiosk)."""
+    return store.create(kind, created_by)
+
+
+def get_draft(store: DraftStore, draft_id: str) -> Draft:
+    """The draft ``draft_id`` (NotFoundError when there is none)."""
+    return store.get(draft_id)
+
+
+def list_drafts(store: DraftStore) -> list[Draft]:
+    """Every draft, for the officer's desk list."""
+    return store.list()
+
+
+def discard_draft(store: DraftStore, draft_id: str) -> None:
+    """Delete a draft and its page images (nothing of it is kept)."""
+    store.discard(draft_id)
+
+
+def submit_draft(store: DraftStore, draft: Draft) -> None:
+    """The citizen hands the scanned papers to the desk."""
+    draft.state = "submitted"
+    store.save(draft)
+
+
+def take_draft(store: DraftStore, draft: Draft, officer_id: str) -> None:
+    """An officer takes over a dossier a citizen scanned (it is open again, now theirs)."""
+    draft.state = "open"
+    draft.created_by = officer_id
+    store.save(draft)
+
+
+def capture_page(store: DraftStore, camera: DeskCamera, draft: Draft, component: str, *, sticky: bool = False,
+                 replace_index: int | None = None) -> CaptureFeedback:
+    """Take a still with the desk camera and add it to ``component`` (capture rules of Art. 8)."""
+    return store.add_page(draft, component, camera.capture(), sticky=sticky, replace_index=replace_index)
+
+
+def move_page(store: DraftStore, draft: Draft, component: str, index: int, step: int) -> None:
+    """Move a captured page up (-1) or down (+1)."""
+    store.move_page(draft, component, index, step)
+
+
+def delete_page(store: DraftStore, draft: Draft, component: str, index: int) -> None:
+    """Delete a captured page."""
+    store.delete_page(draft, component, index)
+
+
+def page_image(store: DraftStore, draft: Draft, sha256: str) -> tuple[bytes, str]:
+    """A captured page's bytes and media type (NotFoundError when it is not in the draft)."""
+    return store.page_bytes(draft, sha256)
+
+
+def camera_still(camera: DeskCamera) -> bytes:
+    """A full-resolution still from the desk camera (an ID card's or a receipt's QR code)."""
+    return camera.capture()
+
+
+def preview_jpeg(camera: DeskCamera) -> bytes:
+    """The desk camera's live preview frame (DeviceError when the camera cannot give one)."""
+    return camera.preview_jpeg()
+
+
+# ------------------------------------------------------------------ procedures and receipt
+def active_procedures(kiosk_home: Path, fallback: Path) -> ProcedureCatalogue:
+    """The active procedure catalogue (the imported file, else ``fallback``)."""
+    return load_catalogue(kiosk_home / "catalogue.json", fallback)
+
+
+def import_procedures(raw: bytes, filename: str, kiosk_home: Path) -> ProcedureCatalogue:
+    """Validate and activate an uploaded procedure catalogue (a bad file changes nothing)."""
+    return import_catalogue(raw, filename, kiosk_home / "catalogue.json")
+
+
+def receipt_pdf(draft: Draft, *, office_name: str, issuing_system: str, printed_at: dt.datetime) -> bytes:
+    """The receipt (giấy tiếp nhận) PDF of a finalized dossier."""
+    lines = tuple(ReceiptLine(c.name, c.content_pages, bool(c.reuse_code), c.result_code or c.reuse_code or "")
+                  for c in draft.components)
+    receipt = Receipt(
+        dossier_code=draft.dossier_code, procedure_code=draft.procedure_code, procedure_name=draft.procedure_name,
+        owner_id=draft.owner_id, owner_name=draft.owner_name, office_name=office_name,
+        issuing_system=issuing_system, officer_name=draft.signed_by,
+        received_at=dt.datetime.fromisoformat(draft.received_at), printed_at=printed_at,
+        return_date=dt.date.fromisoformat(draft.return_date), lines=lines)
+    return render_receipt(receipt)

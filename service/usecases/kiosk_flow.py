@@ -10,41 +10,29 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from PIL import Image
-
-from firmware.token import TokenSession
 from service.capture.rules import RawPage
 from service.config import Config
+from service.desk.drafts import Draft, DraftComponent, DraftStore
 from service.domain.fields import FieldSource, FieldValue
 from service.errors import NotFoundError, SohoaError, ValidationError
-from service.extract.extractor import extract_pages
 from service.extract.qr import decode_qr_image, parse_cccd_qr, read_cccd_qr_image
-from service.ocr.engine import get_engine
-from service.ocr.types import OcrPage
 from service.paths import Paths
 from service.signing import pool
 from service.signing.errors import PinIncorrect, TokenAbsent, TokenLocked, TokenRemoved
 from service.signing.signer import SignatureRole
-from service.usecases.digitize import DigitizeRequest, digitize
+from service.usecases import procedure
+from service.usecases.digitize import DigitizeRequest, DigitizeResult
 from service.usecases.kiosk_desk import assign_dossier_code, set_owner
-from service.usecases.kiosk_draft import Draft, DraftComponent, DraftStore
 from service.usecases.kiosk_records import DocumentStatus, document_status
 from service.usecases.progress import Progress
-from service.usecases.sign import sign_document
 
 __all__ = ["CardHolder", "DossierStatus", "PinIncorrect", "TokenAbsent", "TokenLocked", "TokenRemoved",
            "card_login", "card_logout", "card_present", "dossier_status", "extract_draft", "finalize_draft",
            "owner_from_qr", "owner_from_qr_image", "qr_texts", "release_cards"]
 
-_OCR_CACHE_MAX = 64
-_ocr_cache: OrderedDict[str, OcrPage] = OrderedDict()
-_ocr_lock = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +84,7 @@ def card_present(*, paths: Paths, config: Config) -> bool:
     Presence, not the PIN state: a wrong PIN at the signing step logs the card out but the
     officer's desk session goes on.
     """
-    signer = pool.signer_for(SignatureRole.OFFICER, config.signing, paths)
-    session = getattr(signer, "session", None)
-    if isinstance(session, TokenSession):
-        return session.present()
-    return signer.logged_in
+    return pool.signer_for(SignatureRole.OFFICER, config.signing, paths).present()
 
 
 def card_logout() -> None:
@@ -130,32 +114,13 @@ def qr_texts(image: bytes) -> list[str]:
     return [p.decode("utf-8", "replace") for p in decode_qr_image(image)]
 
 
-def _ocr_key(sha256: str, config: Config) -> str:
-    """Cache key: the page's hash under one OCR configuration (another config reads it again)."""
-    return sha256 + ":" + hashlib.sha256(config.ocr.model_dump_json().encode()).hexdigest()[:16]
-
-
-def _ocr(data: bytes, sha256: str, config: Config) -> OcrPage:
-    key = _ocr_key(sha256, config)
-    with _ocr_lock:
-        hit = _ocr_cache.get(key)
-    if hit is not None:
-        return hit
-    with Image.open(io.BytesIO(data)) as img:
-        page = get_engine(config.ocr).read_page(img.convert("RGB"), source="scanner")
-    with _ocr_lock:
-        _ocr_cache[key] = page
-        while len(_ocr_cache) > _OCR_CACHE_MAX:
-            _ocr_cache.popitem(last=False)
-    return page
-
-
 def _originals(comp: DraftComponent) -> list[int]:
     return [i for i, p in enumerate(comp.pages) if p.sticky_of is None]
 
 
 def extract_draft(store: DraftStore, draft_id: str, config: Config, progress: Progress) -> None:
-    """OCR every captured page (not sticky-note re-captures) and extract each component's fields."""
+    """The spine's steps before the officer review: OCR every captured page (not sticky-note
+    re-captures) and extract each component's fields into the draft, the review state."""
     draft = store.get(draft_id)
     # Components whose pages did not change since their last extraction keep their (reviewed) fields.
     todo = [c for c in draft.components if not c.reuse_code and c.pages
@@ -167,10 +132,11 @@ def extract_draft(store: DraftStore, draft_id: str, config: Config, progress: Pr
         for i in _originals(comp):
             progress("job.ocr", done, total)
             data, _media = store.page_bytes(draft, comp.pages[i].sha256)
-            pages.append(_ocr(data, comp.pages[i].sha256, config))
+            pages.append(procedure.read_page(data, config, sha256=comp.pages[i].sha256))
             done += 1
         progress("job.extract", done, total)
-        ex = extract_pages(pages, config=config.extract)
+        ex = procedure.extract(pages, config, strict=True)
+        assert ex is not None  # strict: the extractor's error is raised instead
         fields = {n: fv.to_json() for n in ex.field_names() if (fv := ex.get(n)) is not None}
         if draft.owner_id and "owner_id" not in fields and draft.owner_source == "qr":
             fields["owner_id"] = FieldValue(draft.owner_id, FieldSource.QR, 1.0).to_json()
@@ -193,16 +159,17 @@ def _request(draft: Draft, comp: DraftComponent, store: DraftStore, actor: str, 
                 sticky.append(len(ordered))
                 ordered.append(q)
     raw = tuple(RawPage(store.page_bytes(draft, p.sha256)[0], f"page {i + 1}") for i, p in enumerate(ordered))
-    with _ocr_lock:
-        ocr = tuple(_ocr_cache.get(_ocr_key(p.sha256, config)) if p.sticky_of is None else None for p in ordered)
-    values = {n: FieldValue.from_json(v) for n, v in comp.fields.items() if n != "owner_id"}
+    ocr = tuple(procedure.cached_page(p.sha256, config) if p.sticky_of is None else None for p in ordered)
+    reviewed = {n: FieldValue.from_json(v) for n, v in comp.fields.items() if n != "owner_id"}
     owner = comp.fields.get("owner_id", {}).get("value") or draft.owner_id or None
-    if not owner:
+    typed: dict[str, FieldValue] = {}
+    if not owner:  # no owner id: the name and birth date typed at the desk stand in where review left none
         for name in ("owner_name", "owner_birth_date"):
             own = getattr(draft, name)
-            if name not in values and own:
-                values[name] = FieldValue(own, FieldSource.MANUAL, 1.0)
-    return DigitizeRequest(pages=raw, document_type_code=comp.document_type, owner_id=owner, fields=values,
+            if name not in reviewed and own:
+                typed[name] = FieldValue(own, FieldSource.MANUAL, 1.0)
+    return DigitizeRequest(pages=raw, document_type_code=comp.document_type, owner_id=owner, fields=typed,
+                           reviewed=reviewed,
                            declared_pages=comp.declared_pages, mismatch_reason=comp.mismatch_reason,
                            sticky_notes=tuple(sticky), ocr_pages=ocr if any(ocr) else None,
                            dossier_id=draft.dossier_code, actor=actor)
@@ -225,21 +192,25 @@ def finalize_draft(store: DraftStore, draft_id: str, pin: str, officer_name: str
     signer.login(lambda: pin)  # a wrong PIN stops here, before anything is stored
     if not draft.dossier_code:
         assign_dossier_code(store, draft, unit_code, now_fn())
+    signing = procedure.SignStep((SignatureRole.OFFICER,), lambda: pin, actor=actor)
     step = 1
     for comp in comps:
+        def stored(result: DigitizeResult, comp: DraftComponent = comp, step: int = step) -> None:
+            comp.result_code = result.result_code  # resumable: a failed signature does not store it twice
+            store.save(draft)
+            progress("job.sign", step + 1, total)
+
         if comp.result_code is None:
             progress("job.digitize", step, total)
-            result = digitize(_request(draft, comp, store, actor, config), paths=paths, config=config)
-            comp.result_code = result.result_code
-            store.save(draft)
-        step += 1
+            procedure.run(_request(draft, comp, store, actor, config), paths=paths, config=config,
+                          signing=signing, on_stored=stored)
+        elif not comp.signed:
+            progress("job.sign", step + 1, total)
+            procedure.sign(comp.result_code, signing, paths=paths, config=config)
         if not comp.signed:
-            progress("job.sign", step, total)
-            sign_document(comp.result_code, SignatureRole.OFFICER, lambda: pin, paths=paths, config=config,
-                          actor=actor)
             comp.signed = True
             store.save(draft)
-        step += 1
+        step += 2
     progress("job.queue", step, total)
     draft.state = "finalized"
     draft.signed_by = officer_name

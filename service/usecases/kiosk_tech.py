@@ -10,12 +10,12 @@ from typing import Any
 
 from firmware.health import check_device, device_health
 from service.config import Config
+from service.desk.camera import DeskCamera, running_driver
 from service.errors import SohoaError
 from service.ocr.manifest import load_manifest
 from service.paths import Paths
 from service.signing.status import token_status
 from service.usecases.documents import verify_integrity
-from service.usecases.kiosk_camera import DeskCamera, running_driver
 from service.usecases.kiosk_records import queue_summary, recent_audit
 from service.usecases.progress import Progress
 

@@ -101,3 +101,23 @@ def sign_document(code: str, role: SignatureRole, pin_provider: PinProvider | No
         log.info("document signed (role=%s, timestamped=%s)", role.value, result.timestamped)
         return SignOutcome(doc.id, doc.result_code, role, name, vn_iso(result.signing_time), result.timestamped,
                            stored.pdf_sha256)
+
+
+def dev_token_pin(paths: Paths, *, create: bool = False) -> str | None:
+    """The development token's PIN when that token exists (created first when ``create``).
+
+    Development only: what ``sohoa kiosk --dev-token`` shows on the console. None when there is
+    no development token (or its marker cannot be read).
+    """
+    import json
+
+    if create:
+        from provisioning.devtoken import ensure_dev_token
+
+        return ensure_dev_token(paths).pin
+    marker = paths.tokens / "dev-token.json"
+    try:
+        pin = json.loads(marker.read_text(encoding="utf-8")).get("pin") if marker.exists() else None
+    except (OSError, ValueError):
+        return None
+    return pin if isinstance(pin, str) else None

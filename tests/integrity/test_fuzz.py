@@ -21,8 +21,8 @@ from service.capture.images import load_page_image
 from service.domain.errors import SohoaError
 from service.domain.text import clean_text
 from service.extract.qr import parse_cccd_qr
+from service.procedures.catalogue import parse_catalogue
 from service.usecases.input_rules import form_problem
-from service.usecases.kiosk_catalogue import parse_catalogue
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CFG = CaptureConfig(require_colour=False)

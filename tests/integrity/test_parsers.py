@@ -8,7 +8,7 @@ import pytest
 
 from service.cli.main import main
 from service.domain.errors import InputError
-from service.usecases import kiosk_catalogue
+from service.procedures import catalogue as procedure_catalogue
 
 
 def _validate(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -63,7 +63,7 @@ def test_docs_configuration_exists_where_remedies_point() -> None:
 ])
 def test_bad_catalogue_files_are_clear_input_errors(tmp_path: Path, raw: bytes, name: str, words: str) -> None:
     with pytest.raises(InputError) as exc:
-        kiosk_catalogue.parse_catalogue(raw, name)
+        procedure_catalogue.parse_catalogue(raw, name)
     assert words in exc.value.message
 
 

@@ -16,11 +16,12 @@ from PIL import Image
 from kiosk_ui.i18n import catalogue as messages
 from kiosk_ui.i18n import missing_keys, translate
 from kiosk_ui.security import SessionRegistry
+from service.desk.drafts import Draft, DraftStore
 from service.errors import InputError, NotFoundError, ValidationError
-from service.usecases import kiosk_catalogue, kiosk_desk
-from service.usecases.kiosk_catalogue import Component, Procedure
-from service.usecases.kiosk_draft import Draft, DraftStore
-from service.usecases.kiosk_receipt import Receipt, ReceiptLine, qr_payload, render_receipt
+from service.procedures import catalogue as procedure_catalogue
+from service.procedures.catalogue import Component, Procedure
+from service.receipts.render import Receipt, ReceiptLine, qr_payload, render_receipt
+from service.usecases import kiosk_desk
 
 SAMPLE = Path(__file__).resolve().parents[2] / "kiosk_ui" / "data" / "catalogue.sample.json"
 VN = dt.timezone(dt.timedelta(hours=7))
@@ -64,11 +65,12 @@ def test_templates_use_only_known_message_keys() -> None:
 
 
 def test_sample_catalogue_parses_and_round_trips(tmp_path: Path) -> None:
-    cat = kiosk_catalogue.parse_catalogue(SAMPLE.read_bytes(), SAMPLE.name)
+    cat = procedure_catalogue.parse_catalogue(SAMPLE.read_bytes(), SAMPLE.name)
     proc = cat.procedure("1.001193")
     assert proc.name == "Đăng ký khai sinh" and proc.component("TK").required
     active = tmp_path / "catalogue.json"
-    again = kiosk_catalogue.import_catalogue(json.dumps(kiosk_catalogue.to_json(cat)).encode(), "x.json", active)
+    raw = json.dumps(procedure_catalogue.to_json(cat)).encode()
+    again = procedure_catalogue.import_catalogue(raw, "x.json", active)
     assert again == cat
     with pytest.raises(NotFoundError):
         cat.procedure("9.999999")
@@ -86,10 +88,10 @@ def test_sample_catalogue_parses_and_round_trips(tmp_path: Path) -> None:
 ])
 def test_bad_catalogue_is_refused_and_keeps_the_old_one(tmp_path: Path, raw: bytes, name: str, needle: str) -> None:
     active = tmp_path / "catalogue.json"
-    kiosk_catalogue.import_catalogue(SAMPLE.read_bytes(), "sample.json", active)
+    procedure_catalogue.import_catalogue(SAMPLE.read_bytes(), "sample.json", active)
     before = active.read_bytes()
     with pytest.raises(InputError) as err:
-        kiosk_catalogue.import_catalogue(raw, name, active)
+        procedure_catalogue.import_catalogue(raw, name, active)
     assert needle in err.value.message
     assert active.read_bytes() == before
 
@@ -216,3 +218,21 @@ def test_ui_reaches_the_service_only_through_use_cases() -> None:
                         name.startswith("service") and not name.startswith(allowed)):
                     bad.append(f"{f.name}: {name}")
     assert bad == []
+
+
+def test_views_reach_the_app_helpers_through_context_not_through_the_app() -> None:
+    # kiosk_ui/app.py imports the blueprints; a view importing kiosk_ui.app back closes a circle.
+    import ast
+
+    root = Path(__file__).resolve().parents[2] / "kiosk_ui"
+    bad = []
+    for f in root.rglob("*.py"):
+        if f.name in ("app.py", "serve.py"):  # the factory itself, and the server that builds it
+            continue
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module == "kiosk_ui.app" or (
+                    node.module == "kiosk_ui" and any(a.name == "app" for a in node.names))):
+                bad.append(f.name)
+    assert bad == []
+    views = (root / "blueprints" / "officer.py").read_text(encoding="utf-8")
+    assert "backend().drafts" not in views and "backend().camera" not in views

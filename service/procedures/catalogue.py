@@ -61,7 +61,7 @@ class Field:
 
 
 @dataclass(frozen=True, slots=True)
-class Catalogue:
+class ProcedureCatalogue:
     """The whole catalogue."""
 
     fields: tuple[Field, ...]
@@ -96,7 +96,7 @@ def _int(value: Any, key: str, where: str, lo: int, hi: int) -> int:
     return n
 
 
-def _from_dict(data: Any) -> Catalogue:
+def _from_dict(data: Any) -> ProcedureCatalogue:
     if not isinstance(data, dict) or not isinstance(data.get("fields"), list):
         raise InputError("catalogue: a JSON object with a 'fields' list is expected",
                          remedy="use the layout of the bundled sample catalogue")
@@ -129,7 +129,7 @@ def _from_dict(data: Any) -> Catalogue:
         out.append(Field(_text(fd, "code", where), _text(fd, "name", where), tuple(procs)))
     if not out:
         raise InputError("catalogue: no fields", remedy="add at least one field with one procedure")
-    return Catalogue(tuple(out))
+    return ProcedureCatalogue(tuple(out))
 
 
 def _csv_to_dict(text: str) -> dict[str, Any]:
@@ -157,8 +157,8 @@ def _csv_to_dict(text: str) -> dict[str, Any]:
     return {"fields": list(fields.values())}
 
 
-def parse_catalogue(raw: bytes, filename: str) -> Catalogue:
-    """Validate an uploaded catalogue (``.json`` or ``.csv``, UTF-8) into a :class:`Catalogue`."""
+def parse_catalogue(raw: bytes, filename: str) -> ProcedureCatalogue:
+    """Validate an uploaded catalogue (``.json`` or ``.csv``, UTF-8) into a :class:`ProcedureCatalogue`."""
     if len(raw) > MAX_BYTES:
         raise InputError("catalogue file is larger than 5 MB", remedy="split or trim the file")
     try:
@@ -183,7 +183,7 @@ def parse_catalogue(raw: bytes, filename: str) -> Catalogue:
     return _from_dict(data)
 
 
-def to_json(cat: Catalogue) -> dict[str, Any]:
+def to_json(cat: ProcedureCatalogue) -> dict[str, Any]:
     """The canonical JSON form (the layout of the bundled sample)."""
     return {"version": 1, "fields": [
         {"code": f.code, "name": f.name, "procedures": [
@@ -192,13 +192,13 @@ def to_json(cat: Catalogue) -> dict[str, Any]:
             for p in f.procedures]} for f in cat.fields]}
 
 
-def load_catalogue(active: Path, fallback: Path) -> Catalogue:
+def load_catalogue(active: Path, fallback: Path) -> ProcedureCatalogue:
     """The imported catalogue at ``active`` when present, else the bundled ``fallback``."""
     path = active if active.exists() else fallback
     return parse_catalogue(path.read_bytes(), path.name)
 
 
-def import_catalogue(raw: bytes, filename: str, active: Path) -> Catalogue:
+def import_catalogue(raw: bytes, filename: str, active: Path) -> ProcedureCatalogue:
     """Validate ``raw`` and atomically make it the active catalogue; a bad file changes nothing."""
     cat = parse_catalogue(raw, filename)
     active.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
