@@ -7,6 +7,8 @@ embedded defaults work on a developer machine.
 
 from __future__ import annotations
 
+import urllib.parse
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -124,3 +126,38 @@ class DevicesConfig(_Strict):
     panel: PanelConfig | None = None
     qr_reader: SerialQrReaderConfig | None = None
     printer: EscposSerialPrinterConfig | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pkcs11Uri:
+    """The parts of an RFC 7512 ``pkcs11:`` URI that select a token and an object."""
+
+    token: str | None = None
+    serial: str | None = None
+    object_label: str | None = None
+    object_id: bytes | None = None
+    module_path: str | None = None
+
+
+def parse_pkcs11_uri(uri: str) -> Pkcs11Uri:
+    """Parse ``pkcs11:token=...;serial=...;object=...;id=%01?module-path=...`` (RFC 7512)."""
+    if not uri.startswith("pkcs11:"):
+        raise ValueError("a PKCS#11 URI starts with 'pkcs11:'")
+    path, _, query = uri[len("pkcs11:"):].partition("?")
+    attrs: dict[str, str] = {}
+    for part in filter(None, path.split(";")):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise ValueError(f"PKCS#11 URI attribute {key!r} has no value")
+        attrs[key] = value
+    qattrs = dict(p.partition("=")[::2] for p in filter(None, query.split("&")))
+    unknown = set(attrs) - {"token", "serial", "object", "id", "manufacturer", "model", "type", "slot-id"}
+    if unknown:
+        raise ValueError(f"unsupported PKCS#11 URI attributes: {', '.join(sorted(unknown))}")
+    return Pkcs11Uri(
+        token=urllib.parse.unquote(attrs["token"]) if "token" in attrs else None,
+        serial=urllib.parse.unquote(attrs["serial"]) if "serial" in attrs else None,
+        object_label=urllib.parse.unquote(attrs["object"]) if "object" in attrs else None,
+        object_id=urllib.parse.unquote_to_bytes(attrs["id"]) if "id" in attrs else None,
+        module_path=urllib.parse.unquote(qattrs["module-path"]) if "module-path" in qattrs else None,
+    )

@@ -15,13 +15,16 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
 import pkcs11
 from pkcs11 import Attribute, ObjectClass
 from pkcs11 import exceptions as p11e
+
+# The URI parser lives with the token configuration (config validation needs no driver).
+from firmware.config import Pkcs11Uri as Pkcs11Uri
+from firmware.config import parse_pkcs11_uri as parse_pkcs11_uri
 
 log = logging.getLogger(__name__)
 
@@ -93,41 +96,6 @@ class TokenSelector:
         """A human-readable form for error messages."""
         parts = [f"label={self.label!r}" if self.label else "", f"serial={self.serial!r}" if self.serial else ""]
         return ", ".join(p for p in parts if p) or "any token"
-
-
-@dataclass(frozen=True, slots=True)
-class Pkcs11Uri:
-    """The parts of an RFC 7512 ``pkcs11:`` URI that select a token and an object."""
-
-    token: str | None = None
-    serial: str | None = None
-    object_label: str | None = None
-    object_id: bytes | None = None
-    module_path: str | None = None
-
-
-def parse_pkcs11_uri(uri: str) -> Pkcs11Uri:
-    """Parse ``pkcs11:token=...;serial=...;object=...;id=%01?module-path=...`` (RFC 7512)."""
-    if not uri.startswith("pkcs11:"):
-        raise ValueError("a PKCS#11 URI starts with 'pkcs11:'")
-    path, _, query = uri[len("pkcs11:"):].partition("?")
-    attrs: dict[str, str] = {}
-    for part in filter(None, path.split(";")):
-        key, sep, value = part.partition("=")
-        if not sep:
-            raise ValueError(f"PKCS#11 URI attribute {key!r} has no value")
-        attrs[key] = value
-    qattrs = dict(p.partition("=")[::2] for p in filter(None, query.split("&")))
-    unknown = set(attrs) - {"token", "serial", "object", "id", "manufacturer", "model", "type", "slot-id"}
-    if unknown:
-        raise ValueError(f"unsupported PKCS#11 URI attributes: {', '.join(sorted(unknown))}")
-    return Pkcs11Uri(
-        token=urllib.parse.unquote(attrs["token"]) if "token" in attrs else None,
-        serial=urllib.parse.unquote(attrs["serial"]) if "serial" in attrs else None,
-        object_label=urllib.parse.unquote(attrs["object"]) if "object" in attrs else None,
-        object_id=urllib.parse.unquote_to_bytes(attrs["id"]) if "id" in attrs else None,
-        module_path=urllib.parse.unquote(qattrs["module-path"]) if "module-path" in qattrs else None,
-    )
 
 
 @dataclass(frozen=True, slots=True)

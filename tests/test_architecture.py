@@ -22,11 +22,6 @@ from tests.support import rooms
 # on any breach not listed here, and on an entry that no longer happens: when a fix lands, delete
 # its line. The goal is an empty set.
 KNOWN_BREACHES: frozenset[str] = frozenset({
-    # service.config composes every room's section; the signing section imports the token driver
-    # for its PIN-policy type, so the kiosk reaches a driver through its configuration.
-    "kiosk_chains: kiosk_ui.backend -> service.config -> service.signing.config -> firmware.token",
-    # The kiosk's launcher opens development tokens itself instead of through a use case.
-    "kiosk_chains: kiosk_ui.serve -> provisioning.devtoken",
     # SQL on the device database outside the store (issue 11, "the store owns its tables").
     "sql_only_in_store: provisioning.backup -> sql",
     "sql_only_in_store: service.cli.cmd_sync -> sql",

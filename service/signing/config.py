@@ -46,7 +46,7 @@ class TokenProfile(StrictModel):
     @model_validator(mode="after")
     def _uri_ok(self) -> TokenProfile:
         if self.uri is not None:
-            from firmware.token import parse_pkcs11_uri
+            from firmware.config import parse_pkcs11_uri
 
             parse_pkcs11_uri(self.uri)  # raises ValueError -> pydantic error with the line number
         return self
