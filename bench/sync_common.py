@@ -26,7 +26,7 @@ from PIL import Image
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 
-from province_gateway.filestore import FileStore as GatewayFiles
+from province_gateway.filestore import GatewayFileStore as GatewayFiles
 from province_gateway.mqtt import GatewayTls
 from province_gateway.service import GatewayReplica, GatewaySettings
 from province_gateway.verify import SignaturePolicy

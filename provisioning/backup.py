@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from provisioning.fsutil import fsync_dir
 from service.domain.errors import InputError, IntegrityError, StoreError
+from service.durable import commit_file, fsync_dir
 from service.paths import Paths
 
 FORMAT = "sohoa-backup/1"
@@ -109,10 +109,7 @@ def create_backup(paths: Paths, dest: Path) -> BackupReport:
             tar.addfile(info, _BytesReader(manifest))
             for name, src in items:
                 tar.add(src, arcname=name, recursive=False)
-        with partial.open("rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(partial, dest)
-        fsync_dir(dest.parent)
+        commit_file(partial, dest)
     return BackupReport(dest, len(entries), sum(int(e["size"]) for e in entries), created)
 
 

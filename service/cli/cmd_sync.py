@@ -85,11 +85,11 @@ def _drive(args: argparse.Namespace, *, until_empty: bool, max_seconds: float | 
     signal.signal(signal.SIGINT, _stop)
     beat_file: Path | None = getattr(args, "heartbeat", None)
     if beat_file is not None:
-        from provisioning.fsutil import write_atomic
+        from service.durable import write_durable
 
         def beat(due: float) -> None:
             try:
-                write_atomic(beat_file, f"{due:.0f}\n".encode("ascii"), 0o600)
+                write_durable(beat_file, f"{due:.0f}\n".encode("ascii"), 0o600)
             except OSError as exc:
                 log.warning("cannot write the heartbeat file: %s", exc.strerror)
 
