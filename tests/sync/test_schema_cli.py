@@ -11,7 +11,7 @@ from province_gateway.cli import main as gateway_main
 from service.domain.errors import ExitCode
 from service.paths import get_paths
 from service.store.db import connect, current_version, migrate
-from service.sync.progress import ProgressStore
+from service.store.sync_state import SyncProgress
 from tests.support.mosquitto import Broker, LabPki
 
 from .conftest import Idents
@@ -30,7 +30,7 @@ def test_migration_0002_applies_from_version_1_and_is_idempotent(sohoa_home: Pat
     assert not SYNC_TABLES & tables(conn)
     assert migrate(conn) >= 2
     assert SYNC_TABLES <= tables(conn)
-    progress = ProgressStore(db)  # re-running the idempotent DDL on a migrated database is harmless
+    progress = SyncProgress(db)  # re-running the idempotent DDL on a migrated database is harmless
     progress.begin(1, "doc", "ab" * 32, 4096, 3)
     progress.chunk_sent(1, 0)
     progress.chunk_sent(1, 2)  # out of order: next_seq stays at the first gap
