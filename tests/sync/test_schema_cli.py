@@ -78,8 +78,11 @@ def test_gateway_imports_only_domain_and_the_pure_protocol() -> None:
     import ast
 
     allowed = {"service.domain.errors", "service.sync", "service.sync.protocol", "service.sync.wire",
-               "service.sync.reuse_msgs"}
+               "service.sync.reuse_msgs", "service.durable"}  # durable: the one durable-write helper
     root = Path(__file__).resolve().parents[2]
+    durable = ast.parse((root / "service/durable.py").read_text())  # ...which must stay stdlib-only
+    assert {a.name for n in ast.walk(durable) if isinstance(n, ast.Import) for a in n.names} <= {"os", "tempfile"}
+    assert {n.module for n in ast.walk(durable) if isinstance(n, ast.ImportFrom)} <= {"__future__", "pathlib"}
     for path in [*(root / "province_gateway").glob("*.py"), *(root / "service/sync").glob("[pwr]*.py")]:
         if path.parent.name == "sync" and path.stem not in ("protocol", "wire", "reuse_msgs"):
             continue
