@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service.domain.errors import NotFoundError, StoreError
 from service.store import audit
@@ -28,9 +28,9 @@ class OutboxTable:
 
     conn: sqlite3.Connection
 
-    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
-        """A write transaction; provided by :class:`Store`."""
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by Store, the class this one is mixed into
+        def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+            """A write transaction (``BEGIN IMMEDIATE``)."""
 
     @staticmethod
     def _enqueue(c: sqlite3.Connection, doc_id: str, pdf_sha256: str, now: str) -> int:

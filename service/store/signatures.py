@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from service.store.db import utcnow
 
@@ -38,9 +39,9 @@ class SignatureTable:
 
     conn: sqlite3.Connection
 
-    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
-        """A write transaction; provided by :class:`Store`."""
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by Store, the class this one is mixed into
+        def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+            """A write transaction (``BEGIN IMMEDIATE``)."""
 
     def add_signature(self, rec: SignatureRecord) -> None:
         """Append one signature record."""
