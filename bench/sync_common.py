@@ -26,7 +26,7 @@ from PIL import Image
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 
-from province_gateway.filestore import FileStore as GatewayFiles
+from province_gateway.filestore import GatewayFileStore as GatewayFiles
 from province_gateway.mqtt import GatewayTls
 from province_gateway.service import GatewayReplica, GatewaySettings
 from province_gateway.verify import SignaturePolicy
@@ -211,7 +211,7 @@ class Comparison:
 def compare(store: Store, dsn: str, files_root: Path) -> Comparison:
     """Every device version must be in PostgreSQL once, with an intact file; nothing extra."""
     device = {(r[0], r[1]) for r in store.conn.execute("SELECT document_id, pdf_sha256 FROM outbox")}
-    undelivered = store.conn.execute("SELECT count(*) FROM outbox WHERE state != 'delivered'").fetchone()[0]
+    undelivered = store.count_undelivered()
     files = GatewayFiles(files_root)
     with psycopg.connect(dsn) as conn:
         rows = conn.execute("SELECT document_id, sha256 FROM gw_document").fetchall()

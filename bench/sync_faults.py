@@ -56,7 +56,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def _undelivered(store: Store) -> int:
-    return int(store.conn.execute("SELECT count(*) FROM outbox WHERE state != 'delivered'").fetchone()[0])
+    return store.count_undelivered()
 
 
 def _half_sent(store: Store) -> int:

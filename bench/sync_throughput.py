@@ -29,7 +29,7 @@ from bench.sync_common import (
 )
 from service.paths import get_paths
 from service.store.store import Store
-from service.sync.progress import ProgressStore
+from service.store.sync_state import SyncProgress
 from service.sync.store_source import StoreOutbox
 from service.sync.worker import SyncWorker
 from tests.support.mosquitto import Broker, LabPki
@@ -56,7 +56,7 @@ def _scenario(name: str, *, root: Path, pki: LabPki, broker: Broker, pg: Postgre
     worker = SyncWorker(sync_config(port, bandwidth_bytes_per_s=cap, chunk_size=chunk, response_timeout_s=20.0,
                                     window=16, max_inflight=16, telemetry_interval_s=3600),
                         device_id=dev.name, province=PROVINCE, source=StoreOutbox(store),
-                        progress=ProgressStore(paths.database), tls=device_tls(pki, dev))
+                        progress=SyncProgress(paths.database), tls=device_tls(pki, dev))
     wire_before = proxy.bytes_forwarded if proxy else 0
     started = time.monotonic()
     stats = worker.run("127.0.0.1", port, max_seconds=180, until_empty=True)

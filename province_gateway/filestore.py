@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 from service.domain.errors import IntegrityError, StoreError
+from service.durable import write_durable
 
 
-class FileStore:
-    """Files named by their SHA-256; a write is temp → fsync → rename → fsync(dir)."""
+class GatewayFileStore:
+    """Files named by their SHA-256, written with :func:`service.durable.write_durable`."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -42,18 +42,7 @@ class FileStore:
         if self.has(sha256):
             return target
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{sha256}.{os.getpid()}.tmp")
-            with tmp.open("wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-            dir_fd = os.open(target.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            write_durable(target, data, 0o644, tmp_prefix=f".{sha256}.")
         except OSError as exc:
             raise StoreError(f"cannot write to the file store ({exc.__class__.__name__})",
                              remedy="check free space and permissions") from exc

@@ -20,7 +20,7 @@ from service.domain.errors import SohoaError
 from service.sync import protocol as p
 
 from .db import Enrolment, GatewayDb, TransferRow
-from .filestore import FileStore
+from .filestore import GatewayFileStore
 from .policy import Limits, telemetry_values
 from .reuse import Resolver, ReuseDesk
 from .verify import SignatureChecker
@@ -49,7 +49,7 @@ class Rejected(Exception):
 class Handler:
     """Processes uplink messages for one gateway replica."""
 
-    def __init__(self, db: GatewayDb, files: FileStore, checker: SignatureChecker, *, max_message_bytes: int,
+    def __init__(self, db: GatewayDb, files: GatewayFileStore, checker: SignatureChecker, *, max_message_bytes: int,
                  resolvers: list[Resolver] | None = None, agency: str = "Kho dữ liệu số hóa tỉnh",
                  limits: Limits | None = None) -> None:
         self.db, self.files, self.checker = db, files, checker

@@ -19,7 +19,7 @@ from service.sync import protocol as p
 from service.sync.mqttbase import Backoff
 
 from .db import GatewayDb, connect
-from .filestore import FileStore
+from .filestore import GatewayFileStore
 from .handler import Handler, Outbound, summary
 from .mqtt import BrokerDown, GatewayLink, GatewayTls, ack_properties
 from .policy import Limits
@@ -90,7 +90,7 @@ class GatewayReplica:
             raise ConfigError("no trust roots for the signatures",
                               remedy="pass --trust-roots PEM (the signing CAs); on a development box only, "
                                      "--dev-trust-any accepts any signer")
-        self.files = FileStore(settings.files_root)
+        self.files = GatewayFileStore(settings.files_root)
         self.checker = SignatureChecker(settings.signatures, load_roots(settings.trust_roots))
         self.inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue(maxsize=2000)
         self.stop = threading.Event()

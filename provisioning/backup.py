@@ -2,9 +2,10 @@
 
 The archive is a gzip tar whose first member is ``manifest.json`` listing every other member
 with its size and SHA-256. The database is copied with SQLite's online backup API, so a backup
-taken while the service runs is consistent. Restore verifies the whole archive (manifest,
-hashes, member names, SQLite integrity) in a staging folder before it replaces anything; the
-replaced state is kept in ``.pre-restore/<time>/`` until the next factory reset.
+taken while the service runs is consistent (:mod:`service.store.snapshot` does the database part).
+Restore verifies the whole archive (manifest, hashes, member names, SQLite integrity) in a
+staging folder before it replaces anything; the replaced state is kept in ``.pre-restore/<time>/``
+until the next factory reset.
 """
 
 from __future__ import annotations
@@ -14,16 +15,16 @@ import hashlib
 import json
 import os
 import shutil
-import sqlite3
 import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from provisioning.fsutil import fsync_dir
-from service.domain.errors import InputError, IntegrityError, StoreError
+from service.domain.errors import InputError, IntegrityError
+from service.durable import commit_file, fsync_dir
 from service.paths import Paths
+from service.store.snapshot import check_database, snapshot_database
 
 FORMAT = "sohoa-backup/1"
 MANIFEST = "manifest.json"
@@ -56,29 +57,12 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _snapshot_db(db: Path, dest: Path) -> None:
-    """Copy a live SQLite database consistently (online backup API)."""
-    try:
-        src = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
-        try:
-            out = sqlite3.connect(dest)
-            try:
-                src.backup(out)
-            finally:
-                out.close()
-        finally:
-            src.close()
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot read the database for backup ({exc})",
-                         remedy="check the disk; run `sohoa audit verify`") from exc
-
-
 def _collect(paths: Paths, staging: Path) -> list[tuple[str, Path]]:
     """(archive name, source file) for everything to back up; the DB goes through a snapshot."""
     items: list[tuple[str, Path]] = []
     if paths.database.exists():
         snap = staging / DB_MEMBER
-        _snapshot_db(paths.database, snap)
+        snapshot_database(paths.database, snap)
         items.append((DB_MEMBER, snap))
     if paths.config.exists():
         items.append(("config.yaml", paths.config))
@@ -109,10 +93,7 @@ def create_backup(paths: Paths, dest: Path) -> BackupReport:
             tar.addfile(info, _BytesReader(manifest))
             for name, src in items:
                 tar.add(src, arcname=name, recursive=False)
-        with partial.open("rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(partial, dest)
-        fsync_dir(dest.parent)
+        commit_file(partial, dest)
     return BackupReport(dest, len(entries), sum(int(e["size"]) for e in entries), created)
 
 
@@ -189,18 +170,10 @@ def verify_backup(archive: Path, extract_to: Path | None = None) -> BackupReport
 
 
 def _check_db(db: Path) -> None:
-    try:
-        con = sqlite3.connect(db)
-        try:
-            result = con.execute("PRAGMA integrity_check").fetchone()
-        finally:
-            con.close()
-    except sqlite3.Error as exc:
-        raise IntegrityError(f"the database in the backup cannot be opened ({exc})",
-                             remedy="use another backup copy; nothing was changed") from exc
-    if result is None or result[0] != "ok":
-        raise IntegrityError("the database in the backup fails its integrity check",
-                             remedy="use another backup copy; nothing was changed")
+    problem = check_database(db)
+    if problem is None:
+        return
+    raise IntegrityError(f"the database in the backup {problem}", remedy="use another backup copy; nothing was changed")
 
 
 def _chown_tree(root: Path, uid: int, gid: int) -> None:

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from provisioning.errors import ConfirmationRequired
-from provisioning.fsutil import write_atomic
 from service.domain.errors import InputError, NotFoundError, ValidationError
+from service.durable import write_durable
 from service.paths import Paths
 
 KEY_NAME, CSR_NAME, CERT_NAME, CA_NAME = "device.key", "device.csr", "device.crt", "device-ca.crt"
@@ -94,8 +94,8 @@ def create_identity(paths: Paths, device_id: str, province_code: str, office_nam
     csr_pem = csr.public_bytes(serialization.Encoding.PEM)
     for stale in (CERT_NAME, CA_NAME):
         (pki / stale).unlink(missing_ok=True)
-    write_atomic(pki / KEY_NAME, key_pem, 0o600)
-    write_atomic(pki / CSR_NAME, csr_pem, 0o644)
+    write_durable(pki / KEY_NAME, key_pem, 0o600)
+    write_durable(pki / CSR_NAME, csr_pem, 0o644)
     return csr_pem
 
 
@@ -140,9 +140,9 @@ def install_certificate(paths: Paths, device_id: str, cert_data: bytes, ca_data:
             raise ValidationError("certificate", "it was not signed by the given CA",
                                   remedy="install the CA certificate that issued it") from exc
         ca_pem = ca.public_bytes(serialization.Encoding.PEM)
-    write_atomic(paths.pki / CERT_NAME, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    write_durable(paths.pki / CERT_NAME, cert.public_bytes(serialization.Encoding.PEM), 0o644)
     if ca_pem is not None:
-        write_atomic(paths.pki / CA_NAME, ca_pem, 0o644)
+        write_durable(paths.pki / CA_NAME, ca_pem, 0o644)
     return show_identity(paths)
 
 

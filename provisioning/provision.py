@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provisioning.fsutil import write_atomic
 from service.config import Config, load_config, parse_config
 from service.domain.errors import ExitCode, SohoaError
+from service.durable import write_durable
 from service.paths import Paths
 
 KIOSK_DROPIN = Path("/etc/systemd/system/sohoa-kiosk.service.d/tsa.conf")
@@ -65,7 +65,7 @@ def _config_step(paths: Paths, new_config: Path | None) -> tuple[Step, Config | 
         if new_config is not None:
             text = new_config.read_text(encoding="utf-8")
             parse_config(text, str(new_config))
-            write_atomic(paths.config, text.encode("utf-8"), 0o600)
+            write_durable(paths.config, text.encode("utf-8"), 0o600)
         cfg = load_config(paths.config)
     except SohoaError as exc:
         return Step("configuration", False, exc.message, exc.exit_code), None
@@ -161,7 +161,7 @@ def _tsa_step(cfg: Config, dropin: Path) -> Step:
     if text is None:
         return Step("timestamp server", True, detail)
     try:
-        write_atomic(dropin, text.encode("utf-8"), 0o644)
+        write_durable(dropin, text.encode("utf-8"), 0o644)
     except OSError as exc:
         return Step("timestamp server", False, f"cannot write {dropin} ({exc.strerror})", ExitCode.CONFIG)
     return Step("timestamp server", True, f"{detail}; {dropin} (run `systemctl daemon-reload`)")

@@ -138,14 +138,14 @@ def station_config(device_id: str, province: str, broker_port: int, qr_port: str
 
 def write_managed_config(paths: Paths, doc: dict[str, Any]) -> bool:
     """Write ``config.yaml`` unless the user owns it (no marker line); returns whether it was written."""
-    from provisioning.fsutil import write_atomic
+    from service.durable import write_durable
 
     if paths.config.exists():
         text = paths.config.read_text(encoding="utf-8", errors="replace")
         if not text.startswith(MANAGED_MARK):
             return False
     body = MANAGED_MARK + "\n" + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
-    write_atomic(paths.config, body.encode("utf-8"), 0o600)
+    write_durable(paths.config, body.encode("utf-8"), 0o600)
     return True
 
 

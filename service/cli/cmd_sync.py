@@ -14,9 +14,9 @@ from service.config import Config, load_config
 from service.domain.errors import ConfigError, ExitCode
 from service.paths import Paths, get_paths
 from service.store.store import Store
+from service.store.sync_state import SyncProgress
 from service.sync import protocol as p
 from service.sync.link import TlsFiles
-from service.sync.progress import ProgressStore
 from service.sync.store_source import StoreOutbox
 from service.sync.worker import SyncWorker
 
@@ -61,14 +61,14 @@ def _tls(paths: Paths, cfg: Config) -> TlsFiles | None:
     return TlsFiles(files[0], files[1], files[2])
 
 
-def _worker(paths: Paths) -> tuple[SyncWorker, Store, ProgressStore, Config]:
+def _worker(paths: Paths) -> tuple[SyncWorker, Store, SyncProgress, Config]:
     cfg = load_config(paths.config)
     if not cfg.sync.enabled:
         raise ConfigError("sync is disabled in the configuration",
                           remedy="set sync.enabled: true and the broker address")
     tls = _tls(paths, cfg)
     store = Store.open(paths)
-    progress = ProgressStore(paths.database)
+    progress = store.sync_progress()
     worker = SyncWorker(cfg.sync, device_id=cfg.identity.device_id, province=cfg.identity.province_code,
                         source=StoreOutbox(store), progress=progress, tls=tls)
     return worker, store, progress, cfg
@@ -85,11 +85,11 @@ def _drive(args: argparse.Namespace, *, until_empty: bool, max_seconds: float | 
     signal.signal(signal.SIGINT, _stop)
     beat_file: Path | None = getattr(args, "heartbeat", None)
     if beat_file is not None:
-        from provisioning.fsutil import write_atomic
+        from service.durable import write_durable
 
         def beat(due: float) -> None:
             try:
-                write_atomic(beat_file, f"{due:.0f}\n".encode("ascii"), 0o600)
+                write_durable(beat_file, f"{due:.0f}\n".encode("ascii"), 0o600)
             except OSError as exc:
                 log.warning("cannot write the heartbeat file: %s", exc.strerror)
 
@@ -119,14 +119,8 @@ def cmd_once(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     """Print outbox counts per state and the worker's counters (no personal data)."""
     paths = get_paths().ensure()
-    store = Store.open(paths)
-    progress = ProgressStore(paths.database)
-    try:
-        states = {str(s): int(n) for s, n in store.conn.execute("SELECT state, count(*) FROM outbox GROUP BY state")}
-        print(json.dumps({"outbox": states, "sync": progress.state()}, sort_keys=True))
-    finally:
-        progress.close()
-        store.close()
+    with Store.open(paths) as store, store.sync_progress() as progress:
+        print(json.dumps({"outbox": store.outbox_counts(), "sync": progress.state()}, sort_keys=True))
     return int(ExitCode.OK)
 
 

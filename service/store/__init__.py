@@ -4,25 +4,33 @@ How other rooms use it (``Store.open(get_paths(), config.store)``, a context man
 
 * read: ``get(code_or_id)``, ``list_documents()``, ``outbox_for(document_id)``, ``audit_entries()``,
   ``files.get(sha256)`` (bytes, re-hashed), ``files.path_for(sha256)``;
-* signing: ``replace_pdf(document_id, pdf_bytes, actor=..., action="signed_officer",
-  state=DocumentState.SIGNED, details={...})`` stores the file durably, updates the document,
-  enqueues a new outbox row for the new PDF and appends an audit row, in one transaction;
-* sync: ``pending_outbox(now=..., limit=...)`` (queued, or failed and due), then
-  ``mark_sending(id)``, ``mark_delivered(id)`` or ``mark_failed(id, error, next_attempt_at=...)``;
+* a new version: ``replace_pdf(document_id, pdf_bytes, actor=..., action=..., state=...,
+  details={...})`` stores the file durably, updates the document (to the ``state`` the caller
+  names, e.g. the signing room's ``DocumentState.SIGNED``), enqueues a new outbox row for the new
+  PDF and appends an audit row, in one transaction;
+* sync: ``pending_outbox(now=..., limit=...)`` (queued, or failed and due), ``sending_outbox()``
+  (left ``sending`` by a sender that died), then ``mark_sending(id, actor=...)``,
+  ``mark_delivered(id, actor=...)`` or ``mark_failed(id, error, next_attempt_at=..., actor=...)``;
+  ``count_undelivered()``, ``outbox_counts()``, ``last_delivered_at()`` for status pages;
+  ``sync_progress()`` opens the worker's transfer-progress tables (:mod:`service.store.sync_state`);
+* signing: ``add_signature(record)``, ``signatures_of(document_id)``, ``untimestamped_signatures()``;
+* backup: :mod:`service.store.snapshot` (consistent copy of the live database, integrity check);
 * UI / officers: ``update_metadata(document_id, metadata, actor=...)``, ``audit_append(...)``;
 * integrity: ``verify()`` (audit chain + every file), what ``sohoa audit verify`` runs.
 
 Writes use ``transaction()`` (``BEGIN IMMEDIATE``) and append an audit row in the same
-transaction; never write personal data into audit ``details`` or logs.
+transaction under the ``actor`` the caller names; never write personal data into audit ``details``
+or logs. The store knows no pipeline stage: it names its own hook points (``service.hooks``) and
+decides no state other than ``stored`` for a new document. No other room opens the database.
 
-May import: ``service.domain``, ``service.configbase``, ``service.paths``; no pipeline stage (OCR,
-extract, PDF, signing, sync, capture, use cases). The only room that opens SQLite on the device.
+May import: ``service.domain``, ``service.configbase``, ``service.paths``, ``service.durable``,
+``service.hooks``; no pipeline stage (OCR, extract, PDF, signing, sync, capture, use cases).
 """
 
 from service.store.store import CodeTakenError, IntegrityReport, Store
-from service.store.types import DocumentState, NewDocument, OutboxItem, OutboxState, PageRecord, StoredDocument
+from service.store.types import DocumentState, NewDocument, OutboxRow, OutboxState, PageRecord, StoredDocument
 
 __all__ = [
-    "CodeTakenError", "DocumentState", "IntegrityReport", "NewDocument", "OutboxItem", "OutboxState",
+    "CodeTakenError", "DocumentState", "IntegrityReport", "NewDocument", "OutboxRow", "OutboxState",
     "PageRecord", "Store", "StoredDocument",
 ]

@@ -25,7 +25,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from provisioning.fsutil import write_atomic
+from service.durable import write_durable
 from service.store.db import utcnow
 
 NAME = "audit-checkpoint.json"
@@ -116,7 +116,7 @@ class Checkpointer:
             at = utcnow()
             sig = key.sign(_payload(seq, digest, at), ec.ECDSA(hashes.SHA256()))
             body = {"seq": seq, "row_hash": digest, "at": at, "signature": base64.b64encode(sig).decode("ascii")}
-            write_atomic(self.path, json.dumps(body, sort_keys=True).encode("ascii"), mode=0o600)
+            write_durable(self.path, json.dumps(body, sort_keys=True).encode("ascii"), mode=0o600)
             self._written = seq
         finally:
             os.close(fd)

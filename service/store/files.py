@@ -1,6 +1,7 @@
 """Content-addressed file store: ``files/ab/cdef…`` named by SHA-256, written durably.
 
-A file is written to a temporary name, fsynced, renamed into place and its folder fsynced,
+A file is written with :func:`service.durable.write_durable` (temporary name, fsync, rename, fsync
+of its folder),
 all before the database row that names it commits, so a committed row never names a missing file.
 """
 
@@ -8,26 +9,16 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import os
 import re
-import tempfile
 import time
 from pathlib import Path
 
 from service.domain.errors import IntegrityError, NotFoundError, StoreError
+from service.durable import fsync_dir, write_durable
 
 _HEX = re.compile(r"^[0-9a-f]{64}$")
 #: A temporary file older than this was left by a crashed writer (a live write takes seconds).
 STALE_TEMP_S = 3600.0
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make a directory entry change (create/rename) durable."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class FileStore:
@@ -50,20 +41,8 @@ class FileStore:
         if target.exists() and target.stat().st_size == len(data):
             return digest
         try:
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.chmod(tmp_name, 0o400)
-                os.replace(tmp_name, target)
-            except BaseException:
-                Path(tmp_name).unlink(missing_ok=True)
-                raise
-            _fsync_dir(target.parent)
-            _fsync_dir(self.root)
+            write_durable(target, data, 0o400, tmp_prefix=".tmp-")
+            fsync_dir(self.root)  # the hash folder itself may be new
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
                 raise StoreError("cannot write to the file store: disk full",

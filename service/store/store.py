@@ -19,23 +19,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from service import hooks
 from service.domain.errors import NotFoundError, StoreError
 from service.domain.fields import ART9_FIELDS, Metadata
 from service.paths import Paths
 from service.store import audit, state
 from service.store.checkpoint import Checkpointer
 from service.store.config import StoreConfig
-from service.store.db import connect, is_disk_full, migrate, store_error, utcnow
-from service.store.faults import fault_point
+from service.store.db import connect, db_file, is_disk_full, migrate, store_error, utcnow
 from service.store.files import FileStore
-from service.store.types import (
-    DocumentState,
-    NewDocument,
-    OutboxItem,
-    OutboxState,
-    PageRecord,
-    StoredDocument,
-)
+from service.store.outbox import OutboxTable
+from service.store.signatures import SignatureTable
+from service.store.sync_state import SyncProgress
+from service.store.types import DocumentState, NewDocument, PageRecord, StoredDocument
 
 #: Audit subject of the row that marks the one-time state baseline of an upgraded store as done.
 BASELINE_DONE = "store:state-baseline"
@@ -62,16 +58,17 @@ def _owner_id(metadata: Metadata) -> str | None:
     return value or None
 
 
-class Store:
+class Store(OutboxTable, SignatureTable):
     """One service home's database and file store."""
 
     def __init__(self, conn: sqlite3.Connection, files: FileStore, lock_path: Path | None = None,
-                 checkpointer: Checkpointer | None = None) -> None:
+                 checkpointer: Checkpointer | None = None, database: Path | None = None) -> None:
         """Wrap an open, migrated connection; use :meth:`open` instead."""
         self.conn = conn
         self.files = files
         self.lock_path = lock_path or files.root.parent / "result-code.lock"
         self.checkpointer = checkpointer
+        self.database = database or db_file(conn)
 
     @classmethod
     def open(cls, paths: Paths, config: StoreConfig | None = None) -> Store:
@@ -91,7 +88,7 @@ class Store:
         files = FileStore(paths.files)
         files.sweep_temporary()
         checkpointer = Checkpointer(paths.home, paths.pki)
-        store = cls(conn, files, paths.home / "result-code.lock", checkpointer)
+        store = cls(conn, files, paths.home / "result-code.lock", checkpointer, paths.database)
         try:
             store._baseline()
             checkpointer.start(conn)
@@ -119,6 +116,12 @@ class Store:
                     audit.append(c, actor="store", action="state_baseline", subject=r["id"], details={},
                                  allowed=state.ALL_ROWS)
             audit.append(c, actor="store", action="state_baseline_done", subject=BASELINE_DONE, details={})
+
+    def sync_progress(self) -> SyncProgress:
+        """The sync worker's transfer-progress tables, on a connection of their own (close it after use)."""
+        if self.database is None:
+            raise StoreError("an in-memory store has no sync progress tables", remedy="open the store from a file")
+        return SyncProgress(self.database)
 
     def close(self) -> None:
         """Close the database connection."""
@@ -233,8 +236,8 @@ class Store:
                                   "declared_pages": new.declared_pages,
                                   "page_count_reason_recorded": new.mismatch_reason is not None,
                                   "page_sha256": [p.sha256 for p in new.pages]})
-            fault_point("rows_inserted")
-        fault_point("committed")
+            hooks.point("store.add_document.before_commit")
+        hooks.point("store.add_document.committed")
         return self.get(doc_id)
 
     @staticmethod
@@ -248,12 +251,6 @@ class Store:
                 rows.append((doc_id, name, fv.value, str(fv.source), fv.confidence, now))
         c.executemany("INSERT INTO fields(document_id, name, value, source, confidence, updated_at) "
                       "VALUES (?, ?, ?, ?, ?, ?)", rows)
-
-    @staticmethod
-    def _enqueue(c: sqlite3.Connection, doc_id: str, pdf_sha256: str, now: str) -> int:
-        cur = c.execute("INSERT INTO outbox(document_id, pdf_sha256, state, attempts, next_attempt_at, created_at) "
-                        "VALUES (?, ?, 'queued', 0, ?, ?)", (doc_id, pdf_sha256, now, now))
-        return int(cur.lastrowid or 0)
 
     def get(self, code_or_id: str) -> StoredDocument:
         """The document with this result code (or id); :class:`NotFoundError` if none."""
@@ -317,67 +314,12 @@ class Store:
                          allowed=("documents", "fields/"))
         return self.get(current.id)
 
-    # ----------------------------------------------------------------- outbox
-    def _outbox(self, row: sqlite3.Row) -> OutboxItem:
-        return OutboxItem(int(row["id"]), row["document_id"], row["pdf_sha256"], OutboxState(row["state"]),
-                          int(row["attempts"]), row["next_attempt_at"], row["last_error"], row["created_at"],
-                          row["delivered_at"])
-
-    def outbox_for(self, document_id: str) -> list[OutboxItem]:
-        """Every outbox row of a document, oldest first."""
-        rows = self.conn.execute("SELECT * FROM outbox WHERE document_id = ? ORDER BY id", (document_id,))
-        return [self._outbox(r) for r in rows]
-
-    def pending_outbox(self, *, now: str | None = None, limit: int = 100) -> list[OutboxItem]:
-        """Queued (or failed and due again) rows whose ``next_attempt_at`` has passed, oldest first."""
-        rows = self.conn.execute(
-            "SELECT * FROM outbox WHERE state IN ('queued', 'failed') AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-            (now or utcnow(), limit))
-        return [self._outbox(r) for r in rows]
-
     def ping(self) -> None:
         """Raise :class:`StoreError` unless the database answers a read (the service's health check)."""
         try:
             self.conn.execute("SELECT count(*) FROM documents").fetchone()
         except sqlite3.Error as exc:
             raise StoreError(f"the database does not answer ({exc})", remedy="see `sohoa audit verify`") from exc
-
-    def delivered_since(self, after_id: int = 0, *, limit: int = 100) -> list[tuple[OutboxItem, str, str]]:
-        """Delivered outbox rows with an id above ``after_id``, oldest first, each with its document's
-        result code and document type code (for the station console)."""
-        rows = self.conn.execute(
-            "SELECT o.*, d.result_code AS doc_code, d.document_type_code AS doc_type FROM outbox o "
-            "JOIN documents d ON d.id = o.document_id WHERE o.state = 'delivered' AND o.id > ? ORDER BY o.id LIMIT ?",
-            (after_id, limit))
-        return [(self._outbox(r), str(r["doc_code"]), str(r["doc_type"])) for r in rows]
-
-    def _set_outbox(self, outbox_id: int, sql: str, params: tuple[Any, ...], action: str,
-                    details: dict[str, Any]) -> OutboxItem:
-        with self.transaction() as c:
-            row = c.execute("SELECT * FROM outbox WHERE id = ?", (outbox_id,)).fetchone()
-            if row is None:
-                raise NotFoundError(f"outbox row {outbox_id} does not exist", remedy="list pending rows again")
-            c.execute(sql, (*params, outbox_id))
-            audit.append(c, actor="sync", action=action, subject=row["document_id"],
-                         details={"outbox_id": outbox_id, **details}, allowed=(f"outbox/{outbox_id}",))
-            updated = c.execute("SELECT * FROM outbox WHERE id = ?", (outbox_id,)).fetchone()
-        return self._outbox(updated)
-
-    def mark_sending(self, outbox_id: int) -> OutboxItem:
-        """Record an upload attempt starting (state ``sending``, attempts + 1)."""
-        return self._set_outbox(outbox_id, "UPDATE outbox SET state='sending', attempts=attempts+1 WHERE id = ?",
-                                (), "outbox_sending", {})
-
-    def mark_delivered(self, outbox_id: int) -> OutboxItem:
-        """Record the province's application ack for this row."""
-        return self._set_outbox(outbox_id, "UPDATE outbox SET state='delivered', delivered_at=?, last_error=NULL "
-                                "WHERE id = ?", (utcnow(),), "outbox_delivered", {})
-
-    def mark_failed(self, outbox_id: int, error: str, *, next_attempt_at: str) -> OutboxItem:
-        """Record a failed attempt and when to retry (``error`` must hold no personal data)."""
-        return self._set_outbox(outbox_id, "UPDATE outbox SET state='failed', last_error=?, next_attempt_at=? "
-                                "WHERE id = ?", (error[:500], next_attempt_at), "outbox_failed",
-                                {"error": error[:200]})
 
     # ----------------------------------------------------------------- audit + integrity
     def audit_append(self, *, actor: str, action: str, subject: str | None, details: dict[str, Any]) -> None:

@@ -9,7 +9,11 @@ from service.domain.fields import Metadata
 
 
 class DocumentState(StrEnum):
-    """Life-cycle state of a stored document."""
+    """The values of a document's ``state`` column.
+
+    The store writes ``stored`` for a new document and otherwise only the state a caller passes to
+    :meth:`Store.replace_pdf` (the signing room passes ``signed``); it attaches no meaning to them.
+    """
 
     STORED = "stored"
     SIGNED = "signed"
@@ -74,7 +78,7 @@ class StoredDocument:
 
 
 @dataclass(frozen=True, slots=True)
-class OutboxItem:
+class OutboxRow:
     """One queued upload of one version (``pdf_sha256``) of a document."""
 
     id: int

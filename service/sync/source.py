@@ -8,8 +8,11 @@ from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
-class OutboxItem:
-    """One outbox row: a document version (its current PDF) waiting to reach the province."""
+class PendingUpload:
+    """One upload the worker owes: a document version (its current PDF) waiting to reach the province.
+
+    The sync room's view of a store :class:`service.store.types.OutboxRow` (id, version, attempts).
+    """
 
     outbox_id: int
     document_id: str
@@ -36,19 +39,19 @@ class DocumentPayload:
 class OutboxSource(Protocol):
     """Device store operations used by the sync worker (implemented over the spine's Store)."""
 
-    def pending(self, limit: int, now: float) -> list[OutboxItem]:
+    def pending(self, limit: int, now: float) -> list[PendingUpload]:
         """Rows in state queued/sending whose ``next_attempt_at`` is due, oldest first."""
         ...
 
-    def load(self, item: OutboxItem) -> DocumentPayload:
+    def load(self, item: PendingUpload) -> DocumentPayload:
         """Manifest fields and the file of one row (raises ``NotFoundError``/``StoreError``)."""
         ...
 
-    def mark_progress(self, item: OutboxItem) -> None:
+    def mark_progress(self, item: PendingUpload) -> None:
         """Row is being sent (state ``sending``, attempts + 1)."""
         ...
 
-    def mark_retry(self, item: OutboxItem, error: str, next_attempt_at: float) -> None:
+    def mark_retry(self, item: PendingUpload, error: str, next_attempt_at: float) -> None:
         """Not delivered this time; try again at ``next_attempt_at`` (state back to queued)."""
         ...
 
@@ -56,7 +59,7 @@ class OutboxSource(Protocol):
         """The gateway's ack arrived: every row of this version is delivered; returns rows changed."""
         ...
 
-    def mark_failed(self, item: OutboxItem, reason: str) -> None:
+    def mark_failed(self, item: PendingUpload, reason: str) -> None:
         """The gateway refused this version permanently (nothing is deleted)."""
         ...
 

@@ -7,14 +7,12 @@ NĐ 30/2020 Phụ lục VI names (``TypeName``, ``CodeNotation``, ``IssuedDate``
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from service.domain.errors import StoreError
 from service.store.store import Store
 from service.store.types import OutboxState
-from service.sync.source import DocumentPayload, OutboxItem
+from service.sync.source import DocumentPayload, PendingUpload
 
 # Art. 9 field → manifest ThongTinMoTa key (NĐ 30/2020 names where one exists).
 META_KEYS: dict[str, str] = {
@@ -31,6 +29,7 @@ META_KEYS: dict[str, str] = {
     "owner_name": "TenChuSoHuu",
     "owner_birth_date": "NgaySinhChuSoHuu",
 }
+ACTOR = "sync"  # who the audit chain names for outbox changes made by the sync worker
 NEVER = "9999-12-31T00:00:00+00:00"  # next_attempt_at of a row the gateway refused for good
 
 
@@ -51,28 +50,15 @@ class StoreOutbox:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def pending(self, limit: int, now: float) -> list[OutboxItem]:
+    def pending(self, limit: int, now: float) -> list[PendingUpload]:
         """Due queued/failed rows, plus rows left ``sending`` by a worker that died mid-transfer."""
         rows = list(self.store.pending_outbox(now=_iso(now), limit=limit))
         if len(rows) < limit:
-            try:
-                stale = self.store.conn.execute(
-                    "SELECT id FROM outbox WHERE state='sending' ORDER BY id LIMIT ?", (limit - len(rows),)).fetchall()
-            except sqlite3.Error as exc:
-                raise StoreError(f"cannot read the outbox ({exc.__class__.__name__})", remedy="check the disk") from exc
             known = {r.id for r in rows}
-            for (oid,) in stale:
-                if oid not in known:
-                    rows += [r for r in self._rows_by_id(int(oid))]
-        return [OutboxItem(r.id, r.document_id, r.pdf_sha256, r.attempts) for r in rows[:limit]]
+            rows += [r for r in self.store.sending_outbox(limit=limit - len(rows)) if r.id not in known]
+        return [PendingUpload(r.id, r.document_id, r.pdf_sha256, r.attempts) for r in rows[:limit]]
 
-    def _rows_by_id(self, outbox_id: int) -> list:  # type: ignore[type-arg]
-        row = self.store.conn.execute("SELECT document_id FROM outbox WHERE id=?", (outbox_id,)).fetchone()
-        if row is None:
-            return []
-        return [r for r in self.store.outbox_for(row[0]) if r.id == outbox_id]
-
-    def load(self, item: OutboxItem) -> DocumentPayload:
+    def load(self, item: PendingUpload) -> DocumentPayload:
         """Manifest fields from the document's metadata; the PDF of this outbox row's version."""
         doc = self.store.get(item.document_id)
         meta: dict[str, str | int] = {"TypeName": doc.document_type_code, "PageAmount": doc.page_count}
@@ -91,26 +77,26 @@ class StoreOutbox:
             result_code=doc.result_code, number_symbol=symbol_fv.value[:64] if symbol_fv is not None else None,
             procedure_code=None, dossier_code=doc.dossier_id[:64], kind="1", metadata=meta)
 
-    def mark_progress(self, item: OutboxItem) -> None:
+    def mark_progress(self, item: PendingUpload) -> None:
         """State ``sending``, attempts + 1 (audited by the store)."""
-        self.store.mark_sending(item.outbox_id)
+        self.store.mark_sending(item.outbox_id, actor=ACTOR)
 
-    def mark_retry(self, item: OutboxItem, error: str, next_attempt_at: float) -> None:
+    def mark_retry(self, item: PendingUpload, error: str, next_attempt_at: float) -> None:
         """State ``failed`` with a retry time (the store's pending list picks it up again)."""
-        self.store.mark_failed(item.outbox_id, error, next_attempt_at=_iso(next_attempt_at))
+        self.store.mark_failed(item.outbox_id, error, next_attempt_at=_iso(next_attempt_at), actor=ACTOR)
 
     def mark_delivered(self, document_id: str, sha256: str) -> int:
         """Every undelivered row of this version becomes ``delivered``."""
         changed = 0
         for row in self.store.outbox_for(document_id):
             if row.pdf_sha256 == sha256 and row.state is not OutboxState.DELIVERED:
-                self.store.mark_delivered(row.id)
+                self.store.mark_delivered(row.id, actor=ACTOR)
                 changed += 1
         return changed
 
-    def mark_failed(self, item: OutboxItem, reason: str) -> None:
+    def mark_failed(self, item: PendingUpload, reason: str) -> None:
         """Refused for good: kept as ``failed`` with no retry time (an officer must act)."""
-        self.store.mark_failed(item.outbox_id, reason, next_attempt_at=NEVER)
+        self.store.mark_failed(item.outbox_id, reason, next_attempt_at=NEVER, actor=ACTOR)
 
     def release_local_copy(self, document_id: str, sha256: str) -> bool:
         """The spine store keeps every version (audit, Decision 1403 Art. 5): never deletes; False."""
@@ -122,6 +108,4 @@ class StoreOutbox:
 
     def queue_depth(self) -> int:
         """Rows not delivered and not refused for good."""
-        row = self.store.conn.execute("SELECT count(*) FROM outbox WHERE state != 'delivered' AND next_attempt_at < ?",
-                                      (NEVER,)).fetchone()
-        return int(row[0])
+        return self.store.count_undelivered(due_before=NEVER)

@@ -21,12 +21,12 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 
 from service.domain.errors import SohoaError, StoreError, SyncError
+from service.store.sync_state import SyncProgress, TransferProgress
 from service.sync import protocol as p
 from service.sync.config import SyncConfig
 from service.sync.link import LinkDown, MqttLink, TlsFiles, Will, publish_properties
 from service.sync.pacing import Backoff, TokenBucket
-from service.sync.progress import Progress, ProgressStore
-from service.sync.source import OutboxItem, OutboxSource
+from service.sync.source import OutboxSource, PendingUpload
 
 log = logging.getLogger("sohoa.sync.worker")
 CHUNK_OVERHEAD = 200  # bytes of MQTT header + properties per chunk, for the bandwidth cap
@@ -40,10 +40,10 @@ ANSWERS = frozenset({p.AckStatus.NEED, p.AckStatus.STORED, p.AckStatus.REJECTED,
 class Transfer:
     """One outbox row in the current round."""
 
-    item: OutboxItem
+    item: PendingUpload
     manifest: p.Manifest
     path: Path
-    progress: Progress
+    progress: TransferProgress
     correlation: bytes = field(default_factory=lambda: os.urandom(8))
 
     @property
@@ -80,7 +80,7 @@ class SyncWorker:
     """Drains an :class:`OutboxSource` to the gateway; safe to kill at any point and restart."""
 
     def __init__(self, cfg: SyncConfig, *, device_id: str, province: str, source: OutboxSource,
-                 progress: ProgressStore, tls: TlsFiles | None) -> None:
+                 progress: SyncProgress, tls: TlsFiles | None) -> None:
         self.cfg, self.device_id, self.province = cfg, device_id, province
         self.source, self.progress, self.tls = source, progress, tls
         self.stats = WorkerStats()
@@ -153,13 +153,13 @@ class SyncWorker:
             self.stats.delivered += 1
             self.progress.bump("delivered")
 
-    def _retry(self, t: OutboxItem, reason: str) -> None:
+    def _retry(self, t: PendingUpload, reason: str) -> None:
         delay = self._backoff.delay_for(t.attempts + 1)
         self.source.mark_retry(t, reason, time.time() + delay)
         self.stats.retried += 1
 
     # -- one round ---------------------------------------------------------------------
-    def _prepare(self, item: OutboxItem) -> Transfer | None:
+    def _prepare(self, item: PendingUpload) -> Transfer | None:
         if self.progress.is_delivered(item.document_id, item.pdf_sha256):
             self._delivered(item.document_id, item.pdf_sha256, None)
             return None

@@ -22,11 +22,11 @@ from service.domain.fields import ART9_FIELDS, FieldSource, FieldValue, Metadata
 from service.domain.result_code import render_result_code, with_suffix
 from service.domain.schema import ensure_valid
 from service.domain.text import clean_text, hygiene_problem
+from service.hooks import point as fault_point
 from service.ocr.types import OcrPage
 from service.paths import Paths
 from service.pdf import build_pdfa
 from service.store import CodeTakenError, NewDocument, PageRecord, Store, StoredDocument
-from service.store.faults import fault_point
 
 log = logging.getLogger(__name__)
 

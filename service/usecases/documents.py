@@ -13,7 +13,7 @@ from typing import Any
 from service.config import load_config
 from service.domain.errors import InputError, IntegrityError
 from service.paths import Paths, get_paths
-from service.store import IntegrityReport, OutboxItem, Store, StoredDocument
+from service.store import IntegrityReport, OutboxRow, Store, StoredDocument
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +22,7 @@ class DocumentView:
 
     document: StoredDocument
     pdf: Path
-    outbox: tuple[OutboxItem, ...]
+    outbox: tuple[OutboxRow, ...]
 
     @property
     def outbox_state(self) -> str:

@@ -14,7 +14,6 @@ from typing import Any
 from service.paths import Paths
 from service.store.store import Store
 from service.store.types import OutboxState
-from service.sync.progress import ProgressStore
 from service.usecases.documents import list_documents, show_document
 
 AUDIT_DETAIL_MAX = 200
@@ -96,16 +95,13 @@ def document_status(paths: Paths, result_code: str) -> DocumentStatus:
 def queue_summary(paths: Paths) -> QueueSummary:
     """Outbox depth by state and the last delivery time (for the technician page)."""
     with Store.open(paths) as store:
-        rows = store.conn.execute("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state").fetchall()
-        last = store.conn.execute("SELECT MAX(delivered_at) AS t FROM outbox").fetchone()
+        found = store.outbox_counts()
+        last = store.last_delivered_at()
+        with store.sync_progress() as progress:
+            sync_state = progress.state()
     counts = {s.value: 0 for s in OutboxState}
-    counts.update({str(r["state"]): int(r["n"]) for r in rows})
-    progress = ProgressStore(paths.database)
-    try:
-        sync_state = progress.state()
-    finally:
-        progress.close()
+    counts.update(found)
     if "last_connect" in sync_state and sync_state["last_connect"].isdigit():
         when = dt.datetime.fromtimestamp(int(sync_state["last_connect"]), dt.UTC)
         sync_state["last_connect"] = when.isoformat(timespec="seconds")
-    return QueueSummary(counts, str(last["t"]) if last and last["t"] else None, sync_state)
+    return QueueSummary(counts, last, sync_state)

@@ -37,10 +37,10 @@ from service.domain.errors import SohoaError
 from service.domain.fields import ART9_FIELDS, FieldValue, Metadata
 from service.domain.text import clean_text
 from service.extract.types import Extraction
+from service.hooks import point as fault_point
 from service.ocr.types import OcrPage
 from service.paths import Paths, get_paths
 from service.signing.signer import PinProvider, SignatureRole
-from service.store.faults import fault_point
 from service.usecases.digitize import DigitizeRequest, DigitizeResult, build_metadata, store_and_queue
 from service.usecases.sign import SignOutcome, sign_document
 

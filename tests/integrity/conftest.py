@@ -40,8 +40,8 @@ def two_docs(sohoa_home: Path) -> tuple[str, str]:
     with open_store(sohoa_home) as store:
         a, b = add(store, 1), add(store, 2)
         row = store.outbox_for(a)[0]
-        store.mark_sending(row.id)
-        store.mark_delivered(row.id)
+        store.mark_sending(row.id, actor="sync")
+        store.mark_delivered(row.id, actor="sync")
         assert store.verify().ok, store.verify().problems
     return a, b
 

@@ -135,8 +135,8 @@ def test_legitimate_changes_keep_the_store_verified(sohoa_home: Path, two_docs: 
             "owner_id", doc.metadata.owner_id), actor="officer")
         store.replace_pdf(a, b"%PDF-signed", actor="officer", action="signed_officer")
         row = store.outbox_for(a)[-1]
-        store.mark_sending(row.id)
-        store.mark_failed(row.id, "broker down", next_attempt_at="2030-01-01T00:00:00+00:00")
+        store.mark_sending(row.id, actor="sync")
+        store.mark_failed(row.id, "broker down", next_attempt_at="2030-01-01T00:00:00+00:00", actor="sync")
         add(store, 3)
         report = store.verify()
     assert report.ok, report.problems

@@ -1,7 +1,8 @@
 """SIGKILL in the middle of ``sohoa digitize``: the document is fully there or absent, audit verifies.
 
-The crash point is chosen with the ``SOHOA_FAULT_DELAY_AT`` plug point (service.store.faults): the
-real process pauses at the named stage, the test kills it with SIGKILL there.
+The crash point is chosen from the test side: the plugin ``tests/support/crashpoint.py`` is installed
+in the real process through ``service.hooks`` (``SOHOA_PLUGINS``); it pauses at the named stage and
+the test kills the process with SIGKILL there.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 
 from service.paths import get_paths
 from service.store import Store
-from service.store.faults import STAGES
+from tests.support import crashpoint
 
 from .helpers import DOC_TYPE, OWNER, store_rows
 
@@ -31,7 +32,7 @@ def sohoa(home: Path, *args: str, env: dict[str, str] | None = None) -> subproce
 
 
 def kill_at(stage: str, home: Path, images: list[Path]) -> str:
-    env = {**os.environ, "SOHOA_HOME": str(home), "SOHOA_FAULT_DELAY_AT": stage, "SOHOA_FAULT_DELAY_S": "120"}
+    env = {**os.environ, "SOHOA_HOME": str(home), **crashpoint.env(stage, delay_s=120)}
     proc = subprocess.Popen([*SOHOA, "digitize", *map(str, images), "--owner", OWNER, "--doc-type", DOC_TYPE],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     assert proc.stderr is not None
@@ -56,7 +57,7 @@ def kill_at(stage: str, home: Path, images: list[Path]) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("stage", list(crashpoint.STAGES))
 def test_sigkill_leaves_document_fully_present_or_absent(stage: str, tmp_path: Path,
                                                          write_page: Callable[..., Path]) -> None:
     home = tmp_path / "home"

@@ -189,18 +189,28 @@ def test_outbox_life_cycle_for_the_sync_worker(sohoa_home: Path) -> None:
     with open_store(sohoa_home) as store:
         doc_id = add(store)
         [item] = store.pending_outbox()
-        assert store.mark_sending(item.id).attempts == 1
+        assert store.outbox_counts() == {"queued": 1} and store.count_undelivered() == 1
+        assert store.last_delivered_at() is None and store.sending_outbox() == []
+        assert store.mark_sending(item.id, actor="uploader").attempts == 1
         assert store.pending_outbox() == []
-        failed = store.mark_failed(item.id, "broker unreachable", next_attempt_at="2999-01-01T00:00:00+00:00")
+        assert [o.id for o in store.sending_outbox()] == [item.id]  # left sending by a dead worker
+        failed = store.mark_failed(item.id, "broker unreachable", next_attempt_at="2999-01-01T00:00:00+00:00",
+                                   actor="uploader")
         assert failed.state is OutboxState.FAILED and failed.last_error == "broker unreachable"
         assert store.pending_outbox() == []
+        assert store.count_undelivered(due_before="2999-01-01T00:00:00+00:00") == 0
+        assert store.count_undelivered(due_before="3000-01-01") == 1
         assert [o.id for o in store.pending_outbox(now="3000-01-01")] == [item.id]
-        done = store.mark_delivered(item.id)
+        done = store.mark_delivered(item.id, actor="uploader")
         assert done.state is OutboxState.DELIVERED and done.delivered_at
         assert store.pending_outbox(now="3000-01-01") == []
+        assert store.outbox_counts() == {"delivered": 1} and store.count_undelivered() == 0
+        assert store.last_delivered_at() == done.delivered_at
         with pytest.raises(NotFoundError):
-            store.mark_delivered(9999)
-        assert [e.action for e in store.audit_entries(doc_id)][-3:] == [
+            store.mark_delivered(9999, actor="uploader")
+        entries = store.audit_entries(doc_id)[-3:]
+        assert {e.actor for e in entries} == {"uploader"}  # the caller names who acted, not the store
+        assert [e.action for e in entries] == [
             "outbox_sending", "outbox_failed", "outbox_delivered"]
         assert store.verify().ok
 

@@ -27,8 +27,8 @@ from province_gateway.db import register_device, register_dossier
 from province_gateway.policy import Limits
 from service.paths import get_paths
 from service.store.store import Store
+from service.store.sync_state import SyncProgress
 from service.sync import protocol as p
-from service.sync.progress import ProgressStore
 from service.sync.store_source import StoreOutbox
 from service.sync.worker import SyncWorker
 from tests.support.mosquitto import Broker, LabPki, revoke_enrolment
@@ -50,7 +50,7 @@ class Legit:
         for i in range(n):
             add_document(store, sign_pdf(make_pdf(base + i, pad=pad), signer), base + i)
         self.worker = SyncWorker(sync_config(port, **cfg), device_id=idents.b.name, province=PROVINCE,
-                                 source=StoreOutbox(store), progress=ProgressStore(get_paths().database),
+                                 source=StoreOutbox(store), progress=SyncProgress(get_paths().database),
                                  tls=device_tls(pki, idents.b))
         self.thread = threading.Thread(target=self.worker.run, args=("127.0.0.1", port),
                                        kwargs={"max_seconds": 60, "until_empty": True})

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from province_gateway.db import GatewayDb, connect
-from province_gateway.filestore import FileStore
+from province_gateway.filestore import GatewayFileStore
 from province_gateway.handler import Handler
 from province_gateway.verify import SignatureChecker, SignaturePolicy
 from service.sync import protocol as p
@@ -26,7 +26,7 @@ def _telemetry(h: Handler, seq: int, head: str) -> None:
 def test_a_lower_or_rewritten_audit_head_is_flagged(dsn: str, tmp_path: Path) -> None:
     conn = connect(dsn)
     try:
-        h = Handler(GatewayDb(conn, "t"), FileStore(tmp_path / "f"), SignatureChecker(SignaturePolicy.OFF, []),
+        h = Handler(GatewayDb(conn, "t"), GatewayFileStore(tmp_path / "f"), SignatureChecker(SignaturePolicy.OFF, []),
                     max_message_bytes=p.MAX_CHUNK_BYTES)
 
         def device() -> tuple[object, ...]:

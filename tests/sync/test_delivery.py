@@ -22,8 +22,8 @@ from bench.sync_common import (
 from service.cli.main import main as sohoa_main
 from service.paths import get_paths
 from service.store.store import Store
+from service.store.sync_state import SyncProgress
 from service.sync import protocol as p
-from service.sync.progress import ProgressStore
 from service.sync.store_source import StoreOutbox
 from service.sync.worker import SyncWorker
 from tests.support.mosquitto import Broker, LabPki
@@ -35,7 +35,7 @@ OWNER = "001099012345"  # the owner id add_document gives every lab document
 
 def make_worker(store: Store, pki: LabPki, idents: Idents, port: int, **cfg: object) -> SyncWorker:
     return SyncWorker(sync_config(port, **cfg), device_id=idents.a.name, province=PROVINCE,
-                      source=StoreOutbox(store), progress=ProgressStore(get_paths().database),
+                      source=StoreOutbox(store), progress=SyncProgress(get_paths().database),
                       tls=device_tls(pki, idents.a))
 
 
@@ -73,7 +73,7 @@ def test_documents_are_delivered_only_on_the_gateway_ack(store: Store, pki: LabP
                                       "audit_hash"}
     # the delivery is in the device's audit chain and the progress rows are gone
     assert any(e.action == "outbox_delivered" for e in store.audit_entries(docs[0].id))
-    assert ProgressStore(get_paths().database).state()["transfers_in_progress"] == "0"
+    assert SyncProgress(get_paths().database).state()["transfers_in_progress"] == "0"
 
 
 def test_a_new_pdf_version_is_delivered_as_a_second_version(store: Store, pki: LabPki, idents: Idents,

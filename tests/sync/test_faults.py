@@ -25,9 +25,9 @@ from bench.sync_common import (
 )
 from service.paths import get_paths
 from service.store.store import Store
+from service.store.sync_state import SyncProgress
 from service.sync import protocol as p
 from service.sync.link import MqttLink, TlsFiles, publish_properties
-from service.sync.progress import ProgressStore
 from service.sync.store_source import StoreOutbox
 from service.sync.worker import SyncWorker
 from tests.support.mosquitto import Broker, Identity, LabPki
@@ -186,10 +186,10 @@ def test_restarted_worker_resumes_a_half_sent_file(store: Store, pki: LabPki, id
     assert wait_until(lambda: (first.progress.get(1) or p_none()).next_seq >= chunks // 3, 20, 0.05)
     first.stop.set()  # "reboot": the process stops mid-file
     t.join(15)
-    saved = ProgressStore(get_paths().database).get(1)
+    saved = SyncProgress(get_paths().database).get(1)
     assert saved is not None and 0 < saved.next_seq < chunks
     second = SyncWorker(first.cfg, device_id=idents.a.name, province=PROVINCE, source=StoreOutbox(store),
-                        progress=ProgressStore(get_paths().database), tls=device_tls(pki, idents.a))
+                        progress=SyncProgress(get_paths().database), tls=device_tls(pki, idents.a))
     second.run("127.0.0.1", broker.port, max_seconds=30, until_empty=True)
     assert store.outbox_for(doc.id)[0].state == "delivered"
     assert first.stats.chunks + second.stats.chunks < chunks + 2 * 4

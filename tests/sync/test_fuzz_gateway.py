@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from province_gateway.db import GatewayDb, connect, register_dossier
-from province_gateway.filestore import FileStore
+from province_gateway.filestore import GatewayFileStore
 from province_gateway.handler import Handler
 from province_gateway.verify import SignatureChecker, SignaturePolicy
 from service.sync import protocol as p
@@ -43,7 +43,7 @@ class Fuzzed:
         conn = connect(dsn)  # the dsn fixture enrolled DEV (province 70, office-a)
         register_dossier(dsn, "office-a", "HS-1", "001099012345", None)
         self.conn = conn
-        self.h = Handler(GatewayDb(conn, "fuzz"), FileStore(files), SignatureChecker(SignaturePolicy.OFF, []),
+        self.h = Handler(GatewayDb(conn, "fuzz"), GatewayFileStore(files), SignatureChecker(SignaturePolicy.OFF, []),
                          max_message_bytes=p.MAX_CHUNK_BYTES + 64 * 1024)
 
     def rejected_rows(self) -> int:

@@ -11,7 +11,7 @@ from province_gateway.cli import main as gateway_main
 from service.domain.errors import ExitCode
 from service.paths import get_paths
 from service.store.db import connect, current_version, migrate
-from service.sync.progress import ProgressStore
+from service.store.sync_state import SyncProgress
 from tests.support.mosquitto import Broker, LabPki
 
 from .conftest import Idents
@@ -30,7 +30,7 @@ def test_migration_0002_applies_from_version_1_and_is_idempotent(sohoa_home: Pat
     assert not SYNC_TABLES & tables(conn)
     assert migrate(conn) >= 2
     assert SYNC_TABLES <= tables(conn)
-    progress = ProgressStore(db)  # re-running the idempotent DDL on a migrated database is harmless
+    progress = SyncProgress(db)  # re-running the idempotent DDL on a migrated database is harmless
     progress.begin(1, "doc", "ab" * 32, 4096, 3)
     progress.chunk_sent(1, 0)
     progress.chunk_sent(1, 2)  # out of order: next_seq stays at the first gap
@@ -80,8 +80,12 @@ def test_gateway_imports_only_domain_and_the_pure_protocol() -> None:
     # service.sync.mqttbase: the paho connection base and back-off shared with the device (paho + domain
     # only; tests/test_architecture.py checks the gateway's whole closure).
     allowed = {"service.domain.errors", "service.sync", "service.sync.protocol", "service.sync.wire",
-               "service.sync.reuse_msgs", "service.sync.mqttbase"}
+               "service.sync.reuse_msgs", "service.sync.mqttbase",
+               "service.durable"}  # durable: the one durable-write helper
     root = Path(__file__).resolve().parents[2]
+    durable = ast.parse((root / "service/durable.py").read_text())  # ...which must stay stdlib-only
+    assert {a.name for n in ast.walk(durable) if isinstance(n, ast.Import) for a in n.names} <= {"os", "tempfile"}
+    assert {n.module for n in ast.walk(durable) if isinstance(n, ast.ImportFrom)} <= {"__future__", "pathlib"}
     for path in [*(root / "province_gateway").glob("*.py"), *(root / "service/sync").glob("[pwr]*.py")]:
         if path.parent.name == "sync" and path.stem not in ("protocol", "wire", "reuse_msgs"):
             continue

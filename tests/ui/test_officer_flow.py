@@ -197,8 +197,8 @@ def test_officer_desk_flow(page: Any, kiosk: Any, dev_token: str, tmp_path: Path
 
     with Store.open(get_paths()) as store:
         for item in store.pending_outbox():
-            store.mark_sending(item.id)
-            store.mark_delivered(item.id)
+            store.mark_sending(item.id, actor="sync")
+            store.mark_delivered(item.id, actor="sync")
     expect(page.get_by_test_id("doc-state").first).to_contain_text("đã gửi", timeout=15_000)
     screenshot(page, "18b-receipt-synced")
 

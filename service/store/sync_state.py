@@ -1,4 +1,9 @@
-"""Durable transfer progress of the sync worker (tables of migration 0002, in the device DB)."""
+"""Durable transfer progress of the sync worker: the tables of migration ``0002_sync.sql``.
+
+The sync worker's MQTT thread records acknowledged chunks while the main thread changes the
+outbox, so :class:`SyncProgress` keeps its own connection to the device database (opened by
+:meth:`service.store.store.Store.sync_progress` or :meth:`SyncProgress.open`), guarded by a lock.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from service.domain.errors import StoreError
+from service.paths import Paths
+from service.store.db import MIGRATIONS_DIR
 
-MIGRATION = Path(__file__).resolve().parents[1] / "store" / "migrations" / "0002_sync.sql"
+MIGRATION = MIGRATIONS_DIR / "0002_sync.sql"
 
 
 @dataclass(frozen=True, slots=True)
-class Progress:
+class TransferProgress:
     """Where the transfer of one outbox row stands."""
 
     outbox_id: int
@@ -27,10 +34,11 @@ class Progress:
     chunks_sent: int
 
 
-class ProgressStore:
+class SyncProgress:
     """Reads and writes ``sync_progress`` / ``sync_delivery`` / ``sync_state`` (WAL, synchronous=FULL)."""
 
     def __init__(self, db_path: Path) -> None:
+        """Open ``db_path`` (creating the three tables if missing; the DDL is idempotent)."""
         try:
             self._db = sqlite3.connect(str(db_path), timeout=30, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -41,9 +49,20 @@ class ProgressStore:
                              remedy="check the service home's permissions and free space") from exc
         self._lock = threading.Lock()
 
+    @classmethod
+    def open(cls, paths: Paths) -> SyncProgress:
+        """The sync progress tables of the service home ``paths``."""
+        return cls(paths.database)
+
     def close(self) -> None:
         """Close the connection."""
         self._db.close()
+
+    def __enter__(self) -> SyncProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _exec(self, sql: str, args: tuple[object, ...] = ()) -> sqlite3.Cursor:
         with self._lock:
@@ -53,7 +72,8 @@ class ProgressStore:
                 raise StoreError(f"sync progress table error ({exc.__class__.__name__})",
                                  remedy="run `sohoa sync status`; check disk space") from exc
 
-    def begin(self, outbox_id: int, document_id: str, sha256: str, chunk_size: int, chunk_count: int) -> Progress:
+    def begin(self, outbox_id: int, document_id: str, sha256: str, chunk_size: int,
+              chunk_count: int) -> TransferProgress:
         """The progress of a row, created on first use; an older row for another version is reset."""
         row = self.get(outbox_id)
         if row is not None and row.pdf_sha256 == sha256 and row.document_id == document_id:
@@ -65,11 +85,11 @@ class ProgressStore:
         assert got is not None
         return got
 
-    def get(self, outbox_id: int) -> Progress | None:
+    def get(self, outbox_id: int) -> TransferProgress | None:
         """The stored progress of ``outbox_id``, if any."""
         row = self._exec("SELECT outbox_id, document_id, pdf_sha256, chunk_size, chunk_count, next_seq, manifest_sent,"
                          " chunks_sent FROM sync_progress WHERE outbox_id=?", (outbox_id,)).fetchone()
-        return Progress(*row) if row else None
+        return TransferProgress(*row) if row else None
 
     def manifest_sent(self, outbox_id: int) -> None:
         """Count one manifest publish acknowledged by the broker."""
