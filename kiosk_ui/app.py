@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,6 +19,7 @@ from service.errors import SohoaError
 from service.paths import get_paths
 from service.usecases import kiosk_tech
 from service.usecases.input_rules import form_problem
+from service.usecases.kiosk_tech import save_private_file
 
 log = logging.getLogger("sohoa.kiosk")
 
@@ -37,15 +37,8 @@ def _secret_key(settings: KioskSettings, home: Path) -> str:
     path = home / "kiosk" / "secret_key"
     if path.exists():
         return path.read_text(encoding="ascii").strip()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = secrets.token_urlsafe(48)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(key)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    save_private_file(path, key.encode("ascii"))
     return key
 
 

@@ -18,20 +18,9 @@ import pytest
 
 from tests.support import rooms
 
-# The breaches in the code as of issue 11 (other branches of that issue remove them). The test fails
-# on any breach not listed here, and on an entry that no longer happens: when a fix lands, delete
-# its line. The goal is an empty set.
-KNOWN_BREACHES: frozenset[str] = frozenset({
-    # SQL on the device database outside the store (issue 11, "the store owns its tables").
-    "sql_only_in_store: provisioning.backup -> sql",
-    "sql_only_in_store: service.cli.cmd_sync -> sql",
-    "sql_only_in_store: service.signing.records -> sql",
-    "sql_only_in_store: service.sync.progress -> sql",
-    "sql_only_in_store: service.sync.store_source -> sql",
-    "sql_only_in_store: service.usecases.kiosk_records -> sql",
-    # The store's checkpoint uses the durable-write helper that lives in provisioning.
-    "store_no_stage: service.store.checkpoint -> provisioning.fsutil",
-})
+# Known breaches of the import contract: none since issue 11. The test fails
+# on any breach not listed here, and on an entry that no longer happens; keep the set empty.
+KNOWN_BREACHES: frozenset[str] = frozenset()
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 import shutil
 import time
@@ -20,6 +19,7 @@ from typing import Any
 
 from service.capture.config import CaptureConfig
 from service.capture.images import load_page_image
+from service.durable import write_durable
 from service.errors import InputError, NotFoundError, QualityError, SohoaError, ValidationError
 
 _EXT = {"image/jpeg": ".jpg", "image/png": ".png", "image/tiff": ".tif"}
@@ -115,19 +115,7 @@ class CaptureFeedback:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
+    write_durable(path, data, 0o600)
 
 
 class DraftStore:

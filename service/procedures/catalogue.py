@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 from service.domain.limits import json_depth_problem
 from service.domain.text import hygiene_problem
+from service.durable import write_durable
 from service.errors import InputError, NotFoundError
 
 CSV_COLUMNS = ("field_code", "field_name", "procedure_code", "procedure_name", "return_days",
@@ -202,15 +202,5 @@ def import_catalogue(raw: bytes, filename: str, active: Path) -> ProcedureCatalo
     """Validate ``raw`` and atomically make it the active catalogue; a bad file changes nothing."""
     cat = parse_catalogue(raw, filename)
     active.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = active.with_suffix(".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(to_json(cat), fh, ensure_ascii=False, indent=1)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, active)
-    dfd = os.open(active.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
+    write_durable(active, json.dumps(to_json(cat), ensure_ascii=False, indent=1).encode("utf-8"), 0o600)
     return cat

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from service.config import load_config
 from service.domain.errors import InputError, IntegrityError
+from service.durable import write_durable
 from service.paths import Paths, get_paths
 from service.store import IntegrityReport, OutboxRow, Store, StoredDocument
 
@@ -82,16 +81,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def _write_atomic(target: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".sohoa-", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_durable(target, data, 0o600)
 
 
 def export_document(code: str, directory: Path, *, paths: Paths | None = None) -> ExportResult:

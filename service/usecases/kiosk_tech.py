@@ -6,6 +6,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata as pkg_metadata
+from pathlib import Path
 from typing import Any
 
 from firmware.health import check_device, device_health
@@ -146,3 +147,10 @@ def liveness(paths: Paths) -> bool:
         return shutil.disk_usage(paths.home).free > 16 * 1024 * 1024
     except (SohoaError, OSError):
         return False
+
+
+def save_private_file(path: Path, data: bytes) -> None:
+    """Write a file only the service user may read, durably (the kiosk's session-signing key)."""
+    from service.durable import write_durable
+
+    write_durable(path, data, 0o600)

@@ -28,10 +28,13 @@ SQL_EXECUTE = frozenset({"execute", "executemany", "executescript"})
 
 # What each rule allows (module-name prefixes; a prefix matches itself and its sub-modules).
 DOMAIN = "service.domain"
-GATEWAY_MAY_IMPORT = ("service.sync.protocol", "service.sync.mqttbase", "service.domain")
+# service.durable: the one durable-write helper (stdlib only; tests/sync/test_schema_cli.py checks that).
+GATEWAY_MAY_IMPORT = ("service.sync.protocol", "service.sync.mqttbase", "service.domain", "service.durable")
 # What the gateway's allowed imports may pull in in turn (the pure wire modules beside protocol).
 GATEWAY_CLOSURE = GATEWAY_MAY_IMPORT + ("service.sync.wire", "service.sync.reuse_msgs")
-STORE_MAY_IMPORT = ("service.store", "service.domain", "service.configbase", "service.paths", "service.errors")
+# service.durable (stdlib file writes) and service.hooks (neutral named hook points) are no stages.
+STORE_MAY_IMPORT = ("service.store", "service.domain", "service.configbase", "service.paths", "service.errors",
+                    "service.durable", "service.hooks")
 SQL_MODULES = ("service.store", "province_gateway.db", "province_gateway.local.postgres")
 # The kiosk reaches the store and the devices only through the use cases: the chain search stops there.
 KIOSK_DOOR = ("service.usecases",)
@@ -195,7 +198,8 @@ def gateway_imports(g: Graph) -> list[str]:
 
 
 def store_no_stage(g: Graph) -> list[str]:
-    """``service.store`` imports of ours only the domain, configbase, paths and errors: no stage, no UI."""
+    """``service.store`` imports of ours only the domain, configbase, paths, errors, the durable-write helper
+    and the hook points: no stage, no UI."""
     return [f"store_no_stage: {name} -> {target}"
             for name, mod in g.modules.items() if under(name, ("service.store",))
             for target, _line in mod.imports if g.ours(target) and not under(target, STORE_MAY_IMPORT)]
