@@ -20,7 +20,7 @@ from PIL import Image
 from service.imaging import CleanPage, Source, prepare
 from service.ocr.config import OcrConfig
 from service.ocr.detector import Detector
-from service.ocr.images import iter_pages
+from service.ocr.images import iter_pages, without_red_ink
 from service.ocr.layout import crop_box, lay_out
 from service.ocr.manifest import resolve
 from service.ocr.recognizer import Recognizer
@@ -86,9 +86,10 @@ class OcrEngine:
 
         The page is deskewed (and, for ``source="camera"``, outlined, rectified and evened out)
         first; the returned boxes are mapped back onto the image passed in, whose size the page
-        reports. InputError for empty, tiny or oversized images.
+        reports. Red seal ink on colour pages is lifted first (:func:`without_red_ink`). InputError
+        for empty, tiny or oversized images.
         """
-        clean = prepare(image, source, max_pixels=self.config.max_pixels)
+        clean = prepare(without_red_ink(image), source, max_pixels=self.config.max_pixels)
         page = self.read_prepared(clean)
         if isinstance(image, Image.Image):
             size = image.size
