@@ -185,12 +185,14 @@ def _header(s: _Sheet, spec: HeldoutSpec) -> None:
     rcx = s.left + tw * split + tw * (1 - split) / 2
     hpt = rng.choice((12.0, 12.5, 13.0))
     y0 = s.y
+    col = tw * split - s.mm(2)
+    parts: list[tuple[str, str, Role]] = [(p, _B, "agency") for p in spec.agency_lines]
     if spec.parent_agency:
-        s.line([(spec.parent_agency, _R)], lcx, hpt, "parent_agency", align="center")
-        s.y += s.pitch(hpt)
-    for part in spec.agency_lines:
-        s.line([(part, _B)], lcx, hpt, "agency", align="center")
-        s.y += s.pitch(hpt)
+        parts.insert(0, (spec.parent_agency, _R, "parent_agency"))
+    for text, style, role in parts:
+        for words in s.wrap([(text, style)], hpt, col):  # a long name wraps inside its column
+            s.line(words, lcx, hpt, role, align="center")
+            s.y += s.pitch(hpt)
     s.rule(lcx, s.mm(rng.uniform(12, 25)), dy=s.mm(0.3))
     ly = s.y + s.mm(rng.uniform(2.5, 4))
     s.y = y0
@@ -204,7 +206,10 @@ def _header(s: _Sheet, spec: HeldoutSpec) -> None:
     s.rule(rcx, sub[2] - sub[0], dy=s.mm(0.3))
     row = max(ly, s.y + s.mm(rng.uniform(2.5, 4)))
     s.y = row
-    s.line([(f"Số: {spec.number_symbol}", _R)], lcx, hpt, "number", align="center")
+    if rng.random() < 0.3:
+        s.line([(f"Số: {spec.number_symbol}", _R)], s.left, hpt, "number")
+    else:
+        s.line([(f"Số: {spec.number_symbol}", _R)], lcx, hpt, "number", align="center")
     dpt = hpt + 0.5
     while s.f(_I, dpt).getlength(spec.date_line) > tw * (1 - split):
         dpt -= 0.5
@@ -218,11 +223,11 @@ def _title(s: _Sheet, spec: HeldoutSpec) -> None:
     s.line([(spec.doc_type.upper(), _B)], cx, tpt + 1, "doctype", align="center")
     s.y += s.pitch(tpt + 1)
     last = (0, 0, 0, 0)
-    for words in s.wrap([(spec.summary, _B)], tpt, (s.right - s.left) * s.rng.uniform(0.7, 0.85)):
+    for words in s.wrap([(spec.summary, _B)], tpt, (s.right - s.left) * s.rng.uniform(0.55, 0.9)):
         last = s.line(words, cx, tpt, "summary", align="center")
         s.y += s.pitch(tpt)
     s.rule(cx, max(s.mm(20), (last[2] - last[0]) * 0.35), dy=s.mm(0.5))
-    s.y += s.mm(s.rng.uniform(5, 8))
+    s.y += s.mm(s.rng.uniform(3, 8))
 
 
 def _paragraph(s: _Sheet, runs: Sequence[Run], role: Role = "body", reserve: int = 0) -> bool:

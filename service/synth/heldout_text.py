@@ -151,6 +151,8 @@ def build_spec(row: dict[str, object], k: int, seed: int) -> HeldoutSpec:
               else f"{rng.randint(1, 99):02d}/{year}/{abbr}-{short}")
     law = _sentence_case(str(row["law_name"]))
     summary = rng.choice(SUMMARY_FORMS).format(law=law.lower(), year=year, place=f"tỉnh {place}")
+    if rng.random() < 0.3:  # many offices print the summary in capitals
+        summary = summary.upper()
     paras = [str(p) for p in row["paragraphs"]]  # type: ignore[attr-defined]
     articles: list[Runs] = []
     for n, p in enumerate(paras[1:6], start=1):
@@ -166,7 +168,8 @@ def build_spec(row: dict[str, object], k: int, seed: int) -> HeldoutSpec:
     return HeldoutSpec(
         id=f"{row['id']}#{k}", slice=slice_, parent_agency=parent, agency_lines=agency, doc_type=doc_type,
         number_symbol=number, issue_date=iso, place=place, summary=summary,
-        preamble=_preamble(row, law, short, rng), table_intro=intro, table=_table(row, rng),
+        preamble=_preamble(row, law, short, rng) if rng.random() < 0.7 else (), table_intro=intro,
+        table=_table(row, rng),
         articles=tuple(articles), recipients=recipients, signer_title=rng.choice(SIGNERS),
         signer_name=rng.choice(NAMES))
 
