@@ -31,7 +31,8 @@ from service.ocr.metrics import match_lines, normalize
 # GNU time (apt "time") reports the child's own peak RSS; without it the column reads 0
 TIME = ["/usr/bin/time", "-f", "MAXRSS_KB %M"] if Path("/usr/bin/time").exists() else []
 ENGINES = {"int8": ("sohoa, AsterNet int8 (shipped)", "rec-asternet-int8"),
-           "fp32": ("sohoa, AsterNet fp32 reference", "rec-asternet"), "tesseract": ("tesseract 5 vie", "")}
+           "fp32": ("sohoa, AsterNet fp32 reference", "rec-asternet"), "tesseract": ("tesseract 5 vie", ""),
+           "cascade": ("sohoa, int8 → fp32 cascade (weakest char < 0.5)", "rec-asternet-int8+cascade")}
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Result:
     texts: list[list[str]] = field(default_factory=list)
     cpu: float = 0.0
     rss_mb: float = 0.0
+    fallback: float = 0.0  # cascade: share of lines re-read by the fallback recognizer
     error: str = ""
 
 
@@ -73,6 +75,7 @@ def run_ours(pages: list[Page], recognizer: str) -> Result:
         row = json.loads(line)
         if "rss_mb" in row:  # the worker's own high-water mark (a forked child inherits ours)
             res.rss_mb = row["rss_mb"]
+            res.fallback = row["fallback"]
         if "file" in row:
             res.texts.append(row["lines"])
             res.cpu += row["cpu"]
@@ -100,7 +103,10 @@ def _worker(recognizer: str, items: list[str]) -> int:
     # int8 with the shipped settings; the fp32 original unsqueezed, as the accuracy reference.
     # BENCH_OCR_CONFIG (JSON) overrides settings for layout experiments.
     extra = json.loads(os.environ.get("BENCH_OCR_CONFIG", "{}"))
-    if not recognizer.endswith("int8"):
+    if recognizer.endswith("+cascade"):
+        recognizer = recognizer.removesuffix("+cascade")
+        extra = {"fallback_recognizer": "rec-asternet", "fallback_below": 0.5, **extra}
+    elif not recognizer.endswith("int8"):
         extra = {"rec_squeeze": 1.0, "rec_short_squeeze": 1.0, **extra}
     engine = get_engine(OcrConfig(threads=1, recognizer=recognizer, **extra))
     for item in items:
@@ -111,7 +117,8 @@ def _worker(recognizer: str, items: list[str]) -> int:
                           "lines": [ln.text for ln in page.lines]}, ensure_ascii=False), flush=True)
     status = Path("/proc/self/status").read_text()
     hwm = next(int(ln.split()[1]) for ln in status.splitlines() if ln.startswith("VmHWM:"))
-    print(json.dumps({"rss_mb": hwm / 1024}), flush=True)
+    print(json.dumps({"rss_mb": hwm / 1024, "fallback": engine.lines_fallback / max(1, engine.lines_read)}),
+          flush=True)
     return 0
 
 
@@ -150,6 +157,7 @@ def measure(pages: list[Page], engines: list[str]) -> list[str]:
             cpu[key] = cpu.get(key, 0.0) + res.cpu
             rows.append(f"| {slice_} | {condition} | {name} | {len(subset)} | {page_cer:.2f} | {line_cer:.2f} | "
                         f"{bag:.2f} | {res.cpu / max(1, len(subset)):.2f} | {res.rss_mb:.0f} |"
+                        + (f" fallback {100 * res.fallback:.0f} % of lines" if res.fallback else "")
                         + (f" {res.error}" if res.error else ""))
     if "int8" in cpu and cpu.get("tesseract"):
         rows.append(f"\nCPU, all pages: shipped int8 / tesseract = {cpu['int8'] / cpu['tesseract']:.2f}× "
