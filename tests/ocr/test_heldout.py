@@ -76,3 +76,18 @@ def test_bad_arguments_are_refused(rows: list[dict[str, object]], tmp_path: Path
         load_rows(bad)
     with pytest.raises(InputError):
         load_rows(tmp_path / "missing.jsonl")
+
+
+def test_recognizer_training_data_never_touches_the_never_slice(rows: list[dict[str, object]]) -> None:
+    import random
+
+    from service.ocr.train.lines import corpus_text, font_files, make_sample, vocabulary
+
+    never_fonts = {Path(f).name for fam in SLICE_FONTS["never"] for f in FAMILIES[fam][1].values()}
+    assert font_files() and not {f.name for f in font_files()} & never_fonts
+    never_text = {str(p) for r in rows if r["slice"] == "never" for p in r["paragraphs"]}  # type: ignore[attr-defined]
+    sentences = corpus_text()
+    assert sentences and not set(sentences) & never_text
+    x, text = make_sample(random.Random(1), sentences, font_files())
+    assert x.shape[0] == 32 and 0.0 <= float(x.min()) and float(x.max()) <= 1.0 and text
+    assert set(text) <= set(vocabulary(sentences))

@@ -36,13 +36,16 @@ def font_files() -> list[Path]:
 
 
 def corpus_text() -> list[str]:
-    """Training sentences (tune rows only)."""
-    out: list[str] = []
+    """Training sentences: tune rows only, minus any boilerplate sentence a never row also has."""
+    tune: list[str] = []
+    never: set[str] = set()
     for raw in DATA.read_text(encoding="utf-8").splitlines():
         row = json.loads(raw)
         if row["slice"] == "tune":
-            out.extend(str(p) for p in row["paragraphs"])
-    return out
+            tune.extend(str(p) for p in row["paragraphs"])
+        else:
+            never.update(str(p) for p in row["paragraphs"])
+    return [p for p in tune if p not in never]
 
 
 def dense_text(rng: random.Random) -> str:
