@@ -27,21 +27,23 @@ def without_red_ink(image: np.ndarray | Image.Image) -> np.ndarray | Image.Image
     if isinstance(image, Image.Image):
         if image.mode not in _COLOUR_MODES:
             return image
-        r, g, b = cv2.split(np.asarray(image.convert("RGB")))
+        rgb = image if image.mode == "RGB" else image.convert("RGB")
+        gray = np.array(rgb.convert("L"))
+        r, g, b = (np.asarray(channel) for channel in rgb.split())
     elif (isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[2] in (3, 4) and image.dtype == np.uint8
           and image.size):
-        b, g, r = cv2.split(image)[:3]
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY if image.shape[2] == 3 else cv2.COLOR_BGRA2GRAY)
+        b, g, r = (np.ascontiguousarray(image[:, :, i]) for i in range(3))
     else:
         return image
-    gray = cv2.cvtColor(cv2.merge([b, g, r]), cv2.COLOR_BGR2GRAY)
     red = cv2.subtract(r, cv2.max(g, b)) > RED_MARGIN  # saturating: never wraps below zero
     gray[red] = r[red]
     return gray
 
 
 def iter_pages(path: Path, max_pixels: int) -> Iterator[Image.Image]:
-    """Yield each page (frame) of an image file as a PIL image, mode "L" for grayscale and "RGB"
-    for colour files (so red seals can be told from text), turned upright by its EXIF orientation
+    """Yield each page (frame) of an image file as a grayscale (mode "L") PIL image, red seal ink of
+    colour files lifted to paper (:func:`without_red_ink`), turned upright by its EXIF orientation
     (phone photos).
 
     The header is read first: images above ``max_pixels`` are refused before any pixel is
@@ -69,7 +71,10 @@ def iter_pages(path: Path, max_pixels: int) -> Iterator[Image.Image]:
                     frame.load()
                     upright = ImageOps.exif_transpose(frame) if n == 1 else frame  # phone photos
                     page = upright or frame
-                    yield page.convert("RGB" if page.mode in _COLOUR_MODES else "L")
+                    if page.mode in _COLOUR_MODES:  # seals lifted here, so no colour copy outlives the frame
+                        yield Image.fromarray(np.asarray(without_red_ink(page)), "L")
+                    else:
+                        yield page.convert("L")
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise InputError(f"{path} declares a size above the decoder's safety limit ({exc})",
                          remedy="scan at 300 dpi or less; an image this large is refused as a decompression bomb"
