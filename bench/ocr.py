@@ -108,7 +108,7 @@ def _worker(recognizer: str, items: list[str]) -> int:
         extra = {"fallback_recognizer": "rec-asternet", "fallback_below": 0.5, **extra}
     elif not recognizer.endswith("int8"):
         extra = {"rec_squeeze": 1.0, "rec_short_squeeze": 1.0, **extra}
-    engine = get_engine(OcrConfig(threads=1, recognizer=recognizer, **extra))
+    engine = get_engine(OcrConfig(**{"threads": 1, "recognizer": recognizer, **extra}))
     for item in items:
         condition, name = item.split(":", 1)
         c0 = time.process_time()
