@@ -1,78 +1,49 @@
-"""OCR benchmark: our engine and Tesseract 5 ``vie`` side by side on rendered administrative pages.
+"""OCR benchmark: shipped int8, fp32 AsterNet reference and Tesseract 5 ``vie`` side by side.
 
-Pages come from ../shared/data/vi_legal_corpus.jsonl (packaged samples if it is missing), rendered
-by service.synth at 300/200 dpi in three fonts, under clean / scanner / phone conditions. Each
-engine runs in its own subprocess with one thread (onnxruntime intra_op=1, OMP_THREAD_LIMIT=1), so
-its peak RSS is its own. Page CER uses order-free line matching (service.ocr.metrics).
+Pages (bench/ocr_pages.py): the independent held-out generator's ``tune`` and ``never`` slices
+(300 dpi, fonts and texts no other renderer uses; ``never`` is never looked at while tuning) and,
+in the full run, the project's own renderer. Conditions clean / scanner / phone (phone read with
+``--source camera``). Each engine runs in its own subprocess with one thread (onnxruntime
+intra_op=1, OMP_THREAD_LIMIT=1), so CPU time and peak RSS are its own. Page CER uses order-free
+line matching (service.ocr.metrics): duplicated, missed and merged lines all count.
 
-    python -m bench.ocr          # quick (~2-3 min)
-    python -m bench.ocr --full   # more pages
+    python -m bench ocr --quick      # 2 pages per slice and condition (~6 min on a free core)
+    python -m bench ocr              # 4 pages per slice and condition, + the project renderer
+    python -m bench.ocr --slice tune --engines int8 --pages 4 --keep /tmp/pages   # layout tuning
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.ocr_pages import Page, heldout_pages, project_pages
 from service.ocr.metrics import match_lines, normalize
 
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "data" / "vi_legal_corpus.jsonl"
-CONDITIONS = ("clean", "scanner", "phone")
-FONTS = ("liberation", "dejavu", "noto")
 # GNU time (apt "time") reports the child's own peak RSS; without it the column reads 0
 TIME = ["/usr/bin/time", "-f", "MAXRSS_KB %M"] if Path("/usr/bin/time").exists() else []
-
-
-@dataclass
-class Page:
-    path: Path
-    condition: str
-    truth: list[str]
-    number: str | None
-    date: str | None
+ENGINES = {"int8": ("sohoa, AsterNet int8 (shipped)", "rec-asternet-int8"),
+           "fp32": ("sohoa, AsterNet fp32 reference", "rec-asternet"), "tesseract": ("tesseract 5 vie", ""),
+           "cascade": ("sohoa, int8 → fp32 cascade (weakest char < 0.5)", "rec-asternet-int8+cascade")}
 
 
 @dataclass
 class Result:
+    """Texts read per page and the engine's costs."""
+
     texts: list[list[str]] = field(default_factory=list)
-    wall: float = 0.0
     cpu: float = 0.0
     rss_mb: float = 0.0
+    fallback: float = 0.0  # cascade: share of lines re-read by the fallback recognizer
     error: str = ""
-
-
-def _documents(count: int) -> list:
-    from service.synth.samples import corpus_documents, sample_documents
-
-    docs = corpus_documents(CORPUS, limit=count, max_chars=2600) if CORPUS.is_file() else []
-    docs = [d for d in docs if d.number_symbol and len(d.body) >= 3]
-    return docs or [d for d in sample_documents() if d.kind == "document"]
-
-
-def render_pages(folder: Path, per_condition: int) -> list[Page]:
-    """Render ``per_condition`` first pages per condition (dpi, font and seed vary by index)."""
-    from service.synth.render import render_document
-
-    docs = _documents(per_condition + 2)
-    pages: list[Page] = []
-    for condition in CONDITIONS:
-        for i in range(per_condition):
-            doc = docs[i % len(docs)]
-            dpi, font = (300, 200)[i % 2], FONTS[i % 3]
-            rendered = render_document(doc, dpi=dpi, font=font, condition=condition, seed=i)[0]
-            path = folder / f"{condition}-{i:02d}.png"
-            rendered.image.save(path)
-            num, date = rendered.line_with_role("number"), rendered.line_with_role("date")
-            pages.append(Page(path, condition, [ln.text for ln in rendered.lines],
-                              num.text if num else None, date.text if date else None))
-    return pages
 
 
 def _child_env() -> dict[str, str]:
@@ -81,122 +52,158 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-def _measured(cmd: list[str]) -> tuple[str, str, float, float, float]:
-    """Run ``cmd``; stdout, stderr, wall seconds, CPU seconds and peak RSS (MB) of that child alone."""
-    started = time.perf_counter()
+def _measured(cmd: list[str]) -> tuple[str, str, float, float]:
+    """Run ``cmd``; stdout, stderr, CPU seconds and peak RSS (MB) of that child alone."""
     with tempfile.TemporaryFile("w+", encoding="utf-8") as errf:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errf, text=True, env=_child_env())
         assert proc.stdout is not None
         out = proc.stdout.read()
         _, _, usage = os.wait4(proc.pid, 0)
         proc.returncode = 0
-        wall = time.perf_counter() - started
         errf.seek(0)
         err = errf.read()
-    return out, err, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    return out, err, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def run_ours(pages: list[Page], source: str, recognizer: str) -> Result:
-    cmd = [sys.executable, "-m", "bench.ocr", "--worker", source, recognizer, *[str(p.path) for p in pages]]
-    out, err, _, _, _ = _measured(cmd)
+def run_ours(pages: list[Page], recognizer: str) -> Result:
+    """Our engine in a worker subprocess; CPU per page excludes the one-time model load."""
+    cmd = [sys.executable, "-m", "bench.ocr", "--worker", recognizer,
+           *[f"{p.condition}:{p.path}" for p in pages]]
+    out, err, _, _ = _measured(cmd)
     res = Result()
     for line in out.splitlines():
         row = json.loads(line)
         if "rss_mb" in row:  # the worker's own high-water mark (a forked child inherits ours)
             res.rss_mb = row["rss_mb"]
-        if "file" not in row:
-            continue
-        res.texts.append(row["lines"])
-        res.wall += row["seconds"]
-        res.cpu += row["cpu"]
+            res.fallback = row["fallback"]
+        if "file" in row:
+            res.texts.append(row["lines"])
+            res.cpu += row["cpu"]
     if len(res.texts) != len(pages):
         res.error = err.strip().splitlines()[-1] if err.strip() else "worker failed"
     return res
 
 
 def run_tesseract(pages: list[Page]) -> Result:
+    """Tesseract CLI per page on the raw image with its own layout (pays its model load per page)."""
     res = Result()
     for p in pages:
-        out, err, wall, cpu, _ = _measured([*TIME, "tesseract", str(p.path), "-",
-                                            "-l", "vie"])
+        out, err, cpu, _ = _measured([*TIME, "tesseract", str(p.path), "-", "-l", "vie"])
         rss = next((int(ln.split()[1]) / 1024 for ln in err.splitlines() if ln.startswith("MAXRSS_KB")), 0.0)
         res.texts.append([ln for ln in out.splitlines() if ln.strip()])
-        res.wall += wall
         res.cpu += cpu
         res.rss_mb = max(res.rss_mb, rss)
     return res
 
 
-def _worker(source: str, recognizer: str, files: list[str]) -> int:
+def _worker(recognizer: str, items: list[str]) -> int:
     from service.ocr.config import OcrConfig
     from service.ocr.engine import get_engine
 
-    t0 = time.perf_counter()
-    # the default (int8) runs with the shipped squeeze; the fp32 original unsqueezed, as its accuracy reference
-    config = OcrConfig(threads=1, recognizer=recognizer) if recognizer.endswith("int8") else \
-        OcrConfig(threads=1, recognizer=recognizer, rec_squeeze=1.0, rec_short_squeeze=1.0)
-    engine = get_engine(config)
-    print(json.dumps({"load": time.perf_counter() - t0}), flush=True)
-    for name in files:
-        c0, t0 = time.process_time(), time.perf_counter()
-        page = engine.read_file(name, source="camera" if source == "phone" else "scanner")[0]
-        print(json.dumps({"file": name, "seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0,
+    # int8 with the shipped settings; the fp32 original unsqueezed, as the accuracy reference.
+    # BENCH_OCR_CONFIG (JSON) overrides settings for layout experiments.
+    extra = json.loads(os.environ.get("BENCH_OCR_CONFIG", "{}"))
+    if recognizer.endswith("+cascade"):
+        recognizer = recognizer.removesuffix("+cascade")
+        extra = {"fallback_recognizer": "rec-asternet", "fallback_below": 0.5, **extra}
+    elif not recognizer.endswith("int8"):
+        extra = {"rec_squeeze": 1.0, "rec_short_squeeze": 1.0, **extra}
+    engine = get_engine(OcrConfig(**{"threads": 1, "recognizer": recognizer, **extra}))
+    for item in items:
+        condition, name = item.split(":", 1)
+        c0 = time.process_time()
+        page = engine.read_file(name, source="camera" if condition == "phone" else "scanner")[0]
+        print(json.dumps({"file": name, "cpu": time.process_time() - c0,
                           "lines": [ln.text for ln in page.lines]}, ensure_ascii=False), flush=True)
     status = Path("/proc/self/status").read_text()
     hwm = next(int(ln.split()[1]) for ln in status.splitlines() if ln.startswith("VmHWM:"))
-    print(json.dumps({"rss_mb": hwm / 1024}), flush=True)
+    print(json.dumps({"rss_mb": hwm / 1024, "fallback": engine.lines_fallback / max(1, engine.lines_read)}),
+          flush=True)
     return 0
 
 
-def _score(pages: list[Page], res: Result) -> dict[str, float]:
-    gt_chars = errors = m_chars = m_errors = 0
-    num_ok = num_n = date_ok = date_n = 0
-    for page, texts in zip(pages, res.texts, strict=False):
-        s = match_lines(page.truth, texts)
-        gt_chars, errors = gt_chars + s.gt_chars, errors + s.page_errors
+def word_bag_errors(truth: list[str], got: list[str]) -> tuple[int, int]:
+    """(missing + extra words, truth words): blind to line order and to how lines were cut, so an
+    engine that reads a table row or both header columns as one line is not penalised here."""
+    want = Counter(normalize(" ".join(truth)).split())
+    have = Counter(normalize(" ".join(got)).split())
+    return sum((want - have).values()) + sum((have - want).values()), sum(want.values())
+
+
+def score(pages: list[Page], texts: list[list[str]]) -> tuple[float, float, float]:
+    """(page CER %, line CER % on matched lines, word-bag error %) over ``pages``."""
+    gt = errors = m_chars = m_errors = bag = words = 0
+    for page, got in zip(pages, texts, strict=False):
+        s = match_lines(page.truth, got)
+        gt, errors = gt + s.gt_chars, errors + s.page_errors
         m_chars, m_errors = m_chars + s.matched_chars, m_errors + s.matched_errors
-        got = {normalize(t) for t in texts}
-        if page.number:
-            num_n += 1
-            num_ok += normalize(page.number) in got
-        if page.date:
-            date_n += 1
-            date_ok += normalize(page.date) in got
-    n = max(1, len(res.texts))
-    return {"page_cer": 100 * errors / max(1, gt_chars), "line_cer": 100 * m_errors / max(1, m_chars),
-            "num": 100 * num_ok / max(1, num_n), "date": 100 * date_ok / max(1, date_n),
-            "wall": res.wall / n, "cpu": res.cpu / n, "rss": res.rss_mb}
+        b, w = word_bag_errors(page.truth, got)
+        bag, words = bag + b, words + w
+    return 100 * errors / max(1, gt), 100 * m_errors / max(1, m_chars), 100 * bag / max(1, words)
 
 
-def run(quick: bool) -> str:
-    """Render pages, run both engines per condition, return the printed table."""
-    per_condition = 3 if quick else 8
+def measure(pages: list[Page], engines: list[str]) -> list[str]:
+    """Table rows: every engine on every (slice, condition) group of ``pages``."""
     rows = []
+    groups: dict[tuple[str, str], list[Page]] = {}
+    for p in pages:
+        groups.setdefault((p.slice, p.condition), []).append(p)
+    cpu: dict[str, float] = {}
+    for (slice_, condition), subset in groups.items():
+        for key in engines:
+            name, recognizer = ENGINES[key]
+            res = run_ours(subset, recognizer) if recognizer else run_tesseract(subset)
+            page_cer, line_cer, bag = score(subset, res.texts)
+            cpu[key] = cpu.get(key, 0.0) + res.cpu
+            rows.append(f"| {slice_} | {condition} | {name} | {len(subset)} | {page_cer:.2f} | {line_cer:.2f} | "
+                        f"{bag:.2f} | {res.cpu / max(1, len(subset)):.2f} | {res.rss_mb:.0f} |"
+                        + (f" fallback {100 * res.fallback:.0f} % of lines" if res.fallback else "")
+                        + (f" {res.error}" if res.error else ""))
+    if "int8" in cpu and cpu.get("tesseract"):
+        rows.append(f"\nCPU, all pages: shipped int8 / tesseract = {cpu['int8'] / cpu['tesseract']:.2f}× "
+                    f"({cpu['int8']:.0f} s vs {cpu['tesseract']:.0f} s)")
+    return rows
+
+
+HEAD = ("| slice | condition | engine | pages | page CER % | line CER % | word-bag err % | CPU s/page (1 core) | "
+        "peak RSS MB |\n|---|---|---|---|---|---|---|---|---|")
+NOTE = ("slices: tune / never = held-out generator (service.synth.heldout: Tinos, Arimo, Liberation Sans, "
+        "DejaVu Sans / FreeSerif, FreeSans, Noto Sans, DejaVu Serif Condensed; 11–14 pt; table, stamp; 300 dpi); "
+        "project = the project's own renderer. 1 thread each; our CPU excludes the one-time model load; "
+        "tesseract's includes its per-page model load (CLI). page CER: order-free line matching, so merged, split, "
+        "missed and duplicated lines count; word-bag err: missing + extra words over truth words, blind to how "
+        "lines were cut (fair to an engine that reads a table row or the two header columns as one line).")
+
+
+def run(quick: bool, *, slices: tuple[str, ...] = ("tune", "never"), per: int | None = None,
+        engines: tuple[str, ...] = ("int8", "fp32", "tesseract"), keep: Path | None = None) -> str:
+    """Render (or reuse) pages, run the engines per slice and condition, return the table."""
+    per = per or (2 if quick else 4)
     with tempfile.TemporaryDirectory(prefix="bench-ocr-") as tmp:
-        pages = render_pages(Path(tmp), per_condition)
-        for condition in CONDITIONS:
-            subset = [p for p in pages if p.condition == condition]
-            engines = [("sohoa DBNet + AsterNet int8", "rec-asternet-int8")]
-            if not quick:  # the accuracy check of the quantization: the float32 original, same pages
-                engines.append(("sohoa DBNet + AsterNet fp32", "rec-asternet"))
-            engines.append(("tesseract 5 vie", ""))
-            for name, recognizer in engines:
-                res = run_ours(subset, condition, recognizer) if recognizer else run_tesseract(subset)
-                sc = _score(subset, res)
-                rows.append(f"| {condition} | {name} | {len(subset)} | {sc['page_cer']:.2f} | {sc['line_cer']:.2f} | "
-                            f"{sc['num']:.0f} | {sc['date']:.0f} | {sc['wall']:.2f} | {sc['cpu']:.2f} | "
-                            f"{sc['rss']:.0f} |" + (f" {res.error}" if res.error else ""))
-    head = ("| condition | engine | pages | page CER % | line CER % | Số exact % | date exact % | s/page | "
-            "CPU s/page | peak RSS MB |\n|---|---|---|---|---|---|---|---|---|---|")
-    note = ("1 thread each (onnxruntime intra_op=1, OMP_THREAD_LIMIT=1); 300/200 dpi alternating; fonts "
-            "Liberation Serif / DejaVu Serif / Noto Serif; detector long side 800; tesseract reads the raw image "
-            "with its own layout and pays its model load per page (CLI); our s/page excludes the one-time model "
-            "load + warm-up.")
-    return f"OCR ({'quick' if quick else 'full'}, corpus: {CORPUS.name if CORPUS.is_file() else 'samples'})\n" \
-           f"{head}\n" + "\n".join(rows) + f"\n{note}"
+        folder = keep or Path(tmp)
+        pages = [p for s in slices if s != "project" for p in heldout_pages(folder, s, per)]
+        if "project" in slices or not quick and slices == ("tune", "never"):
+            pages += project_pages(folder, max(1, per // 2))
+        rows = measure(pages, list(engines))
+    return f"OCR ({'quick' if quick else 'full'}, {per} pages per held-out slice and condition)\n{HEAD}\n" \
+           + "\n".join(rows) + f"\n{NOTE}"
+
+
+def main(argv: list[str]) -> int:
+    """CLI for layout work: one slice, chosen engines, a page cache folder."""
+    ap = argparse.ArgumentParser(prog="python -m bench.ocr")
+    ap.add_argument("--slice", action="append", choices=("tune", "never", "project"))
+    ap.add_argument("--engines", default="int8,fp32,tesseract")
+    ap.add_argument("--pages", type=int, default=None)
+    ap.add_argument("--keep", type=Path, default=None, help="folder to cache rendered pages in")
+    ap.add_argument("--full", action="store_true")
+    args = ap.parse_args(argv)
+    print(run(not args.full, slices=tuple(args.slice or ("tune", "never")), per=args.pages,
+              engines=tuple(args.engines.split(",")), keep=args.keep))
+    return 0
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 3 and sys.argv[1] == "--worker":
-        sys.exit(_worker(sys.argv[2], sys.argv[3], sys.argv[4:]))
-    print(run(quick="--full" not in sys.argv))
+    if len(sys.argv) > 2 and sys.argv[1] == "--worker":
+        sys.exit(_worker(sys.argv[2], sys.argv[3:]))
+    sys.exit(main(sys.argv[1:]))

@@ -98,32 +98,67 @@ def _find_heading(lines: list[Line], catalog: Catalog, *, below: int,
     return None
 
 
+def _rows_below(lines: list[Line], i: int, h: float) -> list[list[Line]]:
+    """The lines after index ``i`` on the same page, grouped into rows by geometry (top to bottom,
+    each row left to right): a summary read out of order by the OCR is put back in order."""
+    head = lines[i]
+    mid = (head.top + head.bottom) / 2 + 0.4 * min(h, head.height)
+    below = [ln for ln in lines[i + 1:i + 16] if ln.page == head.page and (ln.top + ln.bottom) / 2 >= mid]
+    rows: list[list[Line]] = []
+    for ln in sorted(below, key=lambda ln: (ln.top + ln.bottom) / 2):
+        last = rows[-1] if rows else None
+        side_by_side = last is not None and all(min(ln.box[2], o.box[2]) - max(ln.box[0], o.box[0])
+                                                < 0.2 * min(ln.width, o.width) for o in last)
+        if last is not None and side_by_side and min(ln.bottom, last[0].bottom) - max(ln.top, last[0].top) >= 0.5 * min(
+                ln.height, last[0].height):
+            last.append(ln)
+        else:
+            rows.append([ln])
+    return [sorted(r, key=lambda ln: ln.box[0]) for r in rows]
+
+
+def _row_line(row: list[Line]) -> Line:
+    """One row's pieces as a single line (text joined left to right, box their union)."""
+    if len(row) == 1:
+        return row[0]
+    text = " ".join(ln.text for ln in row)
+    box = (min(ln.box[0] for ln in row), min(ln.box[1] for ln in row), max(ln.box[2] for ln in row),
+           max(ln.box[3] for ln in row))
+    return Line(text, " ".join(ln.folded for ln in row), box, mean_confidence(row), row[0].page)
+
+
 def _summary(lines: list[Line], i: int, heading: HeadingMatch, *, joined: bool = False) -> tuple[Found | None, int]:
-    """Summary lines under the heading ending at ``i``: close together, stopping at a gap or the body."""
+    """Summary lines under the heading ending at ``i``, in reading order by geometry, stopping at
+    a gap, a rule, an off-centre or full-width (body) line, a change of case, or the body's first words."""
     head = lines[i]
     picked: list[Line] = []
     rest = head.text[len(heading.heading):].strip(" :-") if heading.score >= 0.97 and not joined else ""
     if rest and len(rest) < len(head.text):
         picked.append(Line(rest, head.folded[-len(rest):], head.box, head.confidence, head.page))
     h = typical_height(lines[i:i + 5])
+    full = max((ln.width for ln in lines if ln.page == head.page), default=head.width)
     prev = head
-    j = i + 1
-    while j < len(lines):
-        ln = lines[j]
+    used: list[Line] = []
+    for row in _rows_below(lines, i, h):
+        ln = _row_line(row)
         if ln.is_rule():
-            j += 1
             break
-        off_centre = abs(ln.cx - head.cx) > 0.08 * max(head.width, ln.width) + h
+        # a centred line; a body paragraph's first line is off by half its indent, about a line height
+        off_centre = abs(ln.cx - head.cx) > 0.6 * h
         # Top-to-top distance: robust to boxes that are taller or shorter than the ink.
         far = ln.top - prev.top > 2.2 * h
+        body_wide = ln.width >= 0.93 * full and len(row) == 1
         authority = bool(picked) and not picked[-1].is_upper() and ln.is_upper()
-        if far or authority or _BODY_START.match(ln.folded) or off_centre:
+        lowered = bool(picked) and picked[-1].is_upper() and not ln.is_upper()
+        body = any(_BODY_START.match(piece.folded) for piece in row)
+        if far or authority or lowered or body_wide or body or off_centre:
             break
         picked.append(ln)
+        used.extend(row)
         prev = ln
-        j += 1
     if not picked:
-        return None, j
+        return None, i + 1
+    j = max((lines.index(ln) for ln in used), default=i) + 1
     return _found(picked), j
 
 
@@ -155,6 +190,9 @@ def parse_header(lines: list[Line], catalog: Catalog, page_width: int) -> Header
     """Parse the header block of the first page (``lines`` = that page's lines in reading order)."""
     motto_idx = [i for i, ln in enumerate(lines[:16])
                  if _MOTTO.search(ln.folded) and (ln.is_upper() or ln.folded.startswith("doc lap"))]
+    if motto_idx:  # the motto is the top block; a summary quoting "… CỘNG HÒA XÃ HỘI …" lower down is not it
+        top = lines[motto_idx[0]]
+        motto_idx = [i for i in motto_idx if lines[i].top - top.top < 4 * top.height]
     split_x = _column_split(motto_idx, lines, page_width)
     below = max((lines[i].bottom for i in motto_idx), default=0)
     heading = _find_heading(lines, catalog, below=below, band=(split_x - 0.2 * page_width, page_width * 0.85))

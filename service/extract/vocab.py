@@ -3,6 +3,8 @@
 Only words written entirely without diacritics are touched (a word that carries marks may be a
 place name such as ĐỨC or BẢN): such a word, when it is not in the vocabulary but its form matches
 exactly one vocabulary word, is replaced by it. Ambiguous folds ("TAI" = TÀI / TẢI) are left alone.
+Words that carry a wrong mark are restored only inside a fixed agency phrase ("BỘ TỪ PHÁP" →
+"BỘ TƯ PHÁP": no agency name holds "TỪ PHÁP"), where the whole phrase folds to the known one.
 """
 
 from __future__ import annotations
@@ -34,6 +36,31 @@ def _vocabulary() -> dict[str, str | None]:
 
 _BY_FOLD = _vocabulary()
 _KNOWN = {w for w in _BY_FOLD.values() if w}
+#: Phrases of agency names; a run of words folding to one of them is that phrase.
+_PHRASES = tuple(p.split() for p in (
+    "TƯ PHÁP", "NHÂN DÂN", "CHÍNH PHỦ", "VĂN PHÒNG", "TÀI NGUYÊN", "MÔI TRƯỜNG", "GIÁO DỤC", "ĐÀO TẠO",
+    "CÔNG THƯƠNG", "NỘI VỤ", "TÀI CHÍNH", "Y TẾ", "QUẢN LÝ", "ĐẤT ĐAI", "GIAO THÔNG VẬN TẢI", "XÂY DỰNG",
+    "KẾ HOẠCH", "ĐẦU TƯ", "LAO ĐỘNG", "THƯƠNG BINH", "XÃ HỘI", "VĂN HÓA", "THỂ THAO", "DU LỊCH", "NÔNG NGHIỆP",
+    "PHÁT TRIỂN", "NÔNG THÔN", "KHOA HỌC", "CÔNG NGHỆ", "THÔNG TIN", "TRUYỀN THÔNG", "HỘI ĐỒNG", "ỦY BAN",
+    "TỔNG CỤC", "CHI CỤC", "THANH TRA", "KHO BẠC", "NGÂN HÀNG", "HẢI QUAN", "BẢO HIỂM", "CÔNG AN"))
+_PHRASE_FOLDS = {tuple(fold(w) for w in p): p for p in _PHRASES}
+_PHRASE_LENGTHS = sorted({len(p) for p in _PHRASES}, reverse=True)
+
+
+def _restore_phrases(words: list[str]) -> int:
+    """Replace, in place, runs of upper-case words that fold to a known phrase; returns the count."""
+    fixes = 0
+    for i in range(len(words)):
+        for n in _PHRASE_LENGTHS:
+            run = words[i:i + n]
+            # accent-free words are the word-level rule's (it leaves ambiguous ones such as TAI alone)
+            if len(run) < n or not all(w.isupper() and fold(w) != w.lower() for w in run):
+                continue
+            phrase = _PHRASE_FOLDS.get(tuple(fold(w) for w in run))
+            if phrase is not None and run != phrase:
+                words[i:i + n] = phrase
+                fixes += 1
+    return fixes
 
 
 def restore_agency(text: str) -> tuple[str, int]:
@@ -50,6 +77,7 @@ def restore_agency(text: str) -> tuple[str, int]:
             fixes += 1
         else:
             out.append(word)
+    fixes += _restore_phrases(out)
     return " ".join(out), fixes
 
 

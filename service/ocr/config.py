@@ -19,6 +19,15 @@ class OcrConfig(StrictModel):
     detector: str = Field(default="det-ppocrv4", description="manifest name of the text-line detector")
     recognizer: str = Field(default="rec-asternet-int8",
                             description="manifest name of the line recognizer (rec-asternet: float32 original)")
+    fallback_recognizer: str | None = Field(
+        default=None, description="cascade: manifest name of the recognizer that re-reads lines the first one "
+                                  "is unsure of (None: no cascade)")
+    fallback_below: float = Field(default=0.5, ge=0, le=1,
+                                  description="cascade: a line whose least sure character is below this "
+                                              "probability is re-read by the fallback recognizer (1.0: every line)")
+    fallback_squeeze: float = Field(default=1.0, ge=0.4, le=1.25,
+                                    description="cascade: horizontal scale of the lines the fallback re-reads "
+                                                "(1.0: unsqueezed, its most accurate)")
     threads: int = Field(default=1, ge=1, le=16, description="onnxruntime intra-op threads per model")
     det_long_side: int = Field(default=800, ge=320, le=4096, description="detector input long side (pixels)")
     det_threshold: float = Field(default=0.3, gt=0, lt=1, description="text probability that counts as text")

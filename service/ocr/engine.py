@@ -20,7 +20,7 @@ from PIL import Image
 from service.imaging import CleanPage, Source, prepare
 from service.ocr.config import OcrConfig
 from service.ocr.detector import Detector
-from service.ocr.images import iter_pages
+from service.ocr.images import iter_pages, without_red_ink
 from service.ocr.layout import crop_box, lay_out
 from service.ocr.manifest import resolve
 from service.ocr.recognizer import Recognizer
@@ -55,6 +55,13 @@ class OcrEngine:
                                  threshold=self.config.det_threshold, box_threshold=self.config.box_threshold)
         self.recognizer = Recognizer(rec_spec, threads=self.config.threads, max_width=self.config.rec_max_width,
                                      squeeze=self.config.rec_squeeze, short_squeeze=self.config.rec_short_squeeze)
+        self.fallback: Recognizer | None = None
+        if self.config.fallback_recognizer:
+            fb_spec = resolve(self.config.fallback_recognizer, self.config.manifest)
+            self.fallback = Recognizer(fb_spec, threads=self.config.threads, max_width=self.config.rec_max_width,
+                                       squeeze=self.config.fallback_squeeze, short_squeeze=self.config.fallback_squeeze)
+        self.lines_read = 0
+        self.lines_fallback = 0  # cascade: lines the fallback recognizer re-read
         self.ready = False
         log.info("ocr models loaded and verified in %.2f s (%s, %s)", time.perf_counter() - started,
                  det_spec.name, rec_spec.name)
@@ -74,6 +81,11 @@ class OcrEngine:
         for ln in lay_out(kernels, gray):
             x0, y0, x1, y1 = crop_box(ln.box, gray.shape[:2])
             reading = self.recognizer.read(gray[y0:y1, x0:x1])
+            self.lines_read += 1
+            below = self.config.fallback_below
+            if self.fallback is not None and (reading.weakest < below or below >= 1.0):
+                reading = self.fallback.read(gray[y0:y1, x0:x1])
+                self.lines_fallback += 1
             if not reading.text or reading.confidence < self.config.min_confidence:
                 continue
             text = tidy(reading.text)
@@ -86,9 +98,10 @@ class OcrEngine:
 
         The page is deskewed (and, for ``source="camera"``, outlined, rectified and evened out)
         first; the returned boxes are mapped back onto the image passed in, whose size the page
-        reports. InputError for empty, tiny or oversized images.
+        reports. Red seal ink on colour pages is lifted first (:func:`without_red_ink`). InputError
+        for empty, tiny or oversized images.
         """
-        clean = prepare(image, source, max_pixels=self.config.max_pixels)
+        clean = prepare(without_red_ink(image), source, max_pixels=self.config.max_pixels)
         page = self.read_prepared(clean)
         if isinstance(image, Image.Image):
             size = image.size

@@ -6,16 +6,45 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+import cv2
+import numpy as np
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from service.domain.errors import InputError
 
 MAX_FRAMES = 500
+_COLOUR_MODES = ("RGB", "RGBA", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV")
+RED_MARGIN = 50  # red minus the larger of green/blue above which a pixel is seal/stamp ink
+
+
+def without_red_ink(image: np.ndarray | Image.Image) -> np.ndarray | Image.Image:
+    """A colour page as grayscale with red ink (seals, stamps, red signatures) lifted to paper.
+
+    A red pixel takes its red-channel value, which is about the paper's brightness there, so text
+    under a seal stays and the seal's ring text and star do not reach the detector. Grayscale
+    input is returned unchanged; numpy colour arrays are BGR(A), as OpenCV reads them.
+    """
+    if isinstance(image, Image.Image):
+        if image.mode not in _COLOUR_MODES:
+            return image
+        rgb = image if image.mode == "RGB" else image.convert("RGB")
+        gray = np.array(rgb.convert("L"))
+        r, g, b = (np.asarray(channel) for channel in rgb.split())
+    elif (isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[2] in (3, 4) and image.dtype == np.uint8
+          and image.size):
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY if image.shape[2] == 3 else cv2.COLOR_BGRA2GRAY)
+        b, g, r = (np.ascontiguousarray(image[:, :, i]) for i in range(3))
+    else:
+        return image
+    red = cv2.subtract(r, cv2.max(g, b)) > RED_MARGIN  # saturating: never wraps below zero
+    gray[red] = r[red]
+    return gray
 
 
 def iter_pages(path: Path, max_pixels: int) -> Iterator[Image.Image]:
-    """Yield each page (frame) of an image file as a grayscale (mode "L") PIL image, turned upright
-    by its EXIF orientation (phone photos).
+    """Yield each page (frame) of an image file as a grayscale (mode "L") PIL image, red seal ink of
+    colour files lifted to paper (:func:`without_red_ink`), turned upright by its EXIF orientation
+    (phone photos).
 
     The header is read first: images above ``max_pixels`` are refused before any pixel is
     decoded (decompression bombs). InputError for missing, empty, truncated or non-image files.
@@ -41,7 +70,11 @@ def iter_pages(path: Path, max_pixels: int) -> Iterator[Image.Image]:
                             remedy="scan at 300 dpi or less; an image this large is refused as a decompression bomb")
                     frame.load()
                     upright = ImageOps.exif_transpose(frame) if n == 1 else frame  # phone photos
-                    yield (upright or frame).convert("L")
+                    page = upright or frame
+                    if page.mode in _COLOUR_MODES:  # seals lifted here, so no colour copy outlives the frame
+                        yield Image.fromarray(np.asarray(without_red_ink(page)), "L")
+                    else:
+                        yield page.convert("L")
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise InputError(f"{path} declares a size above the decoder's safety limit ({exc})",
                          remedy="scan at 300 dpi or less; an image this large is refused as a decompression bomb"

@@ -33,6 +33,7 @@ class Reading:
 
     text: str
     confidence: float
+    weakest: float = 1.0  # the least sure character's probability (what a cascade decides on)
 
 
 def _ink_columns(gray: Array) -> Array:
@@ -168,4 +169,4 @@ class Recognizer:
             pieces.append(piece)
         text = re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
         confidence = float(np.mean(confs)) if confs else 0.0
-        return Reading(text, confidence if text else 0.0)
+        return Reading(text, confidence if text else 0.0, float(min(confs)) if confs and text else 0.0)

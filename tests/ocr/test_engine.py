@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from service.ocr.config import OcrConfig
 from service.ocr.engine import get_engine
 from service.ocr.metrics import levenshtein, match_lines, normalize
 from service.ocr.types import OcrPage
@@ -137,3 +138,16 @@ def test_number_and_date_read_exactly_in_dejavu_at_200_dpi() -> None:
     rendered, page = _read("gxn-hon-nhan-0002", dpi=200, condition="scanner", font="dejavu")
     _expect_roles(rendered, page, ("number", "date"))
     assert "Số định danh cá nhân: 036195004321" in _texts(page)
+
+
+def test_cascade_rereads_the_lines_the_first_recognizer_is_unsure_of() -> None:
+    image = _line_image("Số: 1403/QĐ-SNV ngày 09/8/2022")
+    always = get_engine(OcrConfig(fallback_recognizer="rec-asternet", fallback_below=1.0))
+    page = always.read_page(image)
+    assert always.lines_read > 0 and always.lines_fallback == always.lines_read
+    full_width = OcrConfig(recognizer="rec-asternet", rec_squeeze=1.0, rec_short_squeeze=1.0)
+    reference = get_engine(full_width).read_page(image)
+    assert [ln.text for ln in page.lines] == [ln.text for ln in reference.lines]
+    never = get_engine(OcrConfig(fallback_recognizer="rec-asternet", fallback_below=0.0))
+    never.read_page(image)
+    assert never.lines_read > 0 and never.lines_fallback == 0

@@ -183,3 +183,24 @@ def test_every_page_of_a_multipage_tiff_is_read(tmp_path: Path) -> None:
     read = get_engine().read_file(path)
     assert len(read) == len(pages) >= 2
     assert read[1].lines[0].text == "2"
+
+
+def test_a_red_seal_over_the_signer_does_not_reach_the_text(tmp_path: Path) -> None:
+    from PIL import Image, ImageChops, ImageDraw
+
+    from service.ocr.images import iter_pages
+    from service.synth.fonts import load_font
+
+    text = Image.new("RGB", (900, 220), "white")
+    ImageDraw.Draw(text).text((60, 80), "CHỦ TỊCH", font=load_font("liberation", "bold", 56), fill=(20, 20, 20))
+    seal = Image.new("RGB", text.size, "white")
+    draw = ImageDraw.Draw(seal)
+    draw.ellipse((20, 10, 330, 210), outline=(205, 35, 45), width=9)  # the seal's rings over the title
+    draw.ellipse((60, 40, 290, 180), outline=(205, 35, 45), width=4)
+    image = ImageChops.multiply(text, seal)  # seal ink is translucent: text under it stays dark
+    path = tmp_path / "seal.png"
+    image.save(path)
+    gray = next(iter_pages(path, 10_000_000))
+    assert gray.mode == "L" and int(np.asarray(gray)[110, 22:28].min()) > 200  # the ring is paper now
+    page = get_engine().read_file(path)[0]
+    assert [ln.text for ln in page.lines] == ["CHỦ TỊCH"]

@@ -47,3 +47,40 @@ def test_two_column_rows_are_read_column_by_column() -> None:
     body = LayoutLine((60, 220, 1100, 250), 20)
     shuffled = [body, motto2, number, title, agency1, date, motto1, agency2]
     assert reading_order(shuffled) == [agency1, agency2, number, motto1, motto2, date, title, body]
+
+
+def test_a_ruled_table_row_is_read_cell_by_cell() -> None:
+    # "1 | Tên thủ tục | 1.004321 | 20 ngày": cells 30 px apart with a 2 px rule between them; the
+    # detector returns one kernel across the whole row, as it does on real tables
+    gray = _page_with([(60, 100, 90, 130), (140, 100, 600, 130), (650, 100, 800, 130), (850, 100, 1000, 130)])
+    for x in (40, 115, 625, 825, 1020):
+        gray[60:300, x:x + 2] = 0  # vertical rules through three rows
+    for y in (60, 170, 300):
+        gray[y:y + 2, 40:1022] = 0  # horizontal rules
+    lines = lay_out([Kernel((60, 105, 1000, 125), 0.9)], gray)
+    assert [(ln.box[0], ln.box[2]) for ln in lines] == [(60, 90), (140, 600), (650, 800), (850, 1000)]
+    assert all(ln.box[1] == 100 and ln.box[3] == 130 for ln in lines)  # the rules are not grown into
+
+
+def test_a_detection_on_a_bare_rule_is_dropped() -> None:
+    gray = _page_with([(100, 100, 500, 130)])
+    gray[200:202, 100:900] = 0  # an underline on its own
+    lines = lay_out([Kernel((100, 105, 500, 125), 0.9), Kernel((100, 198, 900, 204), 0.6)], gray)
+    assert [ln.box for ln in lines] == [(100, 100, 500, 130)]
+
+
+def test_red_seal_ink_is_lifted_and_black_text_under_it_kept() -> None:
+    from PIL import Image
+
+    from service.ocr.images import without_red_ink
+
+    rgb = np.full((50, 60, 3), 255, np.uint8)
+    rgb[10:20, :] = (210, 60, 70)  # seal ink
+    rgb[30:40, :] = (20, 20, 20)  # text
+    rgb[15:18, 20:30] = (25, 20, 20)  # text crossing the seal
+    gray = np.asarray(without_red_ink(Image.fromarray(rgb)))
+    assert gray[12, 5] >= 200 and gray[35, 5] < 40 and gray[16, 25] < 40
+    bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+    assert np.array_equal(np.asarray(without_red_ink(bgr)), gray)
+    plain = np.full((20, 20), 128, np.uint8)
+    assert without_red_ink(plain) is plain
