@@ -23,7 +23,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from provisioning.watchdog import Worker, WorkerGaveUp, run_service
@@ -80,15 +80,26 @@ class HealthGate:
         return self.check()
 
 
-def child_worker(argv: Sequence[str], stop_timeout_s: float = 10.0, gate: HealthGate | None = None) -> Worker:
-    """A supervisor worker that runs ``argv`` until it exits or the stop event is set."""
+def child_worker(argv: Sequence[str], stop_timeout_s: float = 10.0, gate: HealthGate | None = None, *,
+                 env: Mapping[str, str] | None = None, cwd: Path | None = None, log: Path | None = None,
+                 own_session: bool = False) -> Worker:
+    """A supervisor worker that runs ``argv`` until it exits or the stop event is set.
+
+    ``log`` appends the child's output to a file; ``own_session`` starts it in a new process session
+    (the station stops every part itself, so Ctrl-C on the terminal does not hit them first).
+    """
 
     def worker(stop: threading.Event) -> None:
         if gate is not None:
             gate.restarted()
+        out = open(log, "ab") if log is not None else None  # noqa: SIM115 - closed below
         try:
-            proc = subprocess.Popen(list(argv))
+            proc = subprocess.Popen(list(argv), env=dict(env) if env is not None else None, cwd=cwd,
+                                    stdout=out, stderr=subprocess.STDOUT if out is not None else None,
+                                    start_new_session=own_session)
         except OSError as exc:
+            if out is not None:
+                out.close()
             raise ChildFailed(f"cannot start {argv[0]}: {exc.strerror}") from exc
         try:
             while proc.poll() is None:
@@ -102,8 +113,11 @@ def child_worker(argv: Sequence[str], stop_timeout_s: float = 10.0, gate: Health
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait(5)
+            if out is not None:
+                out.close()
         if not stop.is_set():
-            raise ChildFailed(f"{argv[0]} exited with status {proc.returncode}")
+            where = f" (see {log})" if log is not None else ""
+            raise ChildFailed(f"{argv[0]} exited with status {proc.returncode}{where}")
 
     return worker
 

@@ -247,28 +247,10 @@ class Station:
 
     # ------------------------------------------------------------------ services
     def _process_worker(self, name: str, argv: list[str]) -> Callable[[threading.Event], None]:
-        log = self.layout.logs / f"{name}.log"
+        from provisioning.launch import child_worker
 
-        def worker(stop: threading.Event) -> None:
-            with open(log, "ab") as fh:
-                env = self._env
-                proc = subprocess.Popen(argv, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=_REPO,
-                                        start_new_session=True)
-                try:
-                    while proc.poll() is None and not stop.wait(0.3):
-                        pass
-                finally:
-                    if proc.poll() is None:
-                        proc.send_signal(signal.SIGTERM)
-                        try:
-                            proc.wait(20)
-                        except subprocess.TimeoutExpired:
-                            proc.kill()
-                            proc.wait(5)
-            if not stop.is_set():
-                raise RuntimeError(f"{name} exited with status {proc.returncode} (see {log})")
-
-        return worker
+        return child_worker(argv, 20.0, env=self._env, cwd=_REPO, log=self.layout.logs / f"{name}.log",
+                            own_session=True)
 
     def _managed_worker(self, name: str, server: Any) -> Callable[[threading.Event], None]:
         def worker(stop: threading.Event) -> None:
