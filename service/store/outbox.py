@@ -22,7 +22,6 @@ from service.store import audit
 from service.store.db import utcnow
 from service.store.types import OutboxRow, OutboxState
 
-
 #: ``next_attempt_at`` of a version that is not final yet: never due until a final version supersedes it.
 HOLD_UNTIL = "9999-12-31T00:00:00+00:00"
 

@@ -14,8 +14,7 @@ from service.cli.main import main as sohoa_main
 from service.domain.fields import FieldSource, FieldValue, Metadata
 from service.paths import get_paths
 from service.signing.config import DocumentKind, SigningConfig, SigningPolicy
-from service.store import NewDocument, OutboxState, PageRecord, Store
-from service.store import audit, state
+from service.store import NewDocument, OutboxState, PageRecord, Store, audit, state
 from service.store.db import connect, migrate
 from service.store.files import FileStore
 
