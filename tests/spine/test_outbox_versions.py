@@ -145,3 +145,16 @@ def test_sync_status_lists_superseded_rows_as_closed(sohoa_home: Path, capsys: p
     assert status["outbox"] == {"superseded": 2, "queued": 3, "delivered": 1, "failed": 1, "sending": 1}
     assert status["in_progress"] == 5 and status["awaiting_signature"] == 0
     assert len(ids["A"]) == 3
+
+
+def test_a_digitized_paper_waits_unsigned_and_is_not_due(sohoa_home: Path, write_page,  # type: ignore[no-untyped-def]
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    assert sohoa_main(["digitize", str(write_page(seed=4)), "--owner", OWNER, "--doc-type", DOC_TYPE, "--no-ocr",
+                       "--field", "document_name=Giấy khai sinh", "--json"]) == 0
+    done = json.loads(capsys.readouterr().out)
+    assert done["queued"] is True  # recorded in the outbox (contract kept) ...
+    with Store.open(get_paths(sohoa_home)) as store:
+        assert store.pending_outbox(now="5000-01-01") == []  # ... but not due before its officer signature
+    assert sohoa_main(["sync", "status"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["awaiting_signature"] == 1 and status["outbox"] == {"queued": 1}
