@@ -136,7 +136,7 @@ def run(quick: bool) -> str:
     pg = Postgres().start()
     proxy = FaultProxy(broker.port, seed=5)
     proxy.throttle(LINK_BPS)
-    rows = [f"one dossier: {n} papers × {pages} page(s) (A4 at 150 dpi, JPEG), officer-signed, the last one "
+    rows = [f"one dossier: {n} papers × {pages} page(s) (1240×1754 px JPEG), officer-signed, the last one "
             "(the result) officer + agency; link 256 kbit/s each way", "",
             "| queue | versions sent | PDF bytes | payload bytes sent | wire bytes | seconds | delivered | refused "
             "| left failed |", "|---|---|---|---|---|---|---|---|---|"]
