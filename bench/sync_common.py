@@ -93,8 +93,9 @@ def page_png() -> bytes:
     return _PAGE
 
 
-def add_document(store: Store, pdf: bytes, i: int) -> StoredDocument:
-    """Store a document with this PDF through the spine's Store API (enqueues an outbox row)."""
+def add_document(store: Store, pdf: bytes, i: int, *, due: bool = True) -> StoredDocument:
+    """Store a document with this PDF through the spine's Store API (enqueues an outbox row; held, not
+    due, when ``due`` is False: a version that is not final)."""
     pdf_sha = store.files.put(pdf)
     page_sha = store.files.put(page_png())
     m = FieldSource.MANUAL
@@ -105,7 +106,7 @@ def add_document(store: Store, pdf: bytes, i: int) -> StoredDocument:
                     owner_name=FieldValue("Nguyễn Văn A", m))
     new = NewDocument(result_code=f"KQ.G15.000031-70-{i:06d}", metadata=meta, pdf_sha256=pdf_sha,
                       pages=(PageRecord(1, page_sha, "image/png", 64, 90, 300.0, "grey", "front", False, None),))
-    return store.add_document(new, actor="bench")
+    return store.add_document(new, actor="bench", due=due)
 
 
 def sync_config(port: int, **over: object) -> SyncConfig:
@@ -209,8 +210,10 @@ class Comparison:
 
 
 def compare(store: Store, dsn: str, files_root: Path) -> Comparison:
-    """Every device version must be in PostgreSQL once, with an intact file; nothing extra."""
-    device = {(r[0], r[1]) for r in store.conn.execute("SELECT document_id, pdf_sha256 FROM outbox")}
+    """Every device version that is to be sent (not superseded) must be in PostgreSQL once, with an intact
+    file; nothing extra."""
+    device = {(r[0], r[1]) for r in store.conn.execute(
+        "SELECT document_id, pdf_sha256 FROM outbox WHERE state != 'superseded'")}
     undelivered = store.count_undelivered()
     files = GatewayFiles(files_root)
     with psycopg.connect(dsn) as conn:

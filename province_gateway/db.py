@@ -77,6 +77,7 @@ ALTER TABLE gw_device ADD COLUMN IF NOT EXISTS audit_hash text;
 ALTER TABLE gw_device ADD COLUMN IF NOT EXISTS history_alert text;
 ALTER TABLE gw_document ADD COLUMN IF NOT EXISTS owner_id text;
 ALTER TABLE gw_document ADD COLUMN IF NOT EXISTS office text;
+ALTER TABLE gw_document ADD COLUMN IF NOT EXISTS kind text;
 CREATE INDEX IF NOT EXISTS gw_document_owner ON gw_document (owner_id);
 CREATE INDEX IF NOT EXISTS gw_transfer_open ON gw_transfer (device_id) WHERE state = 'receiving';
 CREATE TABLE IF NOT EXISTS gw_registry (
@@ -264,13 +265,14 @@ class GatewayDb:
             m = t.manifest
             row = self.conn.execute(
                 "INSERT INTO gw_document(document_id, sha256, device_id, province, name, result_code, number_symbol,"
-                " procedure_code, dossier_code, manifest, size, signature, owner_id, office)"
-                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,"
+                " procedure_code, dossier_code, manifest, size, signature, owner_id, kind, office)"
+                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,"
                 " (SELECT office FROM gw_registry WHERE device_id=%s))"
                 " ON CONFLICT (document_id, sha256) DO NOTHING RETURNING id",
                 (t.document_id, t.sha256, t.device_id, m.get("MaTinh", ""), m.get("TenGiayTo", ""),
                  m.get("MaGiayToKetQua"), m.get("SoKyHieu"), m.get("MaTTHC"), m.get("MaHoSo"), Jsonb(m), t.size,
-                 signature, (m.get("ThongTinMoTa") or {}).get("SoDinhDanhChuSoHuu"), t.device_id)).fetchone()
+                 signature, (m.get("ThongTinMoTa") or {}).get("SoDinhDanhChuSoHuu"),
+                 {"0": "component", "1": "result"}.get(str(m.get("LoaiSoHoa"))), t.device_id)).fetchone()
             doc_id = int(row[0]) if row else None
         self.conn.execute("UPDATE gw_transfer SET state=%s, reason=%s, updated_at=now() WHERE document_id=%s"
                           " AND sha256=%s", ("stored" if stored else "rejected", reason, t.document_id, t.sha256))

@@ -117,10 +117,13 @@ def cmd_once(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """Print outbox counts per state and the worker's counters (no personal data)."""
+    """Print outbox counts per state, the versions still to send (``in_progress``; superseded rows are
+    closed), those held for a signature, and the worker's counters (no personal data)."""
     paths = get_paths().ensure()
     with Store.open(paths) as store, store.sync_progress() as progress:
-        print(json.dumps({"outbox": store.outbox_counts(), "sync": progress.state()}, sort_keys=True))
+        print(json.dumps({"outbox": store.outbox_counts(), "in_progress": store.count_undelivered(),
+                          "awaiting_signature": store.count_awaiting_signature(), "sync": progress.state()},
+                         sort_keys=True))
     return int(ExitCode.OK)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 
@@ -52,6 +53,44 @@ class TokenProfile(StrictModel):
         return self
 
 
+class DocumentKind(StrEnum):
+    """What a paper is in its dossier: a component the citizen brought, or the procedure's result."""
+
+    COMPONENT = "component"  # thành phần hồ sơ: signed by the digitizing officer (TT 01/2023 Art. 8)
+    RESULT = "result"  # kết quả giải quyết TTHC: officer, then agency (NĐ 30/2020 copy form)
+
+
+_ROLES = ("officer", "agency")
+
+
+class SigningPolicy(StrictModel):
+    """Which signatures make a document *final* (only a final version is sent to the province)."""
+
+    component: list[str] = Field(default_factory=lambda: ["officer"],
+                                 description="roles a component needs (TT 01/2023 Art. 8)")
+    result: list[str] = Field(default_factory=lambda: ["officer", "agency"],
+                              description="roles a result needs (officer, then agency: NĐ 30/2020)")
+
+    @model_validator(mode="after")
+    def _roles_ok(self) -> SigningPolicy:
+        for name, roles in (("component", self.component), ("result", self.result)):
+            unknown = [r for r in roles if r not in _ROLES]
+            if unknown:
+                raise ValueError(f"signing.policy.{name}: unknown role {unknown[0]!r} (officer, agency)")
+            if "officer" not in roles:
+                raise ValueError(f"signing.policy.{name} must include officer (TT 01/2023 Art. 8)")
+        return self
+
+    def required(self, kind: DocumentKind | str | None) -> tuple[str, ...]:
+        """The roles a document of ``kind`` needs; no kind (no dossier model yet) = a component."""
+        return tuple(self.result if kind is not None and str(kind) == DocumentKind.RESULT.value else self.component)
+
+    def is_final(self, kind: DocumentKind | str | None, signed_roles: Iterable[str]) -> bool:
+        """True when ``signed_roles`` hold every signature ``kind`` requires."""
+        present = set(signed_roles)
+        return all(r in present for r in self.required(kind))
+
+
 class SigningConfig(StrictModel):
     """Settings for signing (embedded defaults use the development SoftHSM2 tokens)."""
 
@@ -64,3 +103,5 @@ class SigningConfig(StrictModel):
     copy_form: str = Field(default="SAO Y", description="NĐ 30/2020 form of copy: SAO Y, SAO LỤC or TRÍCH SAO")
     agency_name: str | None = Field(default=None, description="None = identity.office_name")
     require_pdfa: bool = True
+    policy: SigningPolicy = Field(default_factory=SigningPolicy,
+                                  description="signatures per document kind before a version is sent")

@@ -183,6 +183,7 @@ def migrate(conn: sqlite3.Connection, *, target: int | None = None, directory: P
                 continue
             for stmt in statements:
                 conn.execute(stmt)
+            _data_fix(conn, mig.version)
             conn.execute("INSERT INTO schema_version(version, name, applied_at) VALUES (?, ?, ?)",
                          (mig.version, mig.name, utcnow()))
             conn.execute("COMMIT")
@@ -194,6 +195,14 @@ def migrate(conn: sqlite3.Connection, *, target: int | None = None, directory: P
             raise StoreError(f"migration {mig.version:04d}_{mig.name} failed ({exc})",
                              remedy="report this to the technician; the database was left unchanged") from exc
     return current_version(conn)
+
+
+def _data_fix(conn: sqlite3.Connection, version: int) -> None:
+    """Python part of a migration (audited row fixes), run inside the migration's transaction."""
+    if version == 7:
+        from service.store.outbox import close_stale_rows  # lazy: outbox imports this module
+
+        close_stale_rows(conn)
 
 
 def _split_sql(script: str) -> list[str]:

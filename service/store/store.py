@@ -197,8 +197,11 @@ class Store(OutboxTable, SignatureTable):
                          remedy="raise store.max_code_suffix in the configuration")
 
     # ----------------------------------------------------------------- documents
-    def add_document(self, new: NewDocument, *, actor: str) -> StoredDocument:
+    def add_document(self, new: NewDocument, *, actor: str, due: bool = True) -> StoredDocument:
         """Insert a document, its pages, fields, first outbox row and audit row in one transaction.
+
+        ``due=False``: the version is not final yet (its signatures are missing); its outbox row is
+        held, not sent, until a final version supersedes it.
 
         The PDF and page files must already be in the file store. Raises :class:`CodeTakenError`
         if ``new.result_code`` is no longer free (nothing is written then).
@@ -229,9 +232,9 @@ class Store(OutboxTable, SignatureTable):
                 [(doc_id, p.page_no, p.sha256, p.media_type, p.width, p.height, p.dpi, p.colour, p.side,
                   int(p.blank), p.sticky_note_of) for p in new.pages])
             self._write_fields(c, doc_id, new.metadata, now)
-            self._enqueue(c, doc_id, new.pdf_sha256, now)
+            self._enqueue(c, doc_id, new.pdf_sha256, now, due=due)
             audit.append(c, actor=actor, action="document_stored", subject=doc_id, allowed=state.ALL_ROWS,
-                         details={"pdf_sha256": new.pdf_sha256, "pages": len(new.pages),
+                         details={"pdf_sha256": new.pdf_sha256, "pages": len(new.pages), "due": due,
                                   "document_type_code": new.metadata.document_type_code,
                                   "declared_pages": new.declared_pages,
                                   "page_count_reason_recorded": new.mismatch_reason is not None,
@@ -283,8 +286,12 @@ class Store(OutboxTable, SignatureTable):
             created_at=row["created_at"], updated_at=row["updated_at"], pages=pages)
 
     def replace_pdf(self, document_id: str, pdf: bytes, *, actor: str, action: str = "pdf_replaced",
-                    state: DocumentState | None = None, details: dict[str, Any] | None = None) -> StoredDocument:
+                    state: DocumentState | None = None, details: dict[str, Any] | None = None,
+                    due: bool = True) -> StoredDocument:
         """Make ``pdf`` the document's current PDF (e.g. after signing) and enqueue it for sync.
+
+        Earlier versions not sent yet are superseded (a version being sent may finish; delivered ones
+        are kept); ``due=False`` holds the new version until a final one replaces it.
 
         The file is stored durably first; the row update, a new outbox row and an audit row commit
         together. ``pdf`` must already be validated by the caller (signing keeps PDF/A-2b).
@@ -295,9 +302,10 @@ class Store(OutboxTable, SignatureTable):
         with self.transaction() as c:
             c.execute("UPDATE documents SET pdf_sha256 = ?, state = ?, updated_at = ? WHERE id = ?",
                       (sha, (state or current.state).value, now, current.id))
-            self._enqueue(c, current.id, sha, now)
+            superseded = self._enqueue(c, current.id, sha, now, due=due)
             audit.append(c, actor=actor, action=action, subject=current.id, allowed=("documents", "outbox/"),
-                         details={"previous_pdf_sha256": current.pdf_sha256, "pdf_sha256": sha, **(details or {})})
+                         details={"previous_pdf_sha256": current.pdf_sha256, "pdf_sha256": sha, "due": due,
+                                  "superseded_outbox": superseded, **(details or {})})
         return self.get(current.id)
 
     def update_metadata(self, document_id: str, metadata: Metadata, *, actor: str) -> StoredDocument:

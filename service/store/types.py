@@ -26,6 +26,7 @@ class OutboxState(StrEnum):
     SENDING = "sending"
     DELIVERED = "delivered"
     FAILED = "failed"
+    SUPERSEDED = "superseded"  # a newer version of the document replaced it before it was sent
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,11 @@ def _stamp(iso: str) -> str:
         return datetime.now(UTC).strftime("%Y%m%d%H%M%S")
 
 
+def loai_so_hoa(kind: str | None) -> str:
+    """The manifest's ``LoaiSoHoa``: "1" for a procedure's result, "0" for a component (no kind = component)."""
+    return "1" if kind == "result" else "0"
+
+
 class StoreOutbox:
     """Adapter from the spine store to the sync worker (call from one thread)."""
 
@@ -71,11 +76,14 @@ class StoreOutbox:
         name_fv = doc.metadata.get("document_name")
         symbol_fv = doc.metadata.get("number_symbol")
         path = self.store.files.path_for(item.pdf_sha256)
+        ctx = self.store.sync_context(doc.id)
+        procedure = ctx["procedure_code"]
         return DocumentPayload(
             name=(name_fv.value if name_fv is not None and name_fv.value else doc.document_type_code)[:500],
             file_path=Path(path), file_name=f"{doc.result_code}.pdf"[:255], created=_stamp(doc.created_at),
             result_code=doc.result_code, number_symbol=symbol_fv.value[:64] if symbol_fv is not None else None,
-            procedure_code=None, dossier_code=doc.dossier_id[:64], kind="1", metadata=meta)
+            procedure_code=procedure[:64] if procedure else None, dossier_code=(ctx["dossier_code"] or "")[:64],
+            kind=loai_so_hoa(ctx["kind"]), metadata=meta)
 
     def mark_progress(self, item: PendingUpload) -> None:
         """State ``sending``, attempts + 1 (audited by the store)."""

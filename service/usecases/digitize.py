@@ -168,7 +168,9 @@ def store_and_queue(request: DigitizeRequest, capture: CaptureSet, metadata: Met
                                   pages=page_records(capture), declared_pages=capture.declared_pages,
                                   mismatch_reason=capture.mismatch_reason, dossier_id=request.dossier_id)
                 try:
-                    doc = store.add_document(new, actor=request.actor)
+                    # an unsigned version is never final: held in the outbox until signed (signing.policy)
+                    doc = store.add_document(new, actor=request.actor,
+                                             due=cfg.signing.policy.is_final(None, ()))
                 except CodeTakenError:
                     # Only a writer that bypasses the lock (another host on shared storage) gets here.
                     if attempt == _CODE_RETRIES:

@@ -92,8 +92,10 @@ def sign_document(code: str, role: SignatureRole, pin_provider: PinProvider | No
         result = sign_pdf_ex(original, signer, role, signer_name=name, when=when, copy_form=cfg.copy_form,
                              agency_name=name if role is SignatureRole.AGENCY else None, font=cfg.stamp_font,
                              tsa_url=cfg.tsa_url, tsa_timeout_s=cfg.tsa_timeout_s, require_pdfa=cfg.require_pdfa)
+        # only the final version is sent: the one carrying every signature its kind needs (signing.policy)
+        final = cfg.policy.is_final(store.sync_context(doc.id)["kind"], [*roles, role.value])
         stored = store.replace_pdf(doc.id, result.pdf, actor=actor, action=f"signed_{role.value}",
-                                   state=DocumentState.SIGNED,
+                                   state=DocumentState.SIGNED, due=final,
                                    details={"role": role.value, "timestamped": result.timestamped})
         records.record(store, records.SignatureRecord(
             document_id=doc.id, role=role.value, signer=name, signing_time=vn_iso(result.signing_time),

@@ -171,7 +171,7 @@ def test_result_codes_are_unique_with_a_suffix(sohoa_home: Path) -> None:
             store.first_free_code(base, with_suffix, max_suffix=2)
 
 
-def test_replacing_the_pdf_enqueues_a_new_outbox_row(sohoa_home: Path) -> None:
+def test_replacing_the_pdf_enqueues_a_new_outbox_row_and_supersedes_the_unsent_one(sohoa_home: Path) -> None:
     with open_store(sohoa_home) as store:
         doc_id = add(store)
         first = store.get(doc_id).pdf_sha256
@@ -179,7 +179,9 @@ def test_replacing_the_pdf_enqueues_a_new_outbox_row(sohoa_home: Path) -> None:
                                 state=DocumentState.SIGNED)
         assert doc.state is DocumentState.SIGNED and doc.pdf_sha256 != first
         assert [(o.pdf_sha256, o.state) for o in store.outbox_for(doc_id)] == [
-            (first, OutboxState.QUEUED), (doc.pdf_sha256, OutboxState.QUEUED)]
+            (first, OutboxState.SUPERSEDED), (doc.pdf_sha256, OutboxState.QUEUED)]
+        assert [o.pdf_sha256 for o in store.pending_outbox()] == [doc.pdf_sha256]  # one version out
+        assert store.count_undelivered() == 1
         assert store.files.get(doc.pdf_sha256) == b"%PDF-signed"
         assert [e.action for e in store.audit_entries(doc_id)] == ["document_stored", "signed"]
         assert store.verify().ok

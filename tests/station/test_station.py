@@ -208,7 +208,7 @@ def test_a_paper_digitized_and_signed_with_the_cli_reaches_the_province(station:
     done = station.sohoa("digitize", str(page), "--owner", "036195004321", "--doc-type", "GT.XN_CU_TRU",
                          "--no-ocr", *fields, "--json")
     assert done.returncode == 0, done.stderr
-    code = json.loads(done.stdout)["result_code"]
+    code, unsigned = json.loads(done.stdout)["result_code"], json.loads(done.stdout)["sha256"]
     env = {"SOHOA_PIN": "123456"}
     for role in ("officer", "agency"):
         signed = subprocess.run([sys.executable, "-m", "service", "sign", code, "--role", role], cwd=REPO,
@@ -219,6 +219,10 @@ def test_a_paper_digitized_and_signed_with_the_cli_reaches_the_province(station:
     dsn = f"host=127.0.0.1 port={station.postgres} user=postgres dbname=sohoa_gateway"
     with psycopg.connect(dsn) as conn:
         assert conn.execute("SELECT count(*) FROM gw_document WHERE sha256 = %s", (sha,)).fetchone() == (1,)
+        # one version out: the unsigned scan never left the box (no transfer was even started)
+        assert conn.execute("SELECT count(*) FROM gw_transfer WHERE sha256 = %s", (unsigned,)).fetchone() == (0,)
+    rows = json.loads(station.sohoa("show", code, "--json").stdout)["outbox"]
+    assert [r["state"] for r in rows if r["pdf_sha256"] == unsigned] == ["superseded"]
 
 
 def _station_pids(st: RunningStation) -> list[str]:
