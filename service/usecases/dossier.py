@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from service.paths import Paths, get_paths
 from service.procedures.catalogue import Procedure, ProcedureCatalogue, all_procedures, load_catalogue
 from service.signing.signer import PinProvider, SignatureRole
 from service.store import DocumentKind, DossierRecord, Store
-from service.usecases.digitize import DigitizeRequest
+from service.usecases.digitize import DigitizeRequest, DigitizeResult
 from service.usecases.procedure import ProcedureResult, SignStep, run
 
 log = logging.getLogger(__name__)
@@ -89,8 +89,14 @@ def _transition(dossier_id: str, after: DossierStatus, *, actor: str, paths: Pat
         known = None
         if after is DossierStatus.ADDITIONAL_PAPERS_REQUESTED and before not in rules.FINAL:
             known = [c.code for c in _procedure(rec, p).components]
+        stored = any(kind == DocumentKind.RESULT.value for _, kind, _ in store.dossier_documents(rec.id))
+        if after is DossierStatus.RETURNED and before is DossierStatus.RESULT_READY \
+                and not _has_signed_result(store, rec.id):
+            raise DossierRuleError("result_unsigned", "the result does not carry both the officer's and the "
+                                   "agency's signatures yet",
+                                   remedy="sign it with 'sohoa sign CODE' and 'sohoa sign CODE --role agency'")
         t = rules.check_transition(before, after, reason=reason, components=components, known_components=known,
-                                   has_result=_has_signed_result(store, rec.id))
+                                   has_result=stored)
         return store.set_dossier_status(rec.id, t.after.value, expected=before.value, actor=actor,
                                         reason=t.reason, components=t.components)
 
@@ -193,23 +199,30 @@ def attach_component(dossier_id: str, component_code: str, paper: Paper, *, docu
 
 def digitize_result(dossier_id: str, paper: Paper, pin_provider: PinProvider | None, *, actor: str = "officer",
                     paths: Paths | None = None, config: Config | None = None) -> AttachResult:
-    """Digitize the procedure's result (KQ type from the catalogue), signed by officer then agency."""
+    """Digitize the procedure's result (KQ type from the catalogue), signed by officer then agency.
+
+    The dossier is result-ready as soon as the result is stored; a signature that fails (wrong PIN,
+    card pulled) leaves it stored, and ``sohoa sign CODE [--role agency]`` completes it before the return.
+    """
     p, cfg = _ctx(paths, config)
     with Store.open(p, cfg.store) as store:
         rec = store.dossier(dossier_id)
         status = _status(rec)
-        rules.check_transition(status, DossierStatus.RESULT_READY, has_result=True)
         if any(kind == DocumentKind.RESULT.value for _, kind, _ in store.dossier_documents(rec.id)):
             raise DossierRuleError("result_exists", "the dossier already has a digitized result",
                                    remedy="sign it with 'sohoa sign CODE --role agency' if a signature is missing")
+        rules.check_transition(status, DossierStatus.RESULT_READY, has_result=True)
     proc = _procedure(rec, p)
     if proc.result_type is None:
         raise ConfigError(f"procedure {proc.code} has no result type code in the catalogue",
                           remedy="import a catalogue whose procedure has 'result_type' (e.g. KQ.G15.000031)")
     step = SignStep((SignatureRole.OFFICER, SignatureRole.AGENCY), pin_provider, actor=actor)
-    result = _run(rec, paper, proc.result_type, _owner(rec, None), DocumentKind.RESULT, None, actor, step, p, cfg)
-    _transition(rec.id, DossierStatus.RESULT_READY, actor=actor, paths=p, config=cfg)
-    return result
+
+    def ready(_stored: DigitizeResult) -> None:  # before the signatures: a failed one leaves a ready result
+        _transition(rec.id, DossierStatus.RESULT_READY, actor=actor, paths=p, config=cfg)
+
+    return _run(rec, paper, proc.result_type, _owner(rec, None), DocumentKind.RESULT, None, actor, step, p, cfg,
+                on_stored=ready)
 
 
 def _owner(rec: DossierRecord, given: str | None) -> str | None:
@@ -221,13 +234,14 @@ def _owner(rec: DossierRecord, given: str | None) -> str | None:
 
 
 def _run(rec: DossierRecord, paper: Paper, doc_type: str, owner: str | None, kind: DocumentKind,
-         component_code: str | None, actor: str, signing: SignStep | None, p: Paths, cfg: Config) -> AttachResult:
+         component_code: str | None, actor: str, signing: SignStep | None, p: Paths, cfg: Config,
+         on_stored: Callable[[DigitizeResult], None] | None = None) -> AttachResult:
     request = DigitizeRequest(
         pages=paper.pages, document_type_code=doc_type, owner_id=owner, fields=paper.fields,
         declared_pages=paper.declared_pages, mismatch_reason=paper.mismatch_reason, duplex=paper.duplex,
         sticky_notes=paper.sticky_notes, run_ocr=paper.run_ocr, extract_fields=paper.extract_fields,
         dossier_id=rec.id, actor=actor, kind=kind, component_code=component_code)
-    outcome = run(request, paths=p, config=cfg, signing=signing)
+    outcome = run(request, paths=p, config=cfg, signing=signing, on_stored=on_stored)
     found = outcome.extraction.get("owner_id") if outcome.extraction is not None else None
     differs = rules.owner_mismatch(rec.owner_id, found.value if found is not None else None)
     if differs:
