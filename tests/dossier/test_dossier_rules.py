@@ -126,3 +126,23 @@ def test_owner_mismatch_flags_only_two_different_identifiers() -> None:
     assert owner_mismatch("036195004321", "036088001234")
     assert not owner_mismatch("036195004321", "036 195 004321")
     assert not owner_mismatch("036195004321", None) and not owner_mismatch(None, "036088001234")
+
+
+def test_every_refusal_and_status_has_a_vietnamese_message() -> None:
+    """Each message key a lifecycle refusal can carry is in the kiosk's one message catalogue."""
+    import json
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    catalogue = json.loads((root / "kiosk_ui" / "data" / "messages.json").read_text(encoding="utf-8"))
+    keys = set()
+    for module in ("service/domain/dossier.py", "service/usecases/dossier.py"):
+        keys |= {f"dossier.{k}" for k in re.findall(r'DossierRuleError\(\s*"([a-z_]+)"', (root / module).read_text())}
+    keys |= {f"dossier.final_{s.value}" for s in FINAL} | {f"dossier.status.{s.value}" for s in S}
+    assert len(keys) > 20
+    missing = sorted(k for k in keys if not catalogue.get(k, {}).get("vi"))
+    assert missing == []
+    with pytest.raises(DossierRuleError) as exc:
+        check_transition(S.RECEIVED, S.RETURNED)
+    assert catalogue[exc.value.key]["vi"].startswith("Hồ sơ chưa có kết quả")
