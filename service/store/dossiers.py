@@ -1,16 +1,17 @@
 """The dossiers table and its status history (mixed into :class:`service.store.store.Store`).
 
 A dossier is opened with its procedure and owner; each status change appends a
-``dossier_history`` row and an audit row (subject: the dossier id, details: status, reason,
-components, the history row id) in one transaction. The lifecycle rules are not decided here:
-the caller (``service.usecases.dossier``) checks them with :mod:`service.domain.dossier` and
-passes ``expected`` (the status it checked from) so a concurrent change is refused, not overwritten.
-:func:`verify_dossiers` (run by ``sohoa audit verify``) checks every dossier's status and history
-against the audit chain.
+``dossier_history`` row and an audit row (subject: the dossier id, details: status, the reason's
+SHA-256 (free text stays out of the audit), components, the history row id) in one transaction.
+The lifecycle rules are not decided here: the caller (``service.usecases.dossier``) checks them
+with :mod:`service.domain.dossier` and passes ``expected`` (the status it checked from), so a
+concurrent change is refused, not overwritten. :func:`verify_dossiers` (run by
+``sohoa audit verify``) checks every dossier's status and history against the audit chain.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from contextlib import AbstractContextManager
@@ -46,6 +47,11 @@ class DossierRecord:
     status: str | None
     created_by: str | None
     created_at: str
+
+
+def _digest(text: str | None) -> str | None:
+    """SHA-256 of a free-text reason (None for none): what the audit chain records of it."""
+    return None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _record(row: sqlite3.Row) -> DossierRecord:
@@ -98,9 +104,9 @@ class DossierTable:
                         "audit_seq) VALUES (?, ?, ?, ?, ?, ?, 0)",
                         (dossier_id, status, now, actor, reason, json.dumps(list(components), ensure_ascii=False)))
         hid = int(cur.lastrowid or 0)
-        # the reason is the officer's wording about the case, not an identifier; it is audited as is
+        # the reason is free text that may name people: the chain binds its hash, the history row holds it
         entry = audit.append(c, actor=actor, action=action, subject=dossier_id,
-                             details={"status": status, "history_id": hid, "reason": reason,
+                             details={"status": status, "history_id": hid, "reason_sha256": _digest(reason),
                                       "components": list(components), **extra})
         c.execute("UPDATE dossier_history SET audit_seq = ? WHERE id = ?", (entry.seq, hid))
 
@@ -161,8 +167,9 @@ def verify_dossiers(conn: sqlite3.Connection) -> list[str]:
         details = json.loads(a["details_json"]) if a is not None else {}
         details = details if isinstance(details, dict) else {}
         recorded = (a["subject"] if a is not None else None, details.get("history_id"), details.get("status"),
-                    details.get("reason"), details.get("components"))
-        if recorded != (h["dossier_id"], h["id"], h["status"], h["reason"], json.loads(h["components_json"])):
+                    details.get("reason_sha256"), details.get("components"))
+        if recorded != (h["dossier_id"], h["id"], h["status"], _digest(h["reason"]),
+                        json.loads(h["components_json"])):
             problems.append(f"{where}: differs from what the audit chain recorded")
         seen.add(int(h["audit_seq"]))
         last[str(h["dossier_id"])] = str(h["status"])
