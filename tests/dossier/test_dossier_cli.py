@@ -156,3 +156,16 @@ def test_a_failed_signature_keeps_the_result_and_return_waits_for_both(capsys, m
     assert _json(capsys, ["dossier", "return", dossier, "--json"])["status"] == "returned"
     capsys.readouterr()
     assert main(["audit", "verify"]) == 0
+
+
+def test_text_output_for_people(capsys) -> None:
+    dossier = _open(capsys)
+    capsys.readouterr()
+    assert main(["procedures"]) == 0
+    assert "1.001193  Đăng ký khai sinh  (result: KQ.G15.000031)" in capsys.readouterr().out
+    assert main(["dossier", "show", dossier]) == 0
+    out = capsys.readouterr().out
+    assert f"dossier {dossier}  procedure {PROC}  status received" in out and "by officer" in out
+    assert main(["dossier", "list"]) == 0
+    assert dossier in capsys.readouterr().out
+    assert main(["dossier"]) == 2
