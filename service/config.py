@@ -27,6 +27,8 @@ class DeviceIdentity(StrictModel):
     device_id: str = Field(default="dev-box-0001", pattern=r"^[a-z0-9][a-z0-9-]{2,62}$")
     province_code: str = Field(default="70", pattern=r"^[0-9]{2}$")
     office_name: str = "UBND xã Thử Nghiệm"
+    #: The office's e-ID (mã định danh điện tử), the first part of its dossier codes ``<unit>-YYMMDD-XXXX``.
+    unit_code: str = Field(default="000.00.70.H99", pattern=r"^[0-9A-Z.]{3,40}$")
 
 
 class Config(StrictModel):

@@ -25,7 +25,15 @@ def cmd_digitize(args: argparse.Namespace) -> int:
             raise ValidationError("sticky_note", f"image number {n} is outside 2..{len(files)}",
                                   remedy="give the 1-based number of the image taken with the note on")
         sticky.append(n - 1)
+    if (args.dossier is None) != (args.component is None):
+        raise ValidationError("dossier", "--dossier and --component go together",
+                              remedy="give both to digitize a component of a dossier, or neither")
+    if args.dossier is None and (args.owner is None or args.doc_type is None):
+        raise ValidationError("owner" if args.owner is None else "doc_type", "is required without --dossier",
+                              remedy="give --owner ID and --doc-type CODE")
     pages = capture_all(FileCamera(files), len(files))
+    if args.dossier is not None:
+        return _into_dossier(args, tuple(pages), sticky)
     request = DigitizeRequest(
         pages=tuple(pages), document_type_code=args.doc_type, owner_id=args.owner,
         fields=manual_fields(args.field or []), declared_pages=args.declared_pages,
@@ -44,13 +52,39 @@ def cmd_digitize(args: argparse.Namespace) -> int:
     return int(ExitCode.OK)
 
 
+def _into_dossier(args: argparse.Namespace, pages: tuple[Any, ...], sticky: list[int]) -> int:
+    """A component of dossier ``--dossier`` through the spine (type from the component template)."""
+    from service.usecases.dossier import Paper, attach_component
+
+    paper = Paper(pages=pages, fields=manual_fields(args.field or []), declared_pages=args.declared_pages,
+                  mismatch_reason=args.mismatch_reason, duplex=args.duplex, sticky_notes=tuple(sticky),
+                  run_ocr=not args.no_ocr, extract_fields=not args.field and not args.no_extract and not args.no_ocr)
+    done = attach_component(args.dossier, args.component, paper, document_type_code=args.doc_type,
+                            owner_id=args.owner)
+    out = done.to_json()
+    if args.json:
+        _print_json({**out, "owner_differs": done.owner_differs})
+    else:
+        print(f"result code: {out['result_code']}")
+        print(f"PDF/A-2b:    {out['pdf']}")
+        print(f"sha256:      {out['sha256']}")
+        print(f"pages:       {out['pages']}")
+        if done.owner_differs:
+            print("warning:     the owner identifier read on the paper is not the dossier's owner")
+    return int(ExitCode.OK)
+
+
 def register(sub: Any) -> None:
     """Add ``sohoa digitize`` to the ``sohoa`` parser."""
     p = sub.add_parser("digitize", help="digitize page images into a stored, queued PDF/A document")
     p.add_argument("images", nargs="+", metavar="PAGE_IMAGE", help="page images in page order")
-    p.add_argument("--owner", required=True, metavar="ID",
-                   help="owner identifier (CCCD, tax code...); '' when none (then give the fallback fields)")
-    p.add_argument("--doc-type", required=True, metavar="CODE", help="document type code, e.g. KQ.G15.000031")
+    p.add_argument("--owner", metavar="ID",
+                   help="owner identifier (CCCD, tax code...); '' when none (then give the fallback fields); "
+                        "with --dossier: the dossier's owner")
+    p.add_argument("--doc-type", metavar="CODE", help="document type code, e.g. KQ.G15.000031; with --component: "
+                   "from codes.component_type_template when left out")
+    p.add_argument("--dossier", metavar="ID", help="store the paper as a component of this dossier")
+    p.add_argument("--component", metavar="CODE", help="the dossier component this paper is (with --dossier)")
     p.add_argument("--field", action="append", metavar="NAME=VALUE",
                    help="Art. 9 field (" + ", ".join(MANUAL_FIELDS) + ", or extra.<key>); repeatable")
     p.add_argument("--declared-pages", type=int, metavar="N", help="pages the officer counted on the paper")

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from service.domain.codes import parse_result_type_code, validate_document_type_code
+from service.domain.errors import ValidationError
 from service.domain.limits import json_depth_problem
 from service.domain.text import hygiene_problem
 from service.durable import write_durable
@@ -21,6 +23,9 @@ from service.errors import InputError, NotFoundError
 
 CSV_COLUMNS = ("field_code", "field_name", "procedure_code", "procedure_name", "return_days",
                "component_code", "component_name", "pages", "required")
+#: Optional CSV columns: the procedure's result type code (on any of its lines) and a component's
+#: expected document type codes (separated by ``;``).
+CSV_OPTIONAL = ("result_type", "document_types")
 MAX_BYTES = 5 * 1024 * 1024
 
 
@@ -32,6 +37,7 @@ class Component:
     name: str
     pages: int
     required: bool
+    document_types: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +48,7 @@ class Procedure:
     name: str
     return_days: int
     components: tuple[Component, ...]
+    result_type: str | None = None
 
     def component(self, code: str) -> Component:
         """The component ``code`` of this procedure."""
@@ -96,6 +103,37 @@ def _int(value: Any, key: str, where: str, lo: int, hi: int) -> int:
     return n
 
 
+def _result_type(entry: dict[str, Any], where: str) -> str | None:
+    """The procedure's result type code (``KQ.G15.000031``), None when the entry has none."""
+    raw = entry.get("result_type")
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if not isinstance(raw, str):
+        raise InputError(f"{where}: 'result_type' must be a text code", remedy="e.g. \"KQ.G15.000031\"")
+    try:
+        return parse_result_type_code(raw, field_name="result_type").value
+    except ValidationError as exc:
+        raise InputError(f"{where}: {exc.message}", remedy=exc.remedy) from None
+
+
+def _doc_types(raw: Any, where: str) -> tuple[str, ...]:
+    """A component's expected document type codes (a list, or ``;``-separated text from CSV)."""
+    if raw is None:
+        return ()
+    items = [p for p in raw.split(";")] if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
+        raise InputError(f"{where}: 'document_types' must be a list of codes", remedy="e.g. [\"KQ.G15.000031\"]")
+    out = []
+    for item in (x.strip() for x in items):
+        if not item:
+            continue
+        try:
+            out.append(validate_document_type_code(item))
+        except ValidationError as exc:
+            raise InputError(f"{where}: document_types: {exc.reason}", remedy=exc.remedy) from None
+    return tuple(dict.fromkeys(out))
+
+
 def _from_dict(data: Any) -> ProcedureCatalogue:
     if not isinstance(data, dict) or not isinstance(data.get("fields"), list):
         raise InputError("catalogue: a JSON object with a 'fields' list is expected",
@@ -121,11 +159,12 @@ def _from_dict(data: Any) -> ProcedureCatalogue:
                 if not isinstance(cd, dict):
                     raise InputError(f"{cw}: must be an object", remedy="fix the entry")
                 comps.append(Component(_text(cd, "code", cw), _text(cd, "name", cw),
-                                       _int(cd.get("pages", 1), "pages", cw, 1, 500), bool(cd.get("required", True))))
+                                       _int(cd.get("pages", 1), "pages", cw, 1, 500), bool(cd.get("required", True)),
+                                       _doc_types(cd.get("document_types"), cw)))
             if len({c.code for c in comps}) != len(comps):
                 raise InputError(f"{pw}: component codes must be unique", remedy="rename the duplicate")
             days = _int(pd.get("return_days", 0), "return_days", pw, 0, 365)
-            procs.append(Procedure(code, _text(pd, "name", pw), days, tuple(comps)))
+            procs.append(Procedure(code, _text(pd, "name", pw), days, tuple(comps), _result_type(pd, pw)))
         out.append(Field(_text(fd, "code", where), _text(fd, "name", where), tuple(procs)))
     if not out:
         raise InputError("catalogue: no fields", remedy="add at least one field with one procedure")
@@ -149,10 +188,13 @@ def _csv_to_dict(text: str) -> dict[str, Any]:
             procs[pcode] = {"code": pcode, "name": _text(row, "procedure_name", where),
                             "return_days": row.get("return_days") or 0, "components": []}
             fd["procedures"].append(procs[pcode])
+        if (row.get("result_type") or "").strip():
+            procs[pcode]["result_type"] = row["result_type"]
         procs[pcode]["components"].append({
             "code": _text(row, "component_code", where), "name": _text(row, "component_name", where),
             "pages": row.get("pages") or 1,
             "required": (row.get("required") or "1").strip().lower() in ("1", "true", "yes", "x", "có"),
+            "document_types": row.get("document_types") or None,
         })
     return {"fields": list(fields.values())}
 
@@ -187,9 +229,30 @@ def to_json(cat: ProcedureCatalogue) -> dict[str, Any]:
     """The canonical JSON form (the layout of the bundled sample)."""
     return {"version": 1, "fields": [
         {"code": f.code, "name": f.name, "procedures": [
-            {"code": p.code, "name": p.name, "return_days": p.return_days, "components": [
-                {"code": c.code, "name": c.name, "pages": c.pages, "required": c.required} for c in p.components]}
+            {"code": p.code, "name": p.name, "return_days": p.return_days,
+             **({"result_type": p.result_type} if p.result_type else {}), "components": [
+                {"code": c.code, "name": c.name, "pages": c.pages, "required": c.required,
+                 **({"document_types": list(c.document_types)} if c.document_types else {})}
+                for c in p.components]}
             for p in f.procedures]} for f in cat.fields]}
+
+
+def to_csv(cat: ProcedureCatalogue) -> str:
+    """The catalogue as CSV (one component a line, the columns :func:`parse_catalogue` reads)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*CSV_COLUMNS, *CSV_OPTIONAL])
+    for f in cat.fields:
+        for p in f.procedures:
+            for c in p.components:
+                writer.writerow([f.code, f.name, p.code, p.name, p.return_days, c.code, c.name, c.pages,
+                                 int(c.required), p.result_type or "", ";".join(c.document_types)])
+    return out.getvalue()
+
+
+def all_procedures(cat: ProcedureCatalogue) -> list[Procedure]:
+    """Every procedure of the catalogue, in catalogue order."""
+    return [p for f in cat.fields for p in f.procedures]
 
 
 def load_catalogue(active: Path, fallback: Path) -> ProcedureCatalogue:

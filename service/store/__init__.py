@@ -13,6 +13,9 @@ How other rooms use it (``Store.open(get_paths(), config.store)``, a context man
   ``mark_delivered(id, actor=...)`` or ``mark_failed(id, error, next_attempt_at=..., actor=...)``;
   ``count_undelivered()``, ``outbox_counts()``, ``last_delivered_at()`` for status pages;
   ``sync_progress()`` opens the worker's transfer-progress tables (:mod:`service.store.sync_state`);
+* dossiers: ``open_dossier(...)``, ``set_dossier_status(id, status, expected=..., actor=...)``,
+  ``dossier(id)``, ``list_dossiers(status=, owner_id=)``, ``dossier_history(id)``,
+  ``dossier_documents(id)``, ``document_kind(document_id)`` (``component`` | ``result``, for sync);
 * signing: ``add_signature(record)``, ``signatures_of(document_id)``, ``untimestamped_signatures()``;
 * backup: :mod:`service.store.snapshot` (consistent copy of the live database, integrity check);
 * UI / officers: ``update_metadata(document_id, metadata, actor=...)``, ``audit_append(...)``;
@@ -27,10 +30,19 @@ May import: ``service.domain``, ``service.configbase``, ``service.paths``, ``ser
 ``service.hooks``; no pipeline stage (OCR, extract, PDF, signing, sync, capture, use cases).
 """
 
+from service.store.dossiers import DossierRecord, HistoryEntry
 from service.store.store import CodeTakenError, IntegrityReport, Store
-from service.store.types import DocumentState, NewDocument, OutboxRow, OutboxState, PageRecord, StoredDocument
+from service.store.types import (
+    DocumentKind,
+    DocumentState,
+    NewDocument,
+    OutboxRow,
+    OutboxState,
+    PageRecord,
+    StoredDocument,
+)
 
 __all__ = [
-    "CodeTakenError", "DocumentState", "IntegrityReport", "NewDocument", "OutboxRow", "OutboxState",
-    "PageRecord", "Store", "StoredDocument",
+    "CodeTakenError", "DocumentKind", "DocumentState", "DossierRecord", "HistoryEntry", "IntegrityReport",
+    "NewDocument", "OutboxRow", "OutboxState", "PageRecord", "Store", "StoredDocument",
 ]

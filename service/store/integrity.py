@@ -5,6 +5,7 @@
   deletion made outside the service names the table, the row and what differs;
 * the device-signed checkpoint of the head (:mod:`service.store.checkpoint`): truncation plus a
   rewound ``audit_head`` is caught without a network;
+* every dossier's status and history against its audit rows (:mod:`service.store.dossiers`);
 * every document's files (present, hash intact) and its current PDF in the outbox;
 * orphan files: content no row names (a crash after the file write, before the commit). They are
   harmless and reported as notes; :func:`sweep_orphans` removes those older than an hour.
@@ -16,6 +17,7 @@ import time
 from typing import TYPE_CHECKING
 
 from service.store import audit, state
+from service.store.dossiers import verify_dossiers
 from service.store.files import STALE_TEMP_S
 
 if TYPE_CHECKING:
@@ -78,6 +80,7 @@ def verify_store(store: Store) -> IntegrityReport:
     chain = audit.verify_chain(store.conn)
     problems = list(chain.problems)
     problems += state.verify_states(store.conn)
+    problems += verify_dossiers(store.conn)
     notes: list[str] = []
     if store.checkpointer is not None:
         problems += store.checkpointer.verify(store.conn)

@@ -32,9 +32,15 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+#: Columns left out of a row's digest: a dossier's status changes after its documents are stored
+#: (it is bound by ``dossier_history`` and the audit rows of the dossier instead).
+UNBOUND_COLUMNS: dict[str, frozenset[str]] = {"dossiers": frozenset({"status"})}
+
+
 def row_digest(table: str, row: sqlite3.Row) -> str:
     """Digest of one row's non-NULL columns (128 bits, hex)."""
-    content = {k: row[k] for k in row.keys() if row[k] is not None}
+    skip = UNBOUND_COLUMNS.get(table, frozenset())
+    content = {k: row[k] for k in row.keys() if row[k] is not None and k not in skip}
     return hashlib.sha256(_canonical([table, content]).encode("utf-8")).hexdigest()[:32]
 
 

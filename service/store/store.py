@@ -27,11 +27,12 @@ from service.store import audit, state
 from service.store.checkpoint import Checkpointer
 from service.store.config import StoreConfig
 from service.store.db import connect, db_file, is_disk_full, migrate, store_error, utcnow
+from service.store.dossiers import DossierTable
 from service.store.files import FileStore
 from service.store.outbox import OutboxTable
 from service.store.signatures import SignatureTable
 from service.store.sync_state import SyncProgress
-from service.store.types import DocumentState, NewDocument, PageRecord, StoredDocument
+from service.store.types import DocumentKind, DocumentState, NewDocument, PageRecord, StoredDocument
 
 #: Audit subject of the row that marks the one-time state baseline of an upgraded store as done.
 BASELINE_DONE = "store:state-baseline"
@@ -58,7 +59,7 @@ def _owner_id(metadata: Metadata) -> str | None:
     return value or None
 
 
-class Store(OutboxTable, SignatureTable):
+class Store(OutboxTable, SignatureTable, DossierTable):
     """One service home's database and file store."""
 
     def __init__(self, conn: sqlite3.Connection, files: FileStore, lock_path: Path | None = None,
@@ -221,11 +222,12 @@ class Store(OutboxTable, SignatureTable):
                       (dossier_id, owner, now))
             c.execute(
                 "INSERT INTO documents(id, result_code, dossier_id, document_type_code, owner_id, metadata_json, "
-                "pdf_sha256, page_count, declared_pages, mismatch_reason, state, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "pdf_sha256, page_count, declared_pages, mismatch_reason, state, created_at, updated_at, kind, "
+                "component_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (doc_id, new.result_code, dossier_id, new.metadata.document_type_code, owner,
                  json.dumps(new.metadata.to_json(), ensure_ascii=False), new.pdf_sha256, len(new.pages),
-                 new.declared_pages, new.mismatch_reason, DocumentState.STORED.value, now, now))
+                 new.declared_pages, new.mismatch_reason, DocumentState.STORED.value, now, now,
+                 None if new.kind is None else new.kind.value, new.component_code))
             c.executemany(
                 "INSERT INTO pages(document_id, page_no, sha256, media_type, width, height, dpi, colour, side, "
                 "blank, sticky_note_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -283,7 +285,8 @@ class Store(OutboxTable, SignatureTable):
             metadata=Metadata.from_json(json.loads(row["metadata_json"])), pdf_sha256=row["pdf_sha256"],
             page_count=int(row["page_count"]), declared_pages=row["declared_pages"],
             mismatch_reason=row["mismatch_reason"], state=DocumentState(row["state"]),
-            created_at=row["created_at"], updated_at=row["updated_at"], pages=pages)
+            created_at=row["created_at"], updated_at=row["updated_at"], pages=pages,
+            kind=DocumentKind(row["kind"] or DocumentKind.COMPONENT.value), component_code=row["component_code"])
 
     def replace_pdf(self, document_id: str, pdf: bytes, *, actor: str, action: str = "pdf_replaced",
                     state: DocumentState | None = None, details: dict[str, Any] | None = None,

@@ -19,6 +19,13 @@ class DocumentState(StrEnum):
     SIGNED = "signed"
 
 
+class DocumentKind(StrEnum):
+    """Whether a document is one of its dossier's papers (thành phần) or the procedure's result (kết quả)."""
+
+    COMPONENT = "component"
+    RESULT = "result"
+
+
 class OutboxState(StrEnum):
     """Delivery state of an outbox row."""
 
@@ -56,6 +63,8 @@ class NewDocument:
     declared_pages: int | None = None
     mismatch_reason: str | None = None
     dossier_id: str | None = None
+    kind: DocumentKind | None = None
+    component_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +85,8 @@ class StoredDocument:
     created_at: str
     updated_at: str
     pages: tuple[PageRecord, ...]
+    kind: DocumentKind = DocumentKind.COMPONENT
+    component_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

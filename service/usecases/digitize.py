@@ -26,7 +26,7 @@ from service.hooks import point as fault_point
 from service.ocr.types import OcrPage
 from service.paths import Paths
 from service.pdf import build_pdfa
-from service.store import CodeTakenError, NewDocument, PageRecord, Store, StoredDocument
+from service.store import CodeTakenError, DocumentKind, NewDocument, PageRecord, Store, StoredDocument
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,8 @@ class DigitizeRequest:
     extract_fields: bool = False
     dossier_id: str | None = None
     actor: str = "officer"
+    kind: DocumentKind | None = None
+    component_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +168,8 @@ def store_and_queue(request: DigitizeRequest, capture: CaptureSet, metadata: Met
                 fault_point("files_written")
                 new = NewDocument(result_code=code, metadata=metadata, pdf_sha256=pdf_sha,
                                   pages=page_records(capture), declared_pages=capture.declared_pages,
-                                  mismatch_reason=capture.mismatch_reason, dossier_id=request.dossier_id)
+                                  mismatch_reason=capture.mismatch_reason, dossier_id=request.dossier_id,
+                                  kind=request.kind, component_code=request.component_code)
                 try:
                     # an unsigned version is never final: held in the outbox until signed (signing.policy)
                     doc = store.add_document(new, actor=request.actor,
