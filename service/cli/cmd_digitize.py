@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,7 @@ def cmd_digitize(args: argparse.Namespace) -> int:
             raise ValidationError("sticky_note", f"image number {n} is outside 2..{len(files)}",
                                   remedy="give the 1-based number of the image taken with the note on")
         sticky.append(n - 1)
-    pages = capture_all(FileCamera(files), len(files))
+    pages = [dataclasses.replace(p, source=args.source) for p in capture_all(FileCamera(files), len(files))]
     request = DigitizeRequest(
         pages=tuple(pages), document_type_code=args.doc_type, owner_id=args.owner,
         fields=manual_fields(args.field or []), declared_pages=args.declared_pages,
@@ -33,6 +35,8 @@ def cmd_digitize(args: argparse.Namespace) -> int:
         extract_fields=not args.field and not args.no_extract and not args.no_ocr,
     )
     result = digitize(request)
+    for page_no, kind, message in result.warnings:
+        print(f"sohoa: warning: page {page_no}: {kind}: {message}", file=sys.stderr)
     if args.json:
         _print_json(result.to_json())
     else:
@@ -62,5 +66,7 @@ def register(sub: Any) -> None:
                    help="skip OCR: no invisible text layer and no extraction (the PDF/A has images only)")
     p.add_argument("--no-extract", action="store_true",
                    help="without --field, fields are read by OCR + extraction (TT 01/2023 Art. 9); this skips it")
+    p.add_argument("--source", choices=("scanner", "camera"), default="scanner",
+                   help="how the pages were captured (selects the quality checks)")
     p.add_argument("--json", action="store_true", help="print result_code, pdf, sha256, pages, queued as JSON")
     p.set_defaults(func=cmd_digitize)

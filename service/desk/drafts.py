@@ -201,7 +201,7 @@ class DraftStore:
         comp = draft.component(component)
         label = f"page {len(comp.pages) + 1}"
         try:
-            page = load_page_image(data, name=label, config=self.capture)
+            page = load_page_image(data, name=label, config=self.capture, source="camera")
         except QualityError as exc:
             return CaptureFeedback(False, exc.message, exc.remedy or "", kind="quality")
         except SohoaError as exc:  # unreadable, corrupt, truncated, oversized
