@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from service.capture.config import CaptureConfig
-from service.capture.quality import Problem, assess, blocking, judge, measure_blank
+from service.capture.quality import Problem, assess, blocking
 from service.capture.decode_checks import check_jpeg, check_plausible, check_png, to_8bit
 from service.capture.types import ColourMode, PageImage, Side
 from service.domain.errors import InputError, QualityError
@@ -189,9 +189,11 @@ def load_page_image(data: bytes, *, name: str, config: CaptureConfig, side: Side
                            remedy="switch the scanner or camera to colour mode and capture the page again")
     blank = is_blank(img, config)
     warned: tuple[tuple[str, str], ...] = ()
-    if config.quality.enabled and not blank:
+    if config.quality.enabled:
+        # A page the blank rule calls empty is still checked: heavy blur also leaves too little ink.
         found = [p for p in assess(img, dpi, source=source, cfg=config.quality, min_dpi=config.min_dpi,
-                                   require_colour=config.require_colour, colour=colour is ColourMode.COLOUR)]
+                                   require_colour=config.require_colour, colour=colour is ColourMode.COLOUR)
+                 if not (blank and p.kind == "bright")]
         refused = blocking(found)
         if refused:
             first = refused[0]
@@ -210,7 +212,7 @@ def quality_report(data: bytes, *, name: str, config: CaptureConfig, source: str
     """Every quality problem of one page image, blocking or not (``sohoa quality``, the kiosk's preview).
 
     Unreadable data raises :class:`InputError`; the dpi and colour rules come back as ``lowres`` and
-    ``grey`` problems instead of raising. A blank page only gets those two.
+    ``grey`` problems instead of raising. A blank page is never called over-exposed.
     """
     img = _open(data, name, config)
     if min(img.size) < MIN_SIDE_PX:
@@ -220,8 +222,7 @@ def quality_report(data: bytes, *, name: str, config: CaptureConfig, source: str
     check_plausible(img, name)
     dpi = _effective_dpi(img, config)
     colour = _colour_mode(img) is ColourMode.COLOUR
-    if is_blank(img, config):
-        return [p for p in judge(measure_blank(), dpi=dpi, colour=colour, source=source, cfg=config.quality,
-                                 min_dpi=config.min_dpi, require_colour=config.require_colour)]
-    return assess(img, dpi, source=source, cfg=config.quality, min_dpi=config.min_dpi,
-                  require_colour=config.require_colour, colour=colour)
+    blank = is_blank(img, config)
+    return [p for p in assess(img, dpi, source=source, cfg=config.quality, min_dpi=config.min_dpi,
+                              require_colour=config.require_colour, colour=colour)
+            if not (blank and p.kind == "bright")]

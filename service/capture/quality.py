@@ -28,14 +28,14 @@ KINDS = ("blur", "glare", "cutoff", "dark", "bright", "skew", "lowres", "grey")
 
 #: What the user is told to do, per kind (Vietnamese: it is shown on the kiosk and by the CLI).
 INSTRUCTIONS: dict[str, str] = {
-    "blur": "Ảnh bị mờ: giữ máy chắc tay, chụp lại",
-    "glare": "Ảnh bị lóa: nghiêng giấy để tránh lóa",
-    "cutoff": "Trang bị cắt mất: đặt cả trang vào khung hình",
-    "dark": "Ảnh quá tối: bật thêm đèn hoặc chụp ở nơi sáng hơn",
-    "bright": "Ảnh quá sáng, chữ bị nhạt: giảm ánh sáng, chụp lại",
-    "skew": "Trang bị nghiêng: đặt giấy thẳng với khung hình",
-    "lowres": "Độ phân giải quá thấp: đưa máy lại gần hoặc tăng độ phân giải máy quét",
-    "grey": "Ảnh không có màu: chuyển máy quét hoặc máy ảnh sang chế độ màu",
+    "blur": "Giữ máy chắc tay, chụp lại (ảnh bị mờ)",
+    "glare": "Nghiêng giấy để tránh lóa, chụp lại",
+    "cutoff": "Đặt cả trang vào khung hình (trang bị cắt mất)",
+    "dark": "Bật thêm đèn hoặc chụp ở nơi sáng hơn (ảnh quá tối)",
+    "bright": "Giảm ánh sáng, chụp lại (ảnh quá sáng, chữ bị nhạt)",
+    "skew": "Đặt giấy thẳng với khung hình (trang bị nghiêng)",
+    "lowres": "Đưa máy lại gần hoặc tăng độ phân giải máy quét (độ phân giải quá thấp)",
+    "grey": "Chuyển máy quét hoặc máy ảnh sang chế độ màu (ảnh không có màu)",
 }
 
 
@@ -230,12 +230,6 @@ def measure(img: Image.Image, dpi: float, cfg: QualityConfig) -> Measures:
         char_px=_char_px(grey) if has_text else None,
         text_tiles=int(text.sum()),
     )
-
-
-def measure_blank() -> Measures:
-    """The measures of a blank page: nothing to judge but resolution and colour."""
-    return Measures(sharpness=None, glare=0.0, cutoff=0.0, paper=255.0, contrast=0.0, skew=None, char_px=None,
-                    text_tiles=0)
 
 
 def judge(m: Measures, *, dpi: float, colour: bool, source: str, cfg: QualityConfig,
