@@ -14,8 +14,8 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from service.capture.config import CaptureConfig
-from service.capture.quality import Problem, assess, blocking
 from service.capture.decode_checks import check_jpeg, check_plausible, check_png, to_8bit
+from service.capture.quality import Problem, assess, blocking
 from service.capture.types import ColourMode, PageImage, Side
 from service.domain.errors import InputError, QualityError
 
