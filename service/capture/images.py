@@ -196,9 +196,8 @@ def load_page_image(data: bytes, *, name: str, config: CaptureConfig, side: Side
                  if not (blank and p.kind == "bright")]
         refused = blocking(found)
         if refused:
-            first = refused[0]
-            raise QualityError(f"{name}: {first.kind}: {first.message}",
-                               remedy="; ".join(p.message for p in refused))
+            raise QualityError(f"{name}: " + "; ".join(p.message for p in refused),
+                               remedy="làm theo hướng dẫn rồi chụp lại trang")
         warned = tuple((p.kind, p.message) for p in found)
     payload, media_type = _embeddable(img, fmt, data)
     return PageImage(

@@ -153,3 +153,20 @@ def test_camera_capture_is_stored_as_jpeg_and_its_pdfa_validates(pages: list[Cle
     pdf = build_pdfa(capture, Metadata(document_type_code=DOC_TYPE), f"{OWNER}.{DOC_TYPE}")
     assert validate_pdfa(pdf).ok
     assert data in pdf  # the JPEG passes through into the PDF unchanged
+
+
+def test_digitize_stores_a_page_with_a_warning_and_records_it(run: Run, pages: list[Clean], tmp_path: Path,
+                                                             sohoa_home: Path) -> None:
+    from service.paths import get_paths
+    from service.store import Store
+
+    soft = tmp_path / "1.png"
+    soft.write_bytes(_png(DEGRADATIONS["blur"][0](pages[0].image, 2.0, 200)))
+    code, out, err = run("digitize", str(soft), "--owner", OWNER, "--doc-type", DOC_TYPE, "--no-ocr", "--json")
+    assert code == 0, err
+    assert f"warning: page 1: blur: {INSTRUCTIONS['blur']}" in err
+    with Store.open(get_paths(sohoa_home)) as store:
+        doc_id = store.audit_entries()[-1].subject
+        recorded = [e.details for e in store.audit_entries(subject=doc_id) if e.action == "capture_warnings"]
+    assert recorded == [{"pages": [{"page": 1, "kind": "blur"}]}]
+    assert OWNER not in json.dumps(recorded)
