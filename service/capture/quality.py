@@ -92,6 +92,11 @@ def _grey_work(img: Image.Image, dpi: float, work_dpi: float) -> tuple[Array, Ar
 
     The darkest channel keeps a red seal or blue ink dark, so only washed-out ink looks light.
     """
+    if img.mode in ("RGBA", "LA", "PA", "P") or "transparency" in img.info:
+        rgba = img.convert("RGBA")  # measured as it is embedded: flattened over white paper
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        img = flat
     grey = np.asarray(img.convert("L"), dtype=np.uint8)
     scale = work_dpi / max(dpi, 1.0)
     if img.mode in ("RGB", "RGBA", "RGBX"):
