@@ -27,6 +27,8 @@ def apply_capture_action(draft: Draft, component: str, form: Mapping[str, str]) 
                 return
             key = "capture.blank" if fb.blank else "capture.ok"
             flash(t(key, dpi=f"{fb.dpi:.0f}"), "warn" if fb.blank else "ok")
+            for warning in fb.warnings:  # live quality control: accepted, but worth a retake
+                flash(warning, "warn")
             audit(f"capture.{name}", draft.id, component=component)
         elif name in ("up", "down"):
             kiosk_desk.move_page(drafts(), draft, component, int(arg), -1 if name == "up" else 1)

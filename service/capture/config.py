@@ -7,6 +7,34 @@ from pydantic import Field
 from service.configbase import StrictModel
 
 
+class QualityConfig(StrictModel):
+    """Thresholds of live capture quality control (``capture.quality``); defaults measured by
+    ``python -m bench quality`` (rendered pages degraded over several strengths, and clean pages)."""
+
+    enabled: bool = Field(default=True, description="run blur/glare/cutoff/exposure/skew/lowres checks")
+    work_dpi: float = Field(default=100.0, ge=50, le=300, description="resolution the measures are taken at")
+    tile_mm: float = Field(default=8.0, ge=2, le=40, description="side of a measuring tile")
+    ink_contrast: int = Field(default=40, ge=5, le=200, description="grey levels below the paper that are ink")
+    text_tile_ink: float = Field(default=0.02, gt=0, lt=1, description="ink share that makes a tile text-bearing")
+    min_text_tiles: int = Field(default=6, ge=1, description="fewer text tiles: a blank page, text checks skipped")
+    blur_block: float = Field(default=1.0, ge=0, description="sharpness below this refuses the page")
+    blur_warn: float = Field(default=2.5, ge=0, description="sharpness below this warns")
+    glare_ink_rise: float = Field(default=70.0, ge=5, le=250, description="ink lightened by this much is washed out")
+    glare_block: float = Field(default=0.08, gt=0, le=1, description="washed-out share of the text area refused")
+    glare_warn: float = Field(default=0.05, gt=0, le=1, description="washed-out share of the text area warned")
+    cutoff_strip_mm: float = Field(default=1.5, gt=0, le=20, description="width of the frame-edge strip")
+    cutoff_block: float = Field(default=0.01, gt=0, le=1, description="ink share of a frame-edge strip refused")
+    dark_paper: float = Field(default=125.0, ge=0, le=255, description="paper tone below this is too dark")
+    bright_paper: float = Field(default=200.0, ge=0, le=255, description="paper at least this bright may be washed")
+    bright_contrast: float = Field(default=100.0, ge=0, le=255, description="ink contrast below this is washed out")
+    bright_contrast_min: float = Field(default=28.0, ge=0, le=255,
+                                       description="below this there is no ink at all (a blank page)")
+    skew_block_deg: float = Field(default=5.0, ge=0, le=45, description="skew deskew does not correct (±5°)")
+    skew_warn_deg: float = Field(default=3.0, ge=0, le=45, description="camera skew worth a warning")
+    lowres_char_px: float = Field(default=12.0, ge=0, le=100, description="median glyph height in pixels warned")
+    lowres_char_block: float = Field(default=7.0, ge=0, le=100, description="median glyph height in pixels refused")
+
+
 class CaptureConfig(StrictModel):
     """Settings for capture (embedded defaults work out of the box).
 
@@ -27,3 +55,4 @@ class CaptureConfig(StrictModel):
                                 description="fraction of each edge ignored (table around a phone photo)")
     blank_ink_ratio: float = Field(default=0.0002, gt=0, lt=0.5,
                                    description="a page with less ink than this fraction is blank")
+    quality: QualityConfig = Field(default_factory=QualityConfig)

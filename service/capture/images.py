@@ -15,6 +15,7 @@ from PIL import Image, UnidentifiedImageError
 
 from service.capture.config import CaptureConfig
 from service.capture.decode_checks import check_jpeg, check_plausible, check_png, to_8bit
+from service.capture.quality import Problem, assess, blocking
 from service.capture.types import ColourMode, PageImage, Side
 from service.domain.errors import InputError, QualityError
 
@@ -158,12 +159,15 @@ def _embeddable(img: Image.Image, fmt: str, data: bytes) -> tuple[bytes, str]:
 
 
 def load_page_image(data: bytes, *, name: str, config: CaptureConfig, side: Side = Side.FRONT,
-                    sticky_note_of: int | None = None) -> PageImage:
+                    sticky_note_of: int | None = None, source: str = "scanner") -> PageImage:
     """Validate one captured image and return it as a hashed :class:`PageImage`.
 
     Raises :class:`InputError` for unreadable, corrupt, truncated, oversized or non-image data and
     :class:`QualityError` below ``config.min_dpi`` or not in colour when colour is required.
     ``name`` is only used in messages (give a page label, not a path with personal data).
+    ``source`` (``scanner`` | ``camera``) selects the live quality checks
+    (:mod:`service.capture.quality`): a blocking problem raises :class:`QualityError` naming the
+    page and the Vietnamese instruction; warnings are kept on the page.
     """
     img = _open(data, name, config)
     fmt = img.format or ""
@@ -184,9 +188,40 @@ def load_page_image(data: bytes, *, name: str, config: CaptureConfig, side: Side
         raise QualityError(f"{name}: page is {colour.value}, colour is required",
                            remedy="switch the scanner or camera to colour mode and capture the page again")
     blank = is_blank(img, config)
+    warned: tuple[tuple[str, str], ...] = ()
+    if config.quality.enabled:
+        # A page the blank rule calls empty is still checked: heavy blur also leaves too little ink.
+        found = [p for p in assess(img, dpi, source=source, cfg=config.quality, min_dpi=config.min_dpi,
+                                   require_colour=config.require_colour, colour=colour is ColourMode.COLOUR)
+                 if not (blank and p.kind == "bright")]
+        refused = blocking(found)
+        if refused:
+            raise QualityError(f"{name}: " + "; ".join(p.message for p in refused),
+                               remedy="làm theo hướng dẫn rồi chụp lại trang")
+        warned = tuple((p.kind, p.message) for p in found)
     payload, media_type = _embeddable(img, fmt, data)
     return PageImage(
         data=payload, media_type=media_type, width=img.width, height=img.height, dpi=round(dpi, 2),
         colour=colour, sha256=hashlib.sha256(payload).hexdigest(), side=side, blank=blank,
-        sticky_note_of=sticky_note_of,
+        sticky_note_of=sticky_note_of, warnings=warned,
     )
+
+
+def quality_report(data: bytes, *, name: str, config: CaptureConfig, source: str = "scanner") -> list[Problem]:
+    """Every quality problem of one page image, blocking or not (``sohoa quality``, the kiosk's preview).
+
+    Unreadable data raises :class:`InputError`; the dpi and colour rules come back as ``lowres`` and
+    ``grey`` problems instead of raising. A blank page is never called over-exposed.
+    """
+    img = _open(data, name, config)
+    if min(img.size) < MIN_SIDE_PX:
+        raise InputError(f"{name}: image is {img.width}×{img.height} pixels, too small to be a page",
+                         remedy="capture the whole page again at 300 dpi")
+    img = to_8bit(img)
+    check_plausible(img, name)
+    dpi = _effective_dpi(img, config)
+    colour = _colour_mode(img) is ColourMode.COLOUR
+    blank = is_blank(img, config)
+    return [p for p in assess(img, dpi, source=source, cfg=config.quality, min_dpi=config.min_dpi,
+                              require_colour=config.require_colour, colour=colour)
+            if not (blank and p.kind == "bright")]

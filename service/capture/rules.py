@@ -23,6 +23,7 @@ class RawPage:
 
     data: bytes
     label: str
+    source: str = "scanner"  # scanner | camera: which live quality checks apply
 
 
 def _sides(count: int, duplex: bool, sticky: set[int]) -> list[Side]:
@@ -64,7 +65,7 @@ def assemble(raw: Sequence[RawPage], *, config: CaptureConfig, duplex: bool = Fa
     first_seen: dict[str, int] = {}
     for i, item in enumerate(raw):
         page = load_page_image(item.data, name=item.label, config=config, side=sides[i],
-                               sticky_note_of=i - 1 if i in sticky else None)
+                               sticky_note_of=i - 1 if i in sticky else None, source=item.source)
         earlier = first_seen.setdefault(hashlib.sha256(item.data).hexdigest(), i)
         if earlier != i and not page.blank:
             raise InputError(f"{item.label}: is the same image file as {raw[earlier].label} (page given twice)",

@@ -43,6 +43,8 @@ class PageImage:
     side: Side = Side.FRONT
     blank: bool = False
     sticky_note_of: int | None = None
+    #: quality warnings (kind, Vietnamese instruction) shown to the user and recorded; never blocking
+    warnings: tuple[tuple[str, str], ...] = ()
 
     def verify(self) -> None:
         """Raise :class:`IntegrityError` if the bytes no longer match the capture hash."""

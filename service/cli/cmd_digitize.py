@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ def cmd_digitize(args: argparse.Namespace) -> int:
     if args.dossier is None and (args.owner is None or args.doc_type is None):
         raise ValidationError("owner" if args.owner is None else "doc_type", "is required without --dossier",
                               remedy="give --owner ID and --doc-type CODE")
-    pages = capture_all(FileCamera(files), len(files))
+    pages = [dataclasses.replace(p, source=args.source) for p in capture_all(FileCamera(files), len(files))]
     if args.dossier is not None:
         return _into_dossier(args, tuple(pages), sticky)
     request = DigitizeRequest(
@@ -41,6 +43,8 @@ def cmd_digitize(args: argparse.Namespace) -> int:
         extract_fields=not args.field and not args.no_extract and not args.no_ocr,
     )
     result = digitize(request)
+    for page_no, kind, message in result.warnings:
+        print(f"sohoa: warning: page {page_no}: {kind}: {message}", file=sys.stderr)
     if args.json:
         _print_json(result.to_json())
     else:
@@ -96,5 +100,7 @@ def register(sub: Any) -> None:
                    help="skip OCR: no invisible text layer and no extraction (the PDF/A has images only)")
     p.add_argument("--no-extract", action="store_true",
                    help="without --field, fields are read by OCR + extraction (TT 01/2023 Art. 9); this skips it")
+    p.add_argument("--source", choices=("scanner", "camera"), default="scanner",
+                   help="how the pages were captured (selects the quality checks)")
     p.add_argument("--json", action="store_true", help="print result_code, pdf, sha256, pages, queued as JSON")
     p.set_defaults(func=cmd_digitize)

@@ -16,7 +16,8 @@ from PIL import Image
 from firmware.camera import Camera, open_camera
 from firmware.config import CameraConfig, FilesCameraConfig
 from firmware.errors import BadDeviceInput, DeviceFault
-from service.errors import DeviceError
+from service.capture.encoding import camera_jpeg
+from service.errors import DeviceError, InputError
 
 SAMPLE_DOCS = ("gxn-cu-tru-0001", "gxn-hon-nhan-0002", "qd-1456-nam-dinh", "qd-2083-bac-lieu")
 SAMPLE_DPI = 200
@@ -88,14 +89,18 @@ class DeskCamera:
             return self._preview
 
     def capture(self) -> bytes:
-        """One full-resolution still, encoded as the device gave it (no re-encoding of files)."""
+        """One full-resolution still as stored: colour JPEG quality 90 (a device JPEG is kept as it is)."""
         with self._lock:
             self._preview = None
             try:
-                data, _media = self._cam().capture().to_encoded()
+                frame = self._cam().capture()
+                data, _media = frame.to_encoded()
             except DeviceFault as exc:
                 raise self._fault(exc) from exc
-        return data
+        try:
+            return camera_jpeg(data, dpi=frame.dpi)[0]
+        except InputError:
+            return data  # undecodable: the capture rules refuse it with their own message
 
     def self_check(self) -> str:
         """Describe the camera's state (raises :class:`DeviceError` when it fails)."""

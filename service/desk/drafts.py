@@ -112,6 +112,7 @@ class CaptureFeedback:
     dpi: float = 0.0
     blank: bool = False
     kind: str = "ok"  # ok | quality (below the capture rules) | unreadable | sticky
+    warnings: tuple[str, ...] = ()  # quality warnings (Vietnamese instructions) of an accepted page
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -201,7 +202,7 @@ class DraftStore:
         comp = draft.component(component)
         label = f"page {len(comp.pages) + 1}"
         try:
-            page = load_page_image(data, name=label, config=self.capture)
+            page = load_page_image(data, name=label, config=self.capture, source="camera")
         except QualityError as exc:
             return CaptureFeedback(False, exc.message, exc.remedy or "", kind="quality")
         except SohoaError as exc:  # unreadable, corrupt, truncated, oversized
@@ -234,7 +235,8 @@ class DraftStore:
         else:
             comp.pages.append(entry)
         self.save(draft)
-        return CaptureFeedback(True, note, dpi=page.dpi, blank=page.blank)
+        return CaptureFeedback(True, note, dpi=page.dpi, blank=page.blank,
+                               warnings=tuple(message for _, message in page.warnings))
 
     def move_page(self, draft: Draft, component: str, index: int, delta: int) -> None:
         """Move page ``index`` up (-1) or down (+1)."""

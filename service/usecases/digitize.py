@@ -75,6 +75,8 @@ class DigitizeResult:
     queued: bool
     outbox_state: str
     document: StoredDocument
+    #: quality warnings of the stored pages: (1-based page, kind, Vietnamese instruction)
+    warnings: tuple[tuple[int, str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The ``sohoa digitize --json`` contract: result_code, pdf, sha256, pages, queued."""
@@ -132,6 +134,11 @@ def page_records(capture: CaptureSet) -> tuple[PageRecord, ...]:
     )
 
 
+def capture_warnings(capture: CaptureSet) -> tuple[tuple[int, str, str], ...]:
+    """The quality warnings of every page: (1-based page number, kind, Vietnamese instruction)."""
+    return tuple((i, kind, message) for i, p in enumerate(capture.pages, start=1) for kind, message in p.warnings)
+
+
 def digitize(request: DigitizeRequest, *, paths: Paths | None = None, config: Config | None = None) -> DigitizeResult:
     """Run the spine (:func:`service.usecases.procedure.run`) without signatures; the stored result."""
     from service.usecases.procedure import run
@@ -180,10 +187,14 @@ def store_and_queue(request: DigitizeRequest, capture: CaptureSet, metadata: Met
                         raise
                     log.info("result code taken by a concurrent writer; retrying (attempt %d)", attempt + 1)
                     continue
+            warnings = capture_warnings(capture)
+            if warnings:  # kinds only: no personal data, no pixels
+                store.audit_append(actor=request.actor, action="capture_warnings", subject=doc.id,
+                                   details={"pages": [{"page": n, "kind": k} for n, k, _ in warnings]})
             outbox = store.outbox_for(doc.id)
             state = outbox[-1].state.value if outbox else "none"
             log.info("document stored: %d pages, pdf %s…, outbox %s", len(capture.pages), pdf_sha[:12], state)
             return DigitizeResult(document_id=doc.id, result_code=doc.result_code,
                                   pdf=store.files.path_for(doc.pdf_sha256), sha256=doc.pdf_sha256,
                                   pages=len(capture.pages), queued=state == "queued", outbox_state=state,
-                                  document=doc)
+                                  document=doc, warnings=warnings)

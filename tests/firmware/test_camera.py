@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import cv2
@@ -116,7 +117,9 @@ def test_opencv_camera_reads_generated_video(tmp_path: Path) -> None:
     assert red[0] > 150 and red[2] < 80  # BGR was converted to RGB
     assert frame.dpi == 220 and not frame.dpi_declared
     encoded, media = frame.to_encoded()
-    assert media == "image/png" and encoded[:4] == b"\x89PNG"
+    assert media == "image/jpeg" and encoded[:3] == b"\xff\xd8\xff"  # camera stills: colour JPEG q90
+    with Image.open(io.BytesIO(encoded)) as still:
+        assert still.mode == "RGB" and round(still.info["dpi"][0]) == 220
     assert cam.preview_frame().shape == (240, 320, 3)
     cam.close()
     cam.close()
