@@ -7,6 +7,7 @@ import ctypes.util
 import importlib
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -91,6 +92,9 @@ def _choose(options: list[str], wanted: str | None, words: tuple[str, ...]) -> s
     if wanted is not None:
         return wanted if wanted in options else None
     return next((o for o in options if any(w in o.lower() for w in words)), None)
+
+
+START_SETTLE_S = 0.02  # see _scan: the reader thread must be past its allocations before a cancel
 
 
 class SaneScanner:
@@ -221,6 +225,11 @@ class SaneScanner:
 
         def one() -> Any:
             dev.start()
+            # libsane's backends read in a thread they cancel asynchronously (sanei_thread): a cancel
+            # that lands while that thread is still allocating its buffer leaves the malloc arena
+            # locked and deadlocks the process (seen with the test backend when a read fails at
+            # once, e.g. a jam). Letting the reader start first closes that window; 20 ms per page.
+            time.sleep(START_SETTLE_S)
             return dev.snap()
 
         for position in range(self.config.max_pages if feeder else 1):
