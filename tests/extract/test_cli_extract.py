@@ -85,8 +85,7 @@ def test_qr_text_alone_and_merged(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 def test_extract_image_through_the_real_ocr_engine(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("service.ocr.engine")
-    synth = pytest.importorskip("service.synth.render")
+    from service.synth import render as synth
     from service.synth.samples import sample_document
 
     page = synth.render_document(sample_document("gxn-cu-tru-0001"), dpi=150, condition="scanner", seed=3)[0]

@@ -14,7 +14,10 @@ def _fuse_usable() -> bool:
     return os.geteuid() == 0 and Path("/dev/fuse").exists() and shutil.which("fusermount3") is not None
 
 
-pytestmark = pytest.mark.skipif(not _fuse_usable(), reason="needs root, /dev/fuse and fuse3 (apt fuse3)")
+@pytest.fixture(autouse=True)
+def _fuse() -> None:
+    """The rig needs what `make test` provides (root, /dev/fuse, apt fuse3): fail, never skip."""
+    assert _fuse_usable(), "the power-cut rig needs root, /dev/fuse and fusermount3 (apt fuse3)"
 
 
 def test_the_layer_keeps_synced_data_and_loses_the_rest(tmp_path: Path) -> None:
