@@ -13,6 +13,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +39,8 @@ from service.store.types import NewDocument, PageRecord, StoredDocument
 from service.sync.config import SyncConfig
 from service.sync.link import TlsFiles
 from tests.support.mosquitto import Broker, Identity, LabPki, enrol_lab_device
+from tests.support.postgres import Postgres
+from tests.support.tcpproxy import FaultProxy
 
 REPO = Path(__file__).resolve().parents[1]
 PROVINCE = "70"
@@ -235,3 +239,34 @@ def wait_until(pred: object, timeout: float, step: float = 0.2) -> bool:
             return True
         time.sleep(step)
     return bool(pred())  # type: ignore[operator]
+
+
+@dataclass
+class SyncLab:
+    """One benchmark's province: a CA, a broker, PostgreSQL and a fault proxy in front of the broker."""
+
+    root: Path
+    pki: LabPki
+    broker: Broker
+    pg: Postgres
+    proxy: FaultProxy
+
+
+@contextmanager
+def sync_lab(prefix: str, *, seed: int) -> Iterator[SyncLab]:
+    """Start the lab in a fresh temporary folder; stop everything and delete the folder afterwards."""
+    import shutil
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    pki = LabPki(root / "pki")
+    broker = Broker(pki, gateway_user=GATEWAY_USER).start()
+    pg = Postgres().start()
+    proxy = FaultProxy(broker.port, seed=seed)
+    try:
+        yield SyncLab(root, pki, broker, pg, proxy)
+    finally:
+        proxy.close()
+        broker.stop()
+        pg.stop()
+        shutil.rmtree(root, ignore_errors=True)

@@ -7,8 +7,6 @@ the worker's bandwidth cap off and at half the link.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -26,6 +24,7 @@ from bench.sync_common import (
     sign_pdf,
     start_thread_gateway,
     sync_config,
+    sync_lab,
 )
 from service.paths import get_paths
 from service.store.store import Store
@@ -74,15 +73,11 @@ def _scenario(name: str, *, root: Path, pki: LabPki, broker: Broker, pg: Postgre
 
 def run(quick: bool) -> str:
     """Run the scenarios; returns a markdown table."""
-    root = Path(tempfile.mkdtemp(prefix="sohoa-bench-tp-"))
-    pki = LabPki(root / "pki")
-    broker = Broker(pki, gateway_user=GATEWAY_USER).start()
-    pg = Postgres().start()
-    signer = make_signer(root / "signer")
-    proxy = FaultProxy(broker.port, seed=3)
     rows = ["| link | documents | worker cap | delivered | seconds | docs/min | payload rate | share of link "
             "| wire bytes / payload | lost |", "|---|---|---|---|---|---|---|---|---|---|"]
-    try:
+    with sync_lab("sohoa-bench-tp-", seed=3) as lab:
+        root, pki, broker, pg, proxy = lab.root, lab.pki, lab.broker, lab.pg, lab.proxy
+        signer = make_signer(root / "signer")
         n_fast = 40 if quick else 120
         rows.append(_scenario("loopback", root=root, pki=pki, broker=broker, pg=pg, signer=signer, docs=n_fast,
                               pad=20_000, port=broker.port, link_bps=None, cap=0, chunk=65_536))
@@ -95,11 +90,6 @@ def run(quick: bool) -> str:
         rows.append(_scenario("256 kbit/s + loss, cap ½", root=root, pki=pki, broker=broker, pg=pg, signer=signer,
                               docs=max(4, n_slow // 2), pad=12_000, port=proxy.port, link_bps=LINK_BPS,
                               cap=LINK_BPS // 2, chunk=4096, proxy=proxy))
-    finally:
-        proxy.close()
-        broker.stop()
-        pg.stop()
-        shutil.rmtree(root, ignore_errors=True)
     rows.append("")
     rows.append("payload = PDF bytes (signed, incompressible padding); share = payload rate / 32 000 B/s; wire bytes ="
                 " TLS bytes both ways through the proxy (manifests, chunks, acks, PUBACKs, status, telemetry).")

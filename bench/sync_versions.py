@@ -20,7 +20,6 @@ import json
 import os
 import shutil
 import sqlite3
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -33,6 +32,7 @@ from bench.sync_common import (
     lab_device,
     start_thread_gateway,
     sync_config,
+    sync_lab,
 )
 from service.cli.main import main as sohoa_main
 from service.paths import get_paths
@@ -130,17 +130,13 @@ def _sync(name: str, home: Path, *, pki: LabPki, broker: Broker, pg: Postgres, p
 def run(quick: bool) -> str:
     """Digitize one dossier, sync it the old way and the new way; returns a markdown table."""
     n, pages = (3, 1) if quick else (6, 2)
-    root = Path(tempfile.mkdtemp(prefix="sohoa-bench-sv-"))
-    pki = LabPki(root / "pki")
-    broker = Broker(pki, gateway_user=GATEWAY_USER).start()
-    pg = Postgres().start()
-    proxy = FaultProxy(broker.port, seed=5)
-    proxy.throttle(LINK_BPS)
     rows = [f"one dossier: {n} papers × {pages} page(s) (1240×1754 px JPEG), officer-signed, the last one "
             "(the result) officer + agency; link 256 kbit/s each way", "",
             "| queue | versions sent | PDF bytes | payload bytes sent | wire bytes | seconds | delivered | refused "
             "| left failed |", "|---|---|---|---|---|---|---|---|---|"]
-    try:
+    with sync_lab("sohoa-bench-sv-", seed=5) as lab:
+        lab.proxy.throttle(LINK_BPS)
+        root, pki, broker, pg, proxy = lab.root, lab.pki, lab.broker, lab.pg, lab.proxy
         after = root / "home-after"
         _digitize_dossier(after, n, pages)
         before = root / "home-before"
@@ -148,11 +144,6 @@ def run(quick: bool) -> str:
         _old_queue(before)
         rows.append(_sync("before (every version)", before, pki=pki, broker=broker, pg=pg, proxy=proxy, root=root))
         rows.append(_sync("after (final versions)", after, pki=pki, broker=broker, pg=pg, proxy=proxy, root=root))
-    finally:
-        proxy.close()
-        broker.stop()
-        pg.stop()
-        shutil.rmtree(root, ignore_errors=True)
     rows.append("")
     rows.append("payload = manifests + chunk bytes the worker published; wire = TLS bytes both ways through the "
                 "proxy; refused = versions the gateway rejected (signature-missing) after their upload.")
