@@ -52,6 +52,11 @@ class Picamera2CameraConfig(_Strict):
     preview_height: int = Field(default=480, gt=0)
     dpi: float = Field(default=300.0, gt=0)
     timeout_s: float = Field(default=5.0, gt=0, le=60)
+    autofocus: Literal["continuous", "auto", "manual"] = Field(
+        default="continuous", description="AfMode set at start: continuous, auto (one focus cycle per still) "
+                                          "or manual (lens_position)")
+    lens_position: float | None = Field(default=None, ge=0, le=32,
+                                        description="manual focus in dioptres (1/m); a page at 30 cm is 3.3")
 
 
 CameraConfig = Annotated[

@@ -13,6 +13,9 @@ from firmware.config import Picamera2CameraConfig
 from firmware.errors import DeviceIOFault, DeviceMissing
 from firmware.timeouts import call_with_timeout
 
+#: libcamera ``AfMode`` values per ``devices.camera.autofocus``.
+AF_MODES = {"manual": 0, "auto": 1, "continuous": 2}
+
 
 def load_picamera2() -> Any:
     """The ``picamera2.Picamera2`` class, or DeviceMissing when the library cannot load here."""
@@ -47,6 +50,7 @@ class Picamera2Camera:
                 lores={"size": (self.config.preview_width, self.config.preview_height), "format": "YUV420"})
             cam.configure(cfg)
             cam.start()
+            self._focus(cam)
             return cam
 
         try:
@@ -54,6 +58,20 @@ class Picamera2Camera:
         except (RuntimeError, IndexError, OSError) as exc:
             raise DeviceMissing("camera", f"no Pi camera found ({exc})",
                                 remedy="check the ribbon cable and that the camera is enabled") from exc
+
+    def _focus(self, cam: Any) -> None:
+        """Set the autofocus mode explicitly (the default differs between camera modules).
+
+        libcamera's AfMode: 0 manual, 1 auto (a cycle on request), 2 continuous. A module without
+        autofocus (v1, v2, HQ) has no ``AfMode`` control and is left as it is.
+        """
+        if "AfMode" not in getattr(cam, "camera_controls", {}):
+            return
+        mode = AF_MODES[self.config.autofocus]
+        controls: dict[str, Any] = {"AfMode": mode}
+        if mode == 0 and self.config.lens_position is not None:
+            controls["LensPosition"] = self.config.lens_position
+        cam.set_controls(controls)
 
     def close(self) -> None:
         """Stop and release the camera."""
@@ -76,7 +94,16 @@ class Picamera2Camera:
         return np.asarray(arr)
 
     def capture(self) -> CapturedFrame:
-        """One full-resolution still (picamera2's RGB888 is BGR in memory: flip to RGB)."""
+        """One full-resolution still (picamera2's RGB888 is BGR in memory: flip to RGB).
+
+        In ``auto`` focus mode a focus cycle runs first (bounded by ``timeout_s``).
+        """
+        if self.config.autofocus == "auto":
+            if self._cam is None:
+                self.open()
+            cam = self._cam
+            if "AfMode" in getattr(cam, "camera_controls", {}):
+                call_with_timeout(cam.autofocus_cycle, self.config.timeout_s, "camera", "focusing")
         bgr = self._array("main")
         return CapturedFrame(dpi=self.config.dpi, dpi_declared=False, source=self.name,
                              image=np.ascontiguousarray(bgr[:, :, 2::-1]))

@@ -24,6 +24,12 @@ class QualityConfig(StrictModel):
     glare_warn: float = Field(default=0.05, gt=0, le=1, description="washed-out share of the text area warned")
     cutoff_strip_mm: float = Field(default=1.5, gt=0, le=20, description="width of the frame-edge strip")
     cutoff_block: float = Field(default=0.01, gt=0, le=1, description="ink share of a frame-edge strip refused")
+    outline_contrast: float = Field(default=60.0, ge=5, le=250,
+                                    description="grey levels below the paper tone that are the desk, not the page")
+    outline_desk_max: float = Field(default=0.2, ge=0, le=1,
+                                    description="paper share of a frame edge at most this: the page outline shows")
+    outline_block: float = Field(default=0.6, gt=0, le=1,
+                                 description="paper share of the edge opposite a visible outline refused (camera)")
     dark_paper: float = Field(default=125.0, ge=0, le=255, description="paper tone below this is too dark")
     bright_paper: float = Field(default=200.0, ge=0, le=255, description="paper at least this bright may be washed")
     bright_contrast: float = Field(default=100.0, ge=0, le=255, description="ink contrast below this is washed out")
@@ -49,6 +55,11 @@ class CaptureConfig(StrictModel):
     max_pixels: int = Field(default=80_000_000, ge=1_000_000, le=89_000_000,
                             description="decompression-bomb guard (A3 at 600 dpi is 70 Mpx)")
     max_file_bytes: int = Field(default=80 * 1024 * 1024, ge=1024, description="largest accepted image file")
+    upload_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024,
+                                  description="largest file (image or PDF) accepted by upload at the kiosk")
+    upload_max_pages: int = Field(default=100, ge=1, le=1000, description="most pages of an uploaded PDF")
+    scan_dpi: int = Field(default=300, ge=100, le=1200,
+                          description="resolution of kiosk scans and of PDF pages rendered from upload")
     blank_contrast: int = Field(default=60, ge=10, le=250,
                                 description="grey levels below the local paper tone that count as ink")
     blank_margin: float = Field(default=0.10, ge=0, lt=0.4,

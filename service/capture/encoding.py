@@ -1,14 +1,15 @@
-"""How a camera capture becomes stored page bytes: colour JPEG at quality 90, dpi kept.
+"""How a camera capture or a raw scan becomes stored page bytes: colour JPEG at quality 90, dpi kept.
 
 A lossless PNG of a 200 dpi camera page is about 5 MB; JPEG quality 90 keeps the text legible
 for OCR and the eye at a fraction of that and passes unchanged into the PDF/A (``DCTDecode``).
-JPEG input is never re-encoded (it would only lose quality); scanner pages are not touched here.
+JPEG input is never re-encoded (it would only lose quality); raw scanner pixels are encoded once.
 """
 
 from __future__ import annotations
 
 import io
 
+import numpy as np
 from PIL import Image
 
 from service.domain.errors import InputError
@@ -32,10 +33,24 @@ def camera_jpeg(data: bytes, *, dpi: float | None = None, quality: int = CAMERA_
             rgb = img.convert("RGB")
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise InputError("camera still cannot be decoded", remedy="capture the page again") from exc
+    chosen = declared if declared else ((dpi, dpi) if dpi else None)
+    return _save_jpeg(rgb, chosen, quality), "image/jpeg"
+
+
+def array_jpeg(pixels: np.ndarray, *, dpi: float, quality: int = CAMERA_JPEG_QUALITY) -> bytes:
+    """A raw device image (H×W×3 RGB, or H×W grey) as stored: JPEG at ``quality`` with its dpi.
+
+    What a SANE scanner hands over is raw pixels, so it is encoded once, like a camera still;
+    a scanner (or an upload) that already delivers JPEG is stored as it came.
+    """
+    img = Image.fromarray(np.ascontiguousarray(pixels))
+    return _save_jpeg(img if img.mode in ("RGB", "L") else img.convert("RGB"), (dpi, dpi), quality)
+
+
+def _save_jpeg(img: Image.Image, dpi: tuple[float, float] | None, quality: int) -> bytes:
     out = io.BytesIO()
     params: dict[str, object] = {"quality": quality, "subsampling": 0, "optimize": True}
-    chosen = declared if declared else ((dpi, dpi) if dpi else None)
-    if chosen:
-        params["dpi"] = (round(float(chosen[0])), round(float(chosen[1])))
-    rgb.save(out, "JPEG", **params)
-    return out.getvalue(), "image/jpeg"
+    if dpi:
+        params["dpi"] = (round(float(dpi[0])), round(float(dpi[1])))
+    img.save(out, "JPEG", **params)
+    return out.getvalue()

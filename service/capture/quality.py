@@ -13,7 +13,7 @@ capture resolution; text-bearing tiles are those holding ink (darker than the lo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import cv2
@@ -73,6 +73,7 @@ class Measures:
     skew: float | None
     char_px: float | None
     text_tiles: int
+    outline: float = 0.0
 
 
 def _problem(kind: str, severity: Severity, value: float) -> Problem:
@@ -178,6 +179,24 @@ def _cutoff(ink: Array, strip_px: int) -> float:
     return max(float(s.mean()) for s in strips)
 
 
+def _outline_cutoff(work: Array, paper_tone: float, strip_px: int, cfg: QualityConfig) -> float:
+    """How much of a frame edge the page covers while its outline shows at the opposite edge.
+
+    A page photographed on a darker desk shows its outline; when one frame edge is mostly paper
+    and the opposite edge mostly desk, the page runs off that edge (cut off even where no text
+    reaches it). A page filling the frame (paper on opposite edges) tells nothing and gives 0.
+    """
+    h, w = work.shape
+    s = max(2, min(strip_px, h // 4, w // 4))
+    paper = work >= paper_tone - cfg.outline_contrast
+    top, bottom, left, right = (float(e.mean()) for e in (paper[:s, :], paper[-s:, :], paper[:, :s], paper[:, -s:]))
+    worst = 0.0
+    for edge, opposite in ((top, bottom), (bottom, top), (left, right), (right, left)):
+        if opposite <= cfg.outline_desk_max:
+            worst = max(worst, edge)
+    return worst
+
+
 def _skew(ink: Array) -> float | None:
     """Skew of the text lines in degrees by projection profiles (±20°, 0.5° steps on a small copy)."""
     h, w = ink.shape
@@ -227,13 +246,15 @@ def measure(img: Image.Image, dpi: float, cfg: QualityConfig) -> Measures:
     paper_tone = float(np.percentile(core, 90))
     contrast = paper_tone - float(np.percentile(core, 0.5))
     has_text = int(text.sum()) >= cfg.min_text_tiles
+    strip = round(cfg.work_dpi * cfg.cutoff_strip_mm / 25.4)
     return Measures(
         sharpness=_sharpness(work, text, tiles_grey) if has_text else None,
         glare=_glare(_tiles(darkest, size), text, cfg) if has_text else 0.0,
-        cutoff=_cutoff(ink, round(cfg.work_dpi * cfg.cutoff_strip_mm / 25.4)), paper=paper_tone, contrast=contrast,
+        cutoff=_cutoff(ink, strip), paper=paper_tone, contrast=contrast,
         skew=_skew(ink) if has_text else None,
         char_px=_char_px(grey) if has_text else None,
         text_tiles=int(text.sum()),
+        outline=_outline_cutoff(work, paper_tone, strip, cfg),
     )
 
 
@@ -254,6 +275,8 @@ def judge(m: Measures, *, dpi: float, colour: bool, source: str, cfg: QualityCon
         out.append(_problem("glare", W, m.glare))
     if m.cutoff >= cfg.cutoff_block:
         out.append(_problem("cutoff", B, m.cutoff))
+    elif source == "camera" and m.outline >= cfg.outline_block:  # a scanner's page may lie against a guide
+        out.append(_problem("cutoff", B, m.outline))
     if m.paper < cfg.dark_paper:
         out.append(_problem("dark", B, m.paper))
     elif (not blurred and m.paper >= cfg.bright_paper
@@ -284,6 +307,23 @@ def assess(img: Image.Image, dpi: float, *, source: str, cfg: QualityConfig, min
     is_colour = img.mode not in ("1", "L", "LA", "I", "I;16", "F") if colour is None else colour
     return judge(measure(img, dpi, cfg), dpi=dpi, colour=is_colour, source=source, cfg=cfg,
                  min_dpi=min_dpi, require_colour=require_colour)
+
+
+def assess_preview(img: Image.Image, *, preview_dpi: float, capture_dpi: float, source: str, cfg: QualityConfig,
+                   min_dpi: float, require_colour: bool) -> list[Problem]:
+    """The problems of a live preview frame, as the capture it previews would have them.
+
+    The frame is small (cheap on a Pi): it is measured at its own resolution (``work_dpi`` lowered
+    to ``preview_dpi`` when higher), and resolution is judged for the still the camera would take
+    at ``capture_dpi`` — the glyph height measured on the preview is scaled up to that.
+    """
+    work = cfg.model_copy(update={"work_dpi": min(cfg.work_dpi, preview_dpi)})
+    m = measure(img, preview_dpi, work)
+    if m.char_px is not None:
+        m = replace(m, char_px=m.char_px * capture_dpi / max(preview_dpi, 1.0))
+    colour = img.mode not in ("1", "L", "LA", "I", "I;16", "F")
+    return judge(m, dpi=capture_dpi, colour=colour, source=source, cfg=work, min_dpi=min_dpi,
+                 require_colour=require_colour)
 
 
 def blocking(problems: list[Problem]) -> list[Problem]:

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from service.capture.config import CaptureConfig
-from service.capture.images import load_page_image
+from service.capture.images import load_page_image, quality_report
+from service.capture.quality import blocking
 from service.durable import write_durable
 from service.errors import InputError, NotFoundError, QualityError, SohoaError, ValidationError
 
@@ -36,6 +37,14 @@ class DraftPage:
     dpi: float
     blank: bool = False
     sticky_of: str | None = None  # sha256 of the page this one re-captures with its sticky note
+    side: str = "front"  # front | back (a scanner's duplex back, or a blank capture after a page)
+    source: str = "camera"  # camera | scanner | upload
+    warnings: list[str] = field(default_factory=list)  # quality warning kinds recorded with the page
+
+    @property
+    def counted(self) -> bool:
+        """Whether the page counts against the declared pages (not a re-capture, not a blank back)."""
+        return self.sticky_of is None and not (self.blank and self.side == "back")
 
 
 @dataclass
@@ -57,8 +66,8 @@ class DraftComponent:
 
     @property
     def content_pages(self) -> int:
-        """Pages counted against the declared count (sticky-note re-captures excluded)."""
-        return sum(1 for p in self.pages if p.sticky_of is None)
+        """Pages counted against the declared count (blank backs and sticky-note re-captures excluded)."""
+        return sum(1 for p in self.pages if p.counted)
 
 
 @dataclass
@@ -111,8 +120,39 @@ class CaptureFeedback:
     remedy: str = ""
     dpi: float = 0.0
     blank: bool = False
-    kind: str = "ok"  # ok | quality (below the capture rules) | unreadable | sticky
+    kind: str = "ok"  # ok | quality (below the capture rules) | unreadable | sticky | duplicate
     warnings: tuple[str, ...] = ()  # quality warnings (Vietnamese instructions) of an accepted page
+    problems: tuple[str, ...] = ()  # a quality refusal's blocking problems (Vietnamese instructions)
+    reason: str = ""  # an unreadable image's cause: too_large | empty | format | corrupt
+    side: str = "front"
+
+
+def unreadable_reason(exc: SohoaError) -> str:
+    """Why an image could not be read, as a key the kiosk words in Vietnamese."""
+    text = exc.message
+    if "-byte limit" in text or "pixel limit" in text or "too large" in text:
+        return "too_large"
+    if "file is empty" in text:
+        return "empty"
+    if "not an image" in text or "are not accepted" in text or "images; one page" in text:
+        return "format"
+    return "corrupt"
+
+
+def _sticky_target(comp: DraftComponent, index: int | None) -> tuple[str | None, CaptureFeedback | None]:
+    """The page a sticky-note capture belongs to (``index``, else the last page), or the refusal."""
+    if index is None:
+        originals = [p for p in comp.pages if p.sticky_of is None]
+        chosen = originals[-1] if originals else None
+    else:
+        chosen = comp.pages[index] if 0 <= index < len(comp.pages) else None
+    if chosen is None or chosen.sticky_of is not None:
+        return None, CaptureFeedback(False, "a sticky-note capture needs the page captured first",
+                                     "capture the page without its note, then again with it", kind="sticky")
+    if any(p.sticky_of == chosen.sha256 for p in comp.pages):
+        return None, CaptureFeedback(False, "this page already has its sticky-note capture",
+                                     "retake that capture instead, or capture the next page first", kind="sticky")
+    return chosen.sha256, None
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -192,51 +232,65 @@ class DraftStore:
         raise NotFoundError("no such page")
 
     def add_page(self, draft: Draft, component: str, data: bytes, *, sticky: bool = False,
-                 replace_index: int | None = None) -> CaptureFeedback:
+                 replace_index: int | None = None, source: str = "camera", side: str | None = None,
+                 sticky_index: int | None = None) -> CaptureFeedback:
         """Check one captured image against the capture rules and add (or swap in) the page.
 
-        A refused image changes nothing and says why. With ``sticky`` the image is the
-        second capture of the last page (with its sticky note); with ``replace_index`` it
-        retakes that page.
+        A refused image changes nothing and says why. With ``sticky`` the image re-captures a page
+        with its sticky note: page ``sticky_index`` (0-based position in the strip), else the last
+        page; with ``replace_index`` it retakes that page. ``source`` is ``camera``, ``scanner`` or
+        ``upload``; ``side`` comes from a duplex scanner — otherwise a blank capture right after a
+        page is taken as that page's blank back (shown, not counted).
         """
         comp = draft.component(component)
         label = f"page {len(comp.pages) + 1}"
+        qc_source = "scanner" if source == "scanner" else "camera"
         try:
-            page = load_page_image(data, name=label, config=self.capture, source="camera")
+            page = load_page_image(data, name=label, config=self.capture, source=qc_source)
         except QualityError as exc:
-            return CaptureFeedback(False, exc.message, exc.remedy or "", kind="quality")
+            return CaptureFeedback(False, exc.message, exc.remedy or "", kind="quality",
+                                   problems=self._refusal_problems(data, label, qc_source))
         except SohoaError as exc:  # unreadable, corrupt, truncated, oversized
-            return CaptureFeedback(False, exc.message, exc.remedy or "", kind="unreadable")
+            return CaptureFeedback(False, exc.message, exc.remedy or "", kind="unreadable",
+                                   reason=unreadable_reason(exc))
         same = next((i for i, p in enumerate(comp.pages) if p.sha256 == page.sha256), None)
-        if same is not None and same != replace_index:
+        if same is not None and same != replace_index and not page.blank:
             return CaptureFeedback(False, f"this image is identical to page image {same + 1} already captured",
                                    "turn to the next page (or retake that one) and capture again", kind="duplicate")
-        note = "blank" if page.blank else "ok"
+        sticky_of = None
+        if sticky:
+            sticky_of, refusal = _sticky_target(comp, sticky_index)
+            if refusal is not None:
+                return refusal
+        given = side
+        if side is None:
+            side = "back" if page.blank and comp.pages and not sticky and replace_index is None else "front"
         ext = _EXT.get(page.media_type, ".png")
         target = self._dir(draft.id) / f"{page.sha256}{ext}"
         if not target.exists():
             _atomic_write(target, page.data)
-        sticky_of = None
-        if sticky:
-            originals = [p for p in comp.pages if p.sticky_of is None]
-            if not originals:
-                return CaptureFeedback(False, "a sticky-note capture needs the page captured first",
-                                       "capture the page without its note, then again with it", kind="sticky")
-            sticky_of = originals[-1].sha256
-            if any(p.sticky_of == sticky_of for p in comp.pages):
-                return CaptureFeedback(False, "this page already has its sticky-note capture",
-                                       "retake that capture instead, or capture the next page first", kind="sticky")
-        entry = DraftPage(page.sha256, ext, page.width, page.height, page.dpi, page.blank, sticky_of)
+        entry = DraftPage(page.sha256, ext, page.width, page.height, page.dpi, page.blank, sticky_of, side, source,
+                          [kind for kind, _ in page.warnings])
         if replace_index is not None:
             if not 0 <= replace_index < len(comp.pages):
                 raise NotFoundError("no such page to retake")
             entry.sticky_of = comp.pages[replace_index].sticky_of
+            entry.side = given or comp.pages[replace_index].side
             comp.pages[replace_index] = entry
         else:
             comp.pages.append(entry)
         self.save(draft)
-        return CaptureFeedback(True, note, dpi=page.dpi, blank=page.blank,
+        note = "blank" if page.blank else "ok"
+        return CaptureFeedback(True, note, dpi=page.dpi, blank=page.blank, side=entry.side,
                                warnings=tuple(message for _, message in page.warnings))
+
+    def _refusal_problems(self, data: bytes, label: str, source: str) -> tuple[str, ...]:
+        """The Vietnamese instructions of a refused page's blocking problems (empty if none apply)."""
+        try:
+            found = quality_report(data, name=label, config=self.capture, source=source)
+        except SohoaError:
+            return ()
+        return tuple(dict.fromkeys(p.message for p in blocking(found)))
 
     def move_page(self, draft: Draft, component: str, index: int, delta: int) -> None:
         """Move page ``index`` up (-1) or down (+1)."""

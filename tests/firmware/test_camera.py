@@ -186,6 +186,34 @@ def test_picamera2_driver_on_a_stand_in_library(fake_picamera2: type) -> None:
     assert fake_picamera2.opened == 0  # type: ignore[attr-defined]
 
 
+def test_picamera2_autofocus_is_set_explicitly(fake_picamera2: type, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fake_picamera2, "controls_set", [])
+    monkeypatch.setattr(fake_picamera2, "focus_cycles", 0)
+    small = {"width": 16, "height": 12, "preview_width": 8, "preview_height": 6}
+    cam = Picamera2Camera(Picamera2CameraConfig(**small))  # default: continuous autofocus
+    cam.open()
+    assert fake_picamera2.controls_set == [{"AfMode": 2}]  # type: ignore[attr-defined]
+    cam.capture()
+    assert fake_picamera2.focus_cycles == 0  # type: ignore[attr-defined]
+    cam.close()
+    cam = Picamera2Camera(Picamera2CameraConfig(autofocus="auto", **small))
+    cam.capture()
+    cam.capture()
+    assert fake_picamera2.controls_set[-1] == {"AfMode": 1}  # type: ignore[attr-defined]
+    assert fake_picamera2.focus_cycles == 2  # type: ignore[attr-defined]  # one focus cycle per still
+    cam.close()
+    cam = Picamera2Camera(Picamera2CameraConfig(autofocus="manual", lens_position=3.3, **small))
+    cam.open()
+    assert fake_picamera2.controls_set[-1] == {"AfMode": 0, "LensPosition": 3.3}  # type: ignore[attr-defined]
+    cam.close()
+    monkeypatch.setattr(fake_picamera2, "has_af", False)  # a module without autofocus: nothing set, no error
+    before = len(fake_picamera2.controls_set)  # type: ignore[attr-defined]
+    cam = Picamera2Camera(Picamera2CameraConfig(autofocus="auto", **small))
+    assert cam.capture().to_rgb().shape == (12, 16, 3)
+    assert len(fake_picamera2.controls_set) == before  # type: ignore[attr-defined]
+    cam.close()
+
+
 def test_picamera2_no_camera_and_hung_capture(fake_picamera2: type) -> None:
     fake_picamera2.mode = "no-camera"  # type: ignore[attr-defined]
     with pytest.raises(DeviceMissing, match="no Pi camera"):

@@ -1,7 +1,8 @@
 """A stand-in for the ``picamera2`` package (which only loads on a Raspberry Pi).
 
 Same surface the driver uses: ``Picamera2()``, ``create_still_configuration``, ``configure``,
-``start``, ``capture_array(stream)``, ``stop``, ``close``. ``main`` frames are RGB888 as picamera2
+``start``, ``capture_array(stream)``, ``stop``, ``close``, ``camera_controls``, ``set_controls``,
+``autofocus_cycle`` (a Camera Module 3 with autofocus; ``has_af = False`` plays a module without). ``main`` frames are RGB888 as picamera2
 delivers them (BGR byte order), ``lores`` frames are YUV420 (I420). ``Picamera2.mode`` selects a
 behaviour: "ok", "no-camera" (like an unplugged ribbon), "hang" (capture never returns).
 """
@@ -17,6 +18,9 @@ import numpy as np
 class Picamera2:
     mode = "ok"
     opened = 0
+    has_af = True
+    controls_set: list[dict[str, Any]] = []
+    focus_cycles = 0
 
     def __init__(self) -> None:
         if Picamera2.mode == "no-camera":
@@ -48,6 +52,23 @@ class Picamera2:
         yuv = np.full((h * 3 // 2, w), 128, np.uint8)
         yuv[:h] = 200  # bright grey
         return yuv
+
+    @property
+    def camera_controls(self) -> dict[str, Any]:
+        base: dict[str, Any] = {"ExposureTime": (0, 1000000, 0)}
+        if Picamera2.has_af:
+            base.update({"AfMode": (0, 2, 0), "LensPosition": (0.0, 32.0, 1.0)})
+        return base
+
+    def set_controls(self, controls: dict[str, Any]) -> None:
+        unknown = set(controls) - set(self.camera_controls)
+        if unknown:
+            raise RuntimeError(f"Control {sorted(unknown)[0]} is not advertised by libcamera")
+        Picamera2.controls_set.append(dict(controls))
+
+    def autofocus_cycle(self) -> bool:
+        Picamera2.focus_cycles += 1
+        return True
 
     def stop(self) -> None:
         self.started = False
