@@ -26,6 +26,7 @@ from service.config import Config, load_config
 from service.errors import PermissionDenied, SohoaError, ValidationError
 from service.paths import Paths
 from service.usecases import kiosk_desk, kiosk_flow, kiosk_records, kiosk_tech
+from service.usecases.kiosk_capture import DeskScanner
 from service.usecases.kiosk_desk import DeskCamera, Draft, DraftStore, ProcedureCatalogue
 
 log = logging.getLogger("sohoa.kiosk")
@@ -63,6 +64,7 @@ class Backend:
         self.kiosk_home = paths.home / "kiosk"
         self.drafts = DraftStore(self.kiosk_home / "drafts", self.config.capture)
         self.camera = DeskCamera(self.config.devices.camera, self.kiosk_home / "camera-samples")
+        self.scanner = DeskScanner(self.config.devices.scanner, self.kiosk_home / "camera-samples")
         self.jobs = JobRunner()
         dev = settings.dev_accounts
         self.dev_accounts_enabled = dev if dev is not None else (paths.tokens / "dev-token.json").exists()

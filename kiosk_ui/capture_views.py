@@ -1,35 +1,102 @@
-"""The capture panel shared by the officer desk and the citizen kiosk: capture, sticky, retake, reorder."""
+"""The capture panel shared by the officer desk and the citizen kiosk.
+
+Sources chosen per capture: the desk camera (capture, sticky-note re-capture of a chosen page,
+retake), the document scanner (ADF, simplex or duplex) and file upload (an image or a PDF of
+scans); then reorder and delete. Also the live preview and its quality verdict (polled by the page).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Response, abort, flash
+from flask import Response, abort, flash, jsonify
+from werkzeug.datastructures import FileStorage
 
-from kiosk_ui.context import audit, camera, drafts, t
+from kiosk_ui.context import audit, camera, drafts, scanner, t
+from kiosk_ui.i18n import catalogue
 from service.errors import DeviceError, NotFoundError
-from service.usecases import kiosk_desk
-from service.usecases.kiosk_desk import Draft, DraftComponent
+from service.usecases import kiosk_capture, kiosk_desk
+from service.usecases.kiosk_capture import CaptureSources, ScannerFault
+from service.usecases.kiosk_desk import CaptureFeedback, Draft, DraftComponent
 
 
-def apply_capture_action(draft: Draft, component: str, form: Mapping[str, str]) -> None:
+def _index(text: str) -> int | None:
+    """A 0-based page position from a form field ("" = none)."""
+    return int(text) if text.strip() else None
+
+
+def _flash_feedback(fb: CaptureFeedback, n: int | None = None) -> bool:
+    """Flash what became of one image (``n``: its number in a scan or upload batch); True if accepted."""
+    prefix = t("capture.batch_page", n=n) if n is not None else ""
+    if fb.accepted:
+        if fb.blank and fb.side == "back":
+            flash(prefix + t("capture.blank_back"), "warn")
+        elif fb.blank:
+            flash(prefix + t("capture.blank", dpi=f"{fb.dpi:.0f}"), "warn")
+        elif n is None:
+            flash(t("capture.ok", dpi=f"{fb.dpi:.0f}"), "ok")
+        for warning in fb.warnings:  # live quality control: accepted, but worth a retake
+            flash(prefix + t("capture.warning", message=warning), "warn")
+        return True
+    if fb.kind == "quality":
+        text = t("capture.refused_quality", message="; ".join(fb.problems) or t("capture.qc_rules"),
+                 remedy=t("capture.qc_remedy"))
+    elif fb.kind == "unreadable":
+        key = f"capture.unreadable_{fb.reason}"
+        text = t("capture.refused_unreadable", message=t(key if key in catalogue() else "capture.unreadable_corrupt"),
+                 remedy=t("capture.unreadable_remedy"))
+    else:
+        text = t("capture.refused_" + fb.kind, message=fb.message, remedy=fb.remedy)
+    flash(prefix + text, "error")
+    return False
+
+
+def _flash_batch(feedbacks: tuple[CaptureFeedback, ...]) -> tuple[int, int, int]:
+    """Flash a scan or upload batch: a summary line, then each refused or noteworthy page."""
+    single = len(feedbacks) == 1
+    results = [_flash_feedback(fb, None if single else i + 1) for i, fb in enumerate(feedbacks)]
+    backs = sum(1 for fb in feedbacks if fb.accepted and fb.blank and fb.side == "back")
+    added = sum(results) - backs
+    refused = len(results) - sum(results)
+    if not single:
+        flash(t("capture.batch", added=added, backs=backs, refused=refused), "ok" if not refused else "warn")
+    return added, backs, refused
+
+
+def _scanner_fault(exc: ScannerFault, kept: int) -> None:
+    """Flash a scanner fault in Vietnamese with its remedy (and the pages kept before it)."""
+    key = f"scanner.{exc.kind}"
+    flash(t(key if key in catalogue() else "scanner.other") + (" " + t("scanner.kept", n=kept) if kept else ""),
+          "error")
+
+
+def apply_capture_action(draft: Draft, component: str, form: Mapping[str, str],
+                         files: Mapping[str, FileStorage] | None = None) -> None:
     """Carry out one button of the capture panel and flash the feedback to show next."""
     action = form.get("action", "")
     name, _, arg = action.partition(":")
     try:
         if name in ("capture", "sticky", "retake"):
-            index = int(arg) if name == "retake" else None
-            fb = kiosk_desk.capture_page(drafts(), camera(), draft, component, sticky=name == "sticky",
-                                         replace_index=index)
-            if not fb.accepted:
-                flash(t("capture.refused_" + fb.kind, message=fb.message, remedy=fb.remedy), "error")
-                audit("capture.refused", draft.id, component=component)
+            target = _index(form.get("sticky_page", "")) if name == "sticky" else None
+            fb = kiosk_capture.from_camera(drafts(), camera(), draft, component, sticky=name == "sticky",
+                                           sticky_index=target, replace_index=int(arg) if name == "retake" else None)
+            accepted = _flash_feedback(fb)
+            audit(f"capture.{name}" if accepted else "capture.refused", draft.id, component=component)
+        elif name == "scan":
+            outcome = kiosk_capture.from_scanner(drafts(), scanner(), draft, component,
+                                                 duplex=form.get("duplex") == "1")
+            added, backs, refused = _flash_batch(outcome.pages) if outcome.pages else (0, 0, 0)
+            if outcome.fault is not None:
+                _scanner_fault(outcome.fault, len(outcome.pages))
+            audit("capture.scan", draft.id, component=component, added=str(added), blank_backs=str(backs),
+                  refused=str(refused), fault=outcome.fault.kind if outcome.fault else "")
+        elif name == "upload":
+            upload = (files or {}).get("file")
+            if upload is None or not upload.filename:
+                flash(t("capture.upload_none"), "error")
                 return
-            key = "capture.blank" if fb.blank else "capture.ok"
-            flash(t(key, dpi=f"{fb.dpi:.0f}"), "warn" if fb.blank else "ok")
-            for warning in fb.warnings:  # live quality control: accepted, but worth a retake
-                flash(warning, "warn")
-            audit(f"capture.{name}", draft.id, component=component)
+            added, backs, refused = _flash_batch(kiosk_capture.from_upload(drafts(), draft, component, upload.read()))
+            audit("capture.upload", draft.id, component=component, added=str(added), refused=str(refused))
         elif name in ("up", "down"):
             kiosk_desk.move_page(drafts(), draft, component, int(arg), -1 if name == "up" else 1)
             audit("capture.reorder", draft.id, component=component)
@@ -41,6 +108,9 @@ def apply_capture_action(draft: Draft, component: str, form: Mapping[str, str]) 
             abort(400)
     except ValueError:
         abort(400)
+    except ScannerFault as exc:
+        _scanner_fault(exc, 0)
+        audit("capture.device_error", draft.id, device="scanner", fault=exc.kind)
     except DeviceError as exc:
         flash(t("capture.device", message=exc.message), "error")
         audit("capture.device_error", draft.id)
@@ -48,16 +118,29 @@ def apply_capture_action(draft: Draft, component: str, form: Mapping[str, str]) 
         abort(404)
 
 
+def capture_context(comp: DraftComponent) -> dict[str, object]:
+    """What ``_capture.html`` needs besides the URLs: sources, page rows, sticky-note targets."""
+    sources: CaptureSources = kiosk_capture.capture_sources(camera(), scanner())
+    rows = page_rows(comp)
+    targets = [r for r in rows if not r["page"].sticky_of and r["page"].counted  # type: ignore[attr-defined]
+               and not any(q.sticky_of == r["page"].sha256 for q in comp.pages)]  # type: ignore[attr-defined]
+    return {"sources": sources, "page_rows": lambda _c: rows, "sticky_targets": targets,
+            "upload_mb": f"{drafts().capture.upload_max_bytes / 1024 / 1024:.0f}"}
+
+
 def page_rows(comp: DraftComponent) -> list[dict[str, object]]:
-    """The page strip: each page with its paper page number (a sticky-note capture shares its page's)."""
-    numbers: dict[str, int] = {}
+    """The page strip: each page with its paper page number (a sticky-note capture shares its page's;
+    a blank back shares its front's and is not counted)."""
+    numbers: list[int] = []
     rows: list[dict[str, object]] = []
+    n = 0
     for p in comp.pages:
-        if p.sticky_of is None:
-            numbers[p.sha256] = len(numbers) + 1
+        if p.counted:
+            n += 1
+        numbers.append(n)
+    by_sha = {p.sha256: numbers[i] for i, p in enumerate(comp.pages) if p.sticky_of is None}
     for i, p in enumerate(comp.pages):
-        n = numbers.get(p.sticky_of or p.sha256, 0)
-        rows.append({"i": i, "page": p, "n": n})
+        rows.append({"i": i, "page": p, "n": by_sha.get(p.sticky_of, 0) if p.sticky_of else max(numbers[i], 1)})
     return rows
 
 
@@ -68,6 +151,20 @@ def preview_response() -> Response:
     except DeviceError:
         return Response(status=503)
     resp = Response(data, mimetype="image/jpeg")
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def preview_quality_response() -> Response:
+    """The live quality verdict on the preview frame: ``{"ok", "problems": [{kind, severity, message}]}``."""
+    try:
+        q = kiosk_capture.preview_quality(drafts(), camera())
+    except DeviceError:
+        resp = jsonify({"ok": False, "offline": True, "problems": []})
+        resp.status_code = 503
+        return resp
+    resp = jsonify({"ok": q.ok, "offline": False, "ok_text": t("capture.qc_ok"),
+                    "problems": [{"kind": p.kind, "severity": p.severity, "message": p.message} for p in q.problems]})
     resp.headers["Cache-Control"] = "no-store"
     return resp
 

@@ -13,6 +13,7 @@ from kiosk_ui import security
 from kiosk_ui.backend import Backend
 from kiosk_ui.config import KioskSettings
 from kiosk_ui.i18n import LANGUAGES, translate
+from service.usecases.kiosk_capture import DeskScanner
 from service.usecases.kiosk_desk import DeskCamera, DraftStore
 
 
@@ -30,6 +31,11 @@ def drafts() -> DraftStore:
 def camera() -> DeskCamera:
     """The desk camera of this kiosk (passed to the ``kiosk_desk`` use cases)."""
     return backend().camera
+
+
+def scanner() -> DeskScanner:
+    """The document scanner of this kiosk (passed to the ``kiosk_capture`` use cases)."""
+    return backend().scanner
 
 
 def lang() -> str:

@@ -14,7 +14,13 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from kiosk_ui import security
-from kiosk_ui.capture_views import apply_capture_action, page_response, page_rows, preview_response
+from kiosk_ui.capture_views import (
+    apply_capture_action,
+    capture_context,
+    page_response,
+    preview_quality_response,
+    preview_response,
+)
 from kiosk_ui.context import audit, backend, camera, drafts, t
 from service.errors import NotFoundError, SohoaError
 from service.usecases import kiosk_desk, kiosk_flow
@@ -92,13 +98,21 @@ def capture(component: str) -> Response | str:
     except NotFoundError:
         abort(404)
     if request.method == "POST":
-        apply_capture_action(d, component, request.form)
+        apply_capture_action(d, component, request.form, request.files)
         return _go("citizen.capture", component=component)
     next_step = {"url": url_for("citizen.submit"), "post": True, "label": t("citizen.submit"),
                  "testid": "citizen-submit"}
     return render_template("citizen/capture.html", draft=d, comp=comp, next_step=next_step,
-                           page_url=lambda sha: url_for("citizen.page", sha=sha), page_rows=page_rows,
-                           preview_url=url_for("citizen.preview"))
+                           page_url=lambda sha: url_for("citizen.page", sha=sha),
+                           preview_url=url_for("citizen.preview"), qc_url=url_for("citizen.preview_quality"),
+                           **capture_context(comp))
+
+
+@bp.get("/camera/quality.json")
+@security.require("citizen")
+def preview_quality() -> Response:
+    """Live quality control of the citizen's preview frame."""
+    return preview_quality_response()
 
 
 @bp.get("/camera/preview.jpg")

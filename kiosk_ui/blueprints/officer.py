@@ -8,7 +8,13 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 
 from kiosk_ui import security
 from kiosk_ui.blueprints.job_views import job_state_json, own_job
-from kiosk_ui.capture_views import apply_capture_action, page_response, page_rows, preview_response
+from kiosk_ui.capture_views import (
+    apply_capture_action,
+    capture_context,
+    page_response,
+    preview_quality_response,
+    preview_response,
+)
 from kiosk_ui.context import actor, audit, backend, camera, drafts, t
 from service.errors import NotFoundError, SohoaError
 from service.usecases import kiosk_desk, kiosk_flow
@@ -181,7 +187,7 @@ def capture(draft_id: str, component: str) -> Response | str:
     except NotFoundError:
         abort(404)
     if request.method == "POST":
-        apply_capture_action(d, component, request.form)
+        apply_capture_action(d, component, request.form, request.files)
         return _go("officer.capture", draft_id=d.id, component=component)
     todo = [c for c in d.components if not c.reuse_code]
     idx = next(i for i, c in enumerate(todo) if c.code == component) if comp in todo else 0
@@ -193,8 +199,16 @@ def capture(draft_id: str, component: str) -> Response | str:
         next_step = {"url": url_for("officer.extract", draft_id=d.id), "post": True,
                      "label": t("capture.to_review"), "testid": "to-review"}
     return _render("officer/capture.html", d, "capture", comp=comp, todo=todo, next_step=next_step,
-                   page_url=lambda sha: url_for("officer.page", draft_id=d.id, sha=sha), page_rows=page_rows,
-                   preview_url=url_for("officer.preview"))
+                   page_url=lambda sha: url_for("officer.page", draft_id=d.id, sha=sha),
+                   preview_url=url_for("officer.preview"), qc_url=url_for("officer.preview_quality"),
+                   **capture_context(comp))
+
+
+@bp.get("/camera/quality.json")
+@security.require("officer")
+def preview_quality() -> Response:
+    """Live quality control of the preview frame (the capture screen polls it)."""
+    return preview_quality_response()
 
 
 @bp.get("/camera/preview.jpg")

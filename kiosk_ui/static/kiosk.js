@@ -78,6 +78,69 @@
     next();
   });
 
+  // Capture sources: one panel at a time; the choice is remembered for this tab across the post.
+  var tabs = document.querySelectorAll(".source-tabs .tab");
+  if (tabs.length) {
+    var show = function (name) {
+      var found = false;
+      tabs.forEach(function (tab) {
+        var on = tab.dataset.source === name;
+        found = found || on;
+        tab.classList.toggle("current", on);
+        tab.setAttribute("aria-pressed", on ? "true" : "false");
+      });
+      if (!found) { name = "camera"; tabs[0].classList.add("current"); }
+      document.querySelectorAll(".source-panel").forEach(function (panel) {
+        panel.classList.toggle("hidden", panel.dataset.panel !== name);
+      });
+      try { sessionStorage.setItem("capture-source", name); } catch (e) { /* private mode */ }
+    };
+    tabs.forEach(function (tab) { tab.addEventListener("click", function () { show(tab.dataset.source); }); });
+    var remembered = null;
+    try { remembered = sessionStorage.getItem("capture-source"); } catch (e) { remembered = null; }
+    show(remembered || "camera");
+  }
+
+  // Live quality control over the preview: the problems of the current frame with what to do.
+  document.querySelectorAll(".qc-overlay[data-qc]").forEach(function (box) {
+    var tick = function () {
+      if (document.hidden || box.closest(".source-panel.hidden")) { setTimeout(tick, 1500); return; }
+      fetch(box.dataset.qc, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (q) {
+        box.textContent = "";
+        box.className = "qc-overlay " + (q.offline ? "offline" : (q.ok ? (q.problems.length ? "warn" : "ok") : "bad"));
+        if (q.offline) { return; }
+        if (!q.problems.length) {
+          var ok = document.createElement("p");
+          ok.className = "qc-ok";
+          ok.textContent = "✓ " + q.ok_text;
+          box.appendChild(ok);
+        }
+        q.problems.forEach(function (p) {
+          var line = document.createElement("p");
+          line.className = "qc-problem " + p.severity;
+          line.dataset.kind = p.kind;
+          line.textContent = (p.severity === "blocking" ? "⛔ " : "⚠ ") + p.message;
+          box.appendChild(line);
+        });
+      }).catch(function () { box.className = "qc-overlay offline"; }).then(function () { setTimeout(tick, 1500); });
+    };
+    tick();
+  });
+
+  // Page thumbnails: a click shows the page large (the link opens the image without script).
+  var viewer = document.querySelector("dialog.page-viewer");
+  if (viewer) {
+    document.querySelectorAll("a.enlarge").forEach(function (link) {
+      link.addEventListener("click", function (ev) {
+        ev.preventDefault();
+        viewer.querySelector("img").src = link.getAttribute("href");
+        viewer.querySelector("img").alt = link.querySelector("img").alt;
+        viewer.showModal();
+      });
+    });
+    viewer.addEventListener("click", function (ev) { if (ev.target === viewer) { viewer.close(); } });
+  }
+
   // Progress pages poll their job.
   if (body.dataset.poll) {
     var fill = document.getElementById("bar-fill");

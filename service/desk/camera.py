@@ -11,6 +11,7 @@ import io
 import threading
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from firmware.camera import Camera, open_camera
@@ -87,6 +88,27 @@ class DeskCamera:
             Image.fromarray(rgb).save(buf, format="JPEG", quality=quality)
             self._preview = buf.getvalue()
             return self._preview
+
+    @property
+    def simulated(self) -> bool:
+        """Whether this is the simulated ``files`` camera (the screen says so instead of "live")."""
+        return isinstance(self._config, FilesCameraConfig)
+
+    @property
+    def capture_dpi(self) -> float:
+        """The configured effective resolution of a still at the document plane (0 without a camera)."""
+        return float(self._config.dpi) if self._config is not None else 0.0
+
+    def preview_rgb(self) -> np.ndarray:
+        """The current preview frame as an RGB array (long side at most 640 px) for live quality control."""
+        with self._lock:
+            try:
+                if self._still and self._preview is not None:
+                    with Image.open(io.BytesIO(self._preview)) as img:
+                        return np.asarray(img.convert("RGB"))
+                return self._cam().preview_frame()
+            except DeviceFault as exc:
+                raise self._fault(exc) from exc
 
     def capture(self) -> bytes:
         """One full-resolution still as stored: colour JPEG quality 90 (a device JPEG is kept as it is)."""

@@ -123,13 +123,17 @@ class CaptureFeedback:
     kind: str = "ok"  # ok | quality (below the capture rules) | unreadable | sticky | duplicate
     warnings: tuple[str, ...] = ()  # quality warnings (Vietnamese instructions) of an accepted page
     problems: tuple[str, ...] = ()  # a quality refusal's blocking problems (Vietnamese instructions)
-    reason: str = ""  # an unreadable image's cause: too_large | empty | format | corrupt
+    reason: str = ""  # an unreadable file's cause: too_large | too_many_pages | password | empty | format | corrupt
     side: str = "front"
 
 
 def unreadable_reason(exc: SohoaError) -> str:
     """Why an image could not be read, as a key the kiosk words in Vietnamese."""
     text = exc.message
+    if "password" in text:
+        return "password"
+    if "-page limit" in text:
+        return "too_many_pages"
     if "-byte limit" in text or "pixel limit" in text or "too large" in text:
         return "too_large"
     if "file is empty" in text:
@@ -290,7 +294,13 @@ class DraftStore:
             found = quality_report(data, name=label, config=self.capture, source=source)
         except SohoaError:
             return ()
-        return tuple(dict.fromkeys(p.message for p in blocking(found)))
+        out = []
+        for p in blocking(found):
+            if p.kind == "lowres" and p.value >= 30:  # the dpi rule (glyph heights are a few pixels)
+                out.append(f"{p.message}: {p.value:.0f} dpi, cần ít nhất {self.capture.min_dpi:.0f} dpi")
+            else:
+                out.append(p.message)
+        return tuple(dict.fromkeys(out))
 
     def move_page(self, draft: Draft, component: str, index: int, delta: int) -> None:
         """Move page ``index`` up (-1) or down (+1)."""

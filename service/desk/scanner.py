@@ -17,7 +17,9 @@ from firmware.config import FilesScannerConfig, ScannerConfig
 from firmware.errors import DeviceFault
 from firmware.scanner import open_scanner
 from service.capture.encoding import array_jpeg
+from service.desk.camera import ensure_sample_pages
 from service.errors import DeviceError
+
 
 class ScannerFault(DeviceError):
     """A scanner fault; ``kind`` is the driver fault's code (``jam``, ``feeder-empty``, ``cover-open``,
@@ -73,7 +75,10 @@ class DeskScanner:
             raise ScannerFault("busy", "another scan is running", remedy="wait for it to finish")
         pages: list[ScannedImage] = []
         try:
-            driver = open_scanner(self._config, sample_folder=self._sample_folder)
+            samples = self._sample_folder
+            if isinstance(self._config, FilesScannerConfig) and self._config.folder is None and samples is not None:
+                samples = ensure_sample_pages(samples)
+            driver = open_scanner(self._config, sample_folder=samples)
             try:
                 for page in driver.scan_batch(duplex=duplex, dpi=dpi, color=color):
                     pages.append(ScannedImage(array_jpeg(page.image, dpi=page.dpi), page.sheet, page.side))

@@ -66,7 +66,7 @@ def pdf_pages(data: bytes, config: CaptureConfig) -> list[bytes]:
 
 def _page_jpeg(page: pikepdf.Page) -> bytes | None:
     """The page's only image when it is a plain JPEG covering the page, with its dpi set; else None."""
-    images = list(page.images.values())
+    images = list(page.get_images(recursive=False).values())
     if len(images) != 1:
         return None
     img = pikepdf.PdfImage(images[0])

@@ -232,12 +232,6 @@ def take_draft(store: DraftStore, draft: Draft, officer_id: str) -> None:
     store.save(draft)
 
 
-def capture_page(store: DraftStore, camera: DeskCamera, draft: Draft, component: str, *, sticky: bool = False,
-                 replace_index: int | None = None) -> CaptureFeedback:
-    """Take a still with the desk camera and add it to ``component`` (capture rules of Art. 8)."""
-    return store.add_page(draft, component, camera.capture(), sticky=sticky, replace_index=replace_index)
-
-
 def move_page(store: DraftStore, draft: Draft, component: str, index: int, step: int) -> None:
     """Move a captured page up (-1) or down (+1)."""
     store.move_page(draft, component, index, step)
