@@ -153,3 +153,139 @@ def test_upload_splits_a_pdf_keeping_its_jpegs_and_refuses_oversize_and_corrupt(
         split_upload(b"\xff\xd8" + b"\x00" * (4 * 1024 * 1024), cfg)
     with pytest.raises(InputError, match="corrupt"):
         split_upload(b"%PDF-1.7\n" + b"garbage" * 50, cfg)
+
+
+def test_sticky_note_capture_belongs_to_the_page_the_officer_names(tmp_path: Path) -> None:
+    from service.desk.drafts import DraftComponent
+
+    store = DraftStore(tmp_path / "drafts")
+    draft = store.create("officer", "u1")
+    draft.components.append(DraftComponent("TK", "Tờ khai", 2))
+    first, second = text_page(), text_page().rotate(180)
+    assert store.add_page(draft, "TK", encoded(first)).accepted
+    assert store.add_page(draft, "TK", encoded(second)).accepted
+    note = first.copy()
+    note.paste((250, 230, 90), (300, 300, 700, 650))  # a yellow sticky note on page 1
+    fb = store.add_page(draft, "TK", encoded(note), sticky=True, sticky_index=0)
+    assert fb.accepted
+    comp = store.get(draft.id).component("TK")
+    assert comp.pages[2].sticky_of == comp.pages[0].sha256 and comp.content_pages == 2  # page 1, not the last
+    again = store.add_page(draft, "TK", encoded(note.rotate(1, fillcolor="white")), sticky=True, sticky_index=0)
+    assert not again.accepted and again.kind == "sticky"  # one note capture per page
+
+
+def _desk_capture(page: Any, base: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_test_id("username").fill("canbo")
+    page.get_by_test_id("password").fill("canbo-dev")
+    page.get_by_test_id("password-login").click()
+    page.get_by_test_id("new-dossier").click()
+    page.get_by_test_id("owner-id").fill("036088001234")
+    page.get_by_test_id("owner-next").click()
+    page.get_by_test_id("proc-1.000894").click()
+    page.get_by_test_id("comp-XNTTHN").uncheck()
+    page.get_by_test_id("procedure-next").click()
+    page.get_by_test_id("reuse-next").click()
+    page.wait_for_url("**/capture/TK")
+
+
+def _press(page: Any, locator: Any) -> None:
+    with page.expect_navigation():
+        locator.click()
+
+
+def _flash(page: Any) -> str:
+    return " | ".join(page.locator(".flash").all_inner_texts())
+
+
+def test_scanner_upload_and_quality_refusal_in_chromium(page: Any, kiosk: Any, sohoa_home: Path, tmp_path: Path) -> None:
+    import img2pdf
+    from playwright.sync_api import expect
+
+    from tests.support.chromium import screenshot
+
+    sane_dir = sane_test_backend()
+    assert sane_dir.is_dir()
+    cam = sohoa_home / "camera"
+    cam.mkdir()
+    text_page().filter(ImageFilter.GaussianBlur(10)).save(cam / "01-blurred.png", dpi=(200, 200))
+    (sohoa_home / "config.yaml").write_text(
+        "devices:\n"
+        f"  camera:\n    type: files\n    folder: {cam}\n"
+        "  scanner:\n    type: sane\n    device: 'test:0'\n    duplex_source: Automatic Document Feeder\n"
+        "    timeout_s: 30\n    options:\n      read-return-value: Default\n      read-delay: false\n"
+        "      read-limit: false\n      test-picture: Solid white\n      br-x: 150.0\n      br-y: 200.0\n"
+        "capture:\n  scan_dpi: 200\n  upload_max_bytes: 3000000\n", encoding="utf-8")
+    base = kiosk()
+    _desk_capture(page, base)
+
+    # The simulated camera says so, and its preview is checked live: the blurred frame is named.
+    badge = page.get_by_test_id("camera-badge")
+    assert "MÔ PHỎNG" in badge.inner_text() and "TRỰC TIẾP" not in badge.inner_text()
+    expect(page.get_by_test_id("preview-qc")).to_contain_text("Giữ máy chắc tay", timeout=20_000)
+    screenshot(page, "40-capture-preview-qc")
+
+    # Scanner, duplex: 5 sheets with blank backs; the backs are marked and not counted.
+    page.get_by_test_id("source-scanner").click()
+    page.get_by_test_id("scan-duplex").check()
+    _press(page, page.get_by_test_id("scan"))
+    assert "Đã nhận 5 trang; 5 mặt sau trống" in _flash(page)
+    assert "5 / 1" in page.get_by_test_id("counter").inner_text()
+    items = page.get_by_test_id("page-item")
+    assert items.count() == 10
+    assert page.locator("[data-testid=page-item][data-side=back][data-counted='0']").count() == 5
+    assert page.get_by_test_id("blank-back").count() == 5
+    assert "mặt sau trống · không tính" in page.get_by_test_id("blank-back").first.inner_text()
+    screenshot(page, "41-capture-scanner-duplex")
+    for _ in range(10):  # start over for the uploads
+        page.once("dialog", lambda d: d.accept())
+        _press(page, page.get_by_test_id("delete-page").first)
+    assert "0 / 1" in page.get_by_test_id("counter").inner_text()
+
+    # Upload: an image, then a PDF of two scans.
+    page.get_by_test_id("source-upload").click()
+    one = tmp_path / "trang-1.jpg"
+    one.write_bytes(encoded(text_page(), "JPEG"))
+    page.get_by_test_id("upload-file").set_input_files(str(one))
+    _press(page, page.get_by_test_id("upload"))
+    assert "Đạt chất lượng" in _flash(page) and "1 / 1" in page.get_by_test_id("counter").inner_text()
+    pdf = tmp_path / "ban-quet.pdf"
+    pdf.write_bytes(img2pdf.convert([encoded(text_page().rotate(180), "JPEG"), encoded(text_page(220), "JPEG")],
+                                    layout_fun=img2pdf.get_fixed_dpi_layout_fun((200, 200))))
+    page.get_by_test_id("source-upload").click()
+    page.get_by_test_id("upload-file").set_input_files(str(pdf))
+    _press(page, page.get_by_test_id("upload"))
+    assert "Đã nhận 2 trang" in _flash(page) and "3 / 1" in page.get_by_test_id("counter").inner_text()
+    assert "Tải tệp lên" in page.get_by_test_id("page-item").nth(2).inner_text()
+
+    # A blurred page is refused with its Vietnamese instruction; nothing is added.
+    blurred = tmp_path / "mo.jpg"
+    blurred.write_bytes(encoded(text_page().filter(ImageFilter.GaussianBlur(10)), "JPEG"))
+    page.get_by_test_id("upload-file").set_input_files(str(blurred))
+    _press(page, page.get_by_test_id("upload"))
+    assert "Không đạt chất lượng" in _flash(page) and "Giữ máy chắc tay, chụp lại" in _flash(page)
+    screenshot(page, "42-capture-upload-refused-blur")
+    # Too large, and corrupt: refused in Vietnamese, nothing added.
+    big = tmp_path / "qua-lon.png"
+    import numpy as np
+
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (1100, 1100, 3), dtype=np.uint8)).save(big)
+    assert big.stat().st_size > 3_000_000
+    page.get_by_test_id("upload-file").set_input_files(str(big))
+    _press(page, page.get_by_test_id("upload"))
+    assert "tệp quá lớn" in _flash(page)
+    bad = tmp_path / "hong.pdf"
+    bad.write_bytes(b"%PDF-1.7\n" + b"garbage " * 100)
+    page.get_by_test_id("upload-file").set_input_files(str(bad))
+    _press(page, page.get_by_test_id("upload"))
+    assert "tệp bị hỏng" in _flash(page)
+    assert page.get_by_test_id("page-item").count() == 3 and "3 / 1" in page.get_by_test_id("counter").inner_text()
+
+    # A thumbnail opens large.
+    page.get_by_test_id("enlarge").first.click()
+    viewer = page.get_by_test_id("page-viewer")
+    expect(viewer).to_be_visible()
+    expect(page.get_by_test_id("viewer-image")).to_have_js_property("naturalWidth", 1654)
+    screenshot(page, "43-capture-page-viewer")
+    page.get_by_test_id("viewer-close").click()
+    expect(viewer).to_be_hidden()
