@@ -142,7 +142,32 @@ def _bytes_rows(pages: list[Clean]) -> list[str]:
             jpg += len(camera_jpeg(buf.getvalue(), dpi=dpi)[0])
         rows.append(f"| camera page {dpi} dpi | {png / len(sel) / 1e6:.2f} MB (PNG) | "
                     f"{jpg / len(sel) / 1e6:.2f} MB (JPEG q90) | {png / max(jpg, 1):.1f}× |")
+    rows += _scanner_rows([p for p in pages if p.source == "scanner"] or cams)
     return rows
+
+
+def _scanner_rows(pages: list[Clean]) -> list[str]:
+    """A raw scan (pixels from SANE) encoded once as JPEG q90; a scanner's own JPEG stored unchanged."""
+    from service.capture.config import CaptureConfig
+    from service.capture.encoding import array_jpeg
+    from service.capture.images import load_page_image
+
+    cfg = CaptureConfig()
+    cfg = cfg.model_copy(update={"quality": cfg.quality.model_copy(update={"enabled": False})})
+    png = jpg = kept_in = kept_out = 0
+    for p in pages:
+        buf = io.BytesIO()
+        p.image.save(buf, "PNG", dpi=(p.dpi, p.dpi))
+        png += len(buf.getvalue())
+        raw_jpeg = array_jpeg(np.asarray(p.image.convert("RGB")), dpi=p.dpi)
+        jpg += len(raw_jpeg)
+        kept_in += len(raw_jpeg)
+        kept_out += len(load_page_image(raw_jpeg, name="bench", config=cfg).data)
+    n = max(len(pages), 1)
+    return [f"| raw scan (SANE pixels) | {png / n / 1e6:.2f} MB (PNG) | {jpg / n / 1e6:.2f} MB (JPEG q90) | "
+            f"{png / max(jpg, 1):.1f}× |",
+            f"| scanner/upload JPEG | {kept_in / n / 1e6:.2f} MB | {kept_out / n / 1e6:.2f} MB (stored as is) | "
+            f"{kept_in / max(kept_out, 1):.1f}× |"]
 
 
 def run(quick: bool) -> str:

@@ -41,11 +41,13 @@ def _sides(count: int, duplex: bool, sticky: set[int]) -> list[Side]:
 
 def assemble(raw: Sequence[RawPage], *, config: CaptureConfig, duplex: bool = False,
              sticky_notes: Sequence[int] = (), declared_pages: int | None = None,
-             mismatch_reason: str | None = None) -> CaptureSet:
+             mismatch_reason: str | None = None, sides: Sequence[Side] | None = None) -> CaptureSet:
     """Validate every image and build the ordered :class:`CaptureSet`.
 
     ``sticky_notes`` are 0-based indexes of images that re-capture the previous image with its
-    sticky note on. Raises :class:`InputError` / :class:`QualityError` for a bad image and
+    sticky note on. ``sides`` (one per image) overrides the front/back alternation of ``duplex``
+    (the kiosk knows each page's side: a duplex scan's, or a blank back after a camera page).
+    Raises :class:`InputError` / :class:`QualityError` for a bad image and
     :class:`ValidationError` for inconsistent arguments.
     """
     if not raw:
@@ -60,11 +62,14 @@ def assemble(raw: Sequence[RawPage], *, config: CaptureConfig, duplex: bool = Fa
                                   remedy="capture each page without its note first, then with the note")
     if declared_pages is not None and declared_pages < 1:
         raise ValidationError("declared_pages", "must be at least 1", remedy="count the paper's pages again")
-    sides = _sides(len(raw), duplex, sticky)
+    if sides is not None and len(sides) != len(raw):
+        raise ValidationError("sides", f"{len(sides)} sides given for {len(raw)} page images",
+                              remedy="give one side (front or back) per page image")
+    page_sides = list(sides) if sides is not None else _sides(len(raw), duplex, sticky)
     pages: list[PageImage] = []
     first_seen: dict[str, int] = {}
     for i, item in enumerate(raw):
-        page = load_page_image(item.data, name=item.label, config=config, side=sides[i],
+        page = load_page_image(item.data, name=item.label, config=config, side=page_sides[i],
                                sticky_note_of=i - 1 if i in sticky else None, source=item.source)
         earlier = first_seen.setdefault(hashlib.sha256(item.data).hexdigest(), i)
         if earlier != i and not page.blank:

@@ -69,7 +69,10 @@ def _page_jpeg(page: pikepdf.Page) -> bytes | None:
     images = list(page.get_images(recursive=False).values())
     if len(images) != 1:
         return None
-    img = pikepdf.PdfImage(images[0])
+    stream = images[0]
+    if not isinstance(stream, pikepdf.Stream):
+        return None
+    img = pikepdf.PdfImage(stream)
     filters = img.filters
     if filters != ["/DCTDecode"] or img.colorspace not in ("/DeviceRGB", "/DeviceGray"):
         return None
@@ -78,7 +81,7 @@ def _page_jpeg(page: pikepdf.Page) -> bytes | None:
     if width_in <= 0:
         return None
     dpi = round(img.width / width_in)
-    return set_jpeg_dpi(bytes(images[0].read_raw_bytes()), dpi)
+    return set_jpeg_dpi(bytes(stream.read_raw_bytes()), dpi)
 
 
 def set_jpeg_dpi(jpeg: bytes, dpi: int) -> bytes:

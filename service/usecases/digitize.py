@@ -52,6 +52,7 @@ class DigitizeRequest:
     declared_pages: int | None = None
     mismatch_reason: str | None = None
     duplex: bool = False
+    sides: tuple[str, ...] = ()  # front|back per page when known (kiosk drafts); else from ``duplex``
     sticky_notes: tuple[int, ...] = ()
     reviewed: Mapping[str, FieldValue] = field(default_factory=dict)
     ocr_pages: tuple[OcrPage | None, ...] | None = None

@@ -172,6 +172,7 @@ def _request(draft: Draft, comp: DraftComponent, store: DraftStore, actor: str, 
                            reviewed=reviewed,
                            declared_pages=comp.declared_pages, mismatch_reason=comp.mismatch_reason,
                            sticky_notes=tuple(sticky), ocr_pages=ocr if any(ocr) else None,
+                           sides=tuple(p.side for p in ordered),
                            dossier_id=draft.dossier_code, actor=actor)
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from service.capture import assemble, check_finalizable
-from service.capture.types import CaptureSet
+from service.capture.types import CaptureSet, Side
 from service.config import Config, load_config
 from service.domain.errors import SohoaError
 from service.domain.fields import ART9_FIELDS, FieldValue, Metadata
@@ -201,7 +201,7 @@ def _capture(request: DigitizeRequest, cfg: Config) -> tuple[Metadata, CaptureSe
     if request.mismatch_reason:
         clean_text("mismatch_reason", request.mismatch_reason)
     capture = assemble(request.pages, config=cfg.capture, duplex=request.duplex,
-                       sticky_notes=request.sticky_notes, declared_pages=request.declared_pages,
-                       mismatch_reason=request.mismatch_reason)
+                       sides=[Side(s) for s in request.sides] or None, sticky_notes=request.sticky_notes,
+                       declared_pages=request.declared_pages, mismatch_reason=request.mismatch_reason)
     check_finalizable(capture)
     return metadata, capture

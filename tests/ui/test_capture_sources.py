@@ -289,3 +289,18 @@ def test_scanner_upload_and_quality_refusal_in_chromium(page: Any, kiosk: Any, s
     screenshot(page, "43-capture-page-viewer")
     page.get_by_test_id("viewer-close").click()
     expect(viewer).to_be_hidden()
+
+
+def test_a_kiosk_blank_back_is_not_counted_when_the_document_is_assembled() -> None:
+    from service.capture.rules import RawPage, assemble, check_finalizable
+    from service.capture.types import Side
+
+    white = encoded(Image.new("RGB", (1654, 2339), "white"))
+    raw = [RawPage(encoded(text_page()), "page 1", "camera"), RawPage(white, "page 2", "camera")]
+    cap = assemble(raw, config=CaptureConfig(), sides=[Side.FRONT, Side.BACK], declared_pages=1)
+    check_finalizable(cap)  # one page declared, one counted: the blank back is kept but not counted
+    assert cap.content_pages == 1 and cap.pages[1].blank and cap.pages[1].side is Side.BACK
+    from service.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="sides"):
+        assemble(raw, config=CaptureConfig(), sides=[Side.FRONT])
