@@ -16,6 +16,10 @@ from service.domain.reports import RatioRules
 Settled = Literal["result_ready", "returned", "refused", "withdrawn"]
 
 
+def _default_settled() -> list[Settled]:
+    return ["result_ready", "refused"]
+
+
 class RatioConfig(StrictModel):
     """What the ratios count (see ``docs/REGULATION.md`` §15, all [U])."""
 
@@ -26,7 +30,7 @@ class RatioConfig(StrictModel):
     reuse_counts_as_component: bool = True
     #: Share of results digitized: the statuses that make a dossier "settled" (the denominator);
     #: the numerator is the settled dossiers that hold a digitized result.
-    settled_statuses: list[Settled] = Field(default_factory=lambda: ["result_ready", "refused"], min_length=1)
+    settled_statuses: list[Settled] = Field(default_factory=_default_settled, min_length=1)
 
     def rules(self) -> RatioRules:
         """The pure rules :mod:`service.domain.reports` applies."""

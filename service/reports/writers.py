@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from service.domain.reports import Dimension, Report
 from service.reports.svg import bar_chart
-from service.reports.table import COUNTS, NOTE, RATIOS, TITLE, TOTAL, Table, percent, period_line, shown, tables
+from service.reports.table import COUNTS, NOTE, RATIOS, TITLE, TOTAL, Table, period_line, shown, tables
 
 _BOLD = Font(bold=True)
 _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
