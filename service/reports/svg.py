@@ -51,7 +51,7 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[tuple[str,
             v = float(vals[j]) if j < len(vals) else 0.0
             w = 0.0 if peak <= 0 else max(0.0, min(1.0, v / peak)) * plot_w
             y = y0 + i * bar_h
-            parts.append(f'<rect class="bar" x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h - 2}" '
+            parts.append(f'<rect class="chart-bar" x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h - 2}" '
                          f'fill="{PALETTE[i % len(PALETTE)]}"><title>{escape(_num(v, percent))}</title></rect>')
             parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + bar_h - 4}" font-size="11" '
                          f'fill="#222">{escape(_num(v, percent))}</text>')
