@@ -30,11 +30,14 @@ from service.domain.reports import (
 from service.durable import write_durable
 from service.paths import Paths, get_paths
 from service.procedures.catalogue import Procedure, all_procedures
-from service.reports.table import NO_PROCEDURE
+from service.reports.table import NO_PROCEDURE, NOTE, TITLE
 from service.reports.writers import MEDIA_TYPES, WRITERS
 from service.store import Store
 from service.usecases.dossier import catalogue
 from service.usecases.kiosk_desk import add_working_days
+
+__all__ = ["NOTE", "TITLE", "Report", "build_report", "check_office", "day_range", "file_name", "month_period",
+           "output_format", "render", "write_report"]
 
 _OFFICE = re.compile(r"^[0-9A-Z.]{3,40}$")
 
