@@ -92,8 +92,9 @@ def test_known_month_every_cell(sohoa_home: Path, tmp_path: Path, capsys: pytest
     assert "Tổng cộng" in page and PERIOD in page and "66,7%" in page and "Đăng ký kết hôn" in page
 
     # the same days as a range; one office only; the months around it hold only their own activity
-    assert main(["report", "range", "--from", "01/03/2027", "--to", "31/03/2027", "--out", str(tmp_path / "g.csv")]) == 0
-    assert [r[3:] for r in csv.reader(io.StringIO((tmp_path / "g.csv").read_text("utf-8-sig")))][1:] == \
+    ranged = tmp_path / "g.csv"
+    assert main(["report", "range", "--from", "01/03/2027", "--to", "31/03/2027", "--out", str(ranged)]) == 0
+    assert [r[3:] for r in csv.reader(io.StringIO(ranged.read_text("utf-8-sig")))][1:] == \
         [r[3:] for r in csv.reader(io.StringIO(csv_path.read_text("utf-8-sig")))][1:]
     paths = get_paths(sohoa_home)
     only = reports.build_report(reports.month_period(MONTH), office=OTHER, paths=paths)
