@@ -44,7 +44,7 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[tuple[str,
         parts.append(f'<text x="{label_w}" y="{top + 12}" font-size="12" fill="#666">Không có số liệu</text>')
     for j, cat in enumerate(categories):
         y0 = top + j * group_h
-        short = cat if len(cat) <= 32 else cat[:31] + "…"
+        short = cat if len(cat) <= 28 else cat[:27] + "…"
         parts.append(f'<text x="{label_w - 6}" y="{y0 + group_h / 2}" font-size="12" text-anchor="end" '
                      f'fill="#222">{escape(short)}</text>')
         for i, (_, vals) in enumerate(series):
