@@ -32,19 +32,13 @@ def _report(month: str | None) -> reports.Report:
 @bp.get("/")
 def monthly() -> Response | str:
     """The month's tables and charts (``?month=YYYY-MM``; default the current month)."""
-    from service.reports.table import percent, period_line, shown, tables
-    from service.reports.writers import charts, ratio_chart
-
     month = request.args.get("month", "").strip()
     try:
         report = _report(month)
     except ValidationError:
         return Response(render_template("error.html", code=400, message=t("reports.bad_month")), status=400)
     audit("report.view", report.period.month or "")
-    return render_template("reports/monthly.html", report=report, tables=tables(report), charts=charts(report),
-                           ratio_chart=ratio_chart(report), shown=shown, percent=percent,
-                           month=report.period.month, formats=FORMATS,
-                           period_line=period_line(report))
+    return render_template("reports/monthly.html", view=reports.page_view(report), formats=FORMATS)
 
 
 @bp.get("/download<fmt>")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from service.config import Config, load_config
@@ -30,14 +31,14 @@ from service.domain.reports import (
 from service.durable import write_durable
 from service.paths import Paths, get_paths
 from service.procedures.catalogue import Procedure, all_procedures
-from service.reports.table import NO_PROCEDURE, NOTE, TITLE
-from service.reports.writers import MEDIA_TYPES, WRITERS
+from service.reports.table import NO_PROCEDURE, NOTE, TITLE, period_line, shown, tables
+from service.reports.writers import MEDIA_TYPES, WRITERS, charts, ratio_chart
 from service.store import Store
 from service.usecases.dossier import catalogue
 from service.usecases.kiosk_desk import add_working_days
 
 __all__ = ["NOTE", "TITLE", "Report", "build_report", "check_office", "day_range", "file_name", "month_period",
-           "output_format", "render", "write_report"]
+           "output_format", "page_view", "render", "write_report"]
 
 _OFFICE = re.compile(r"^[0-9A-Z.]{3,40}$")
 
@@ -149,3 +150,32 @@ def file_name(report: Report, fmt: str) -> str:
     p = report.period
     span = p.month or f"{p.first:%Y%m%d}-{p.last:%Y%m%d}"
     return f"bao-cao-so-hoa-{span}{fmt}"
+
+
+@dataclass(frozen=True, slots=True)
+class PageSection:
+    """One table of the kiosk page: its dimension, title, header, rows as text (total last) and chart."""
+
+    dimension: str
+    title: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    chart_svg: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReportPage:
+    """What the supervisor's page shows: the period, the ratio chart (SVG) and the three sections."""
+
+    month: str | None
+    period_line: str
+    ratio_chart_svg: str
+    sections: tuple[PageSection, ...]
+
+
+def page_view(report: Report) -> ReportPage:
+    """The report as the kiosk page renders it (the same tables as the files, ratios as ``66,7%``)."""
+    svgs = charts(report)
+    sections = tuple(PageSection(t.dimension.value, t.title, t.header, tuple(tuple(shown(r)) for r in t.rows),
+                                 svgs[t.dimension]) for t in tables(report))
+    return ReportPage(report.period.month, period_line(report), ratio_chart(report), sections)
