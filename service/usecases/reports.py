@@ -31,7 +31,7 @@ from service.domain.reports import (
 from service.durable import write_durable
 from service.paths import Paths, get_paths
 from service.procedures.catalogue import Procedure, all_procedures
-from service.reports.table import NO_PROCEDURE, NOTE, TITLE, period_line, shown, tables
+from service.reports.table import NO_PROCEDURE, NOTE, TITLE, Table, period_line, shown, tables
 from service.reports.writers import MEDIA_TYPES, WRITERS, charts, ratio_chart
 from service.store import Store
 from service.usecases.dossier import catalogue
@@ -153,29 +153,19 @@ def file_name(report: Report, fmt: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class PageSection:
-    """One table of the kiosk page: its dimension, title, header, rows as text (total last) and chart."""
-
-    dimension: str
-    title: str
-    header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    chart_svg: str
-
-
-@dataclass(frozen=True, slots=True)
 class ReportPage:
-    """What the supervisor's page shows: the period, the ratio chart (SVG) and the three sections."""
+    """What the supervisor's page shows: the period, the ratio chart, the three tables (rows as text) and
+    one chart (SVG) per table, by dimension."""
 
     month: str | None
     period_line: str
     ratio_chart_svg: str
-    sections: tuple[PageSection, ...]
+    tables: tuple[Table, ...]
+    charts: dict[str, str]
 
 
 def page_view(report: Report) -> ReportPage:
     """The report as the kiosk page renders it (the same tables as the files, ratios as ``66,7%``)."""
-    svgs = charts(report)
-    sections = tuple(PageSection(t.dimension.value, t.title, t.header, tuple(tuple(shown(r)) for r in t.rows),
-                                 svgs[t.dimension]) for t in tables(report))
-    return ReportPage(report.period.month, period_line(report), ratio_chart(report), sections)
+    text = tuple(dataclasses.replace(t, rows=tuple(tuple(shown(r)) for r in t.rows)) for t in tables(report))
+    svgs = {dim.value: svg for dim, svg in charts(report).items()}
+    return ReportPage(report.period.month, period_line(report), ratio_chart(report), text, svgs)

@@ -8,16 +8,9 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.reports.activity import MONTH, build_known_activity
-from tests.reports.test_report_month import check_xlsx
+from tests.reports.test_report_month import check_csv, check_xlsx
 from tests.support.chromium import screenshot
-
-
-def _login(page: Any, base: str, user: str, password: str, landing: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_test_id("username").fill(user)
-    page.get_by_test_id("password").fill(password)
-    page.get_by_test_id("password-login").click()
-    page.wait_for_url(f"{base}{landing}")
+from tests.ui.test_technician_browser import _login
 
 
 def test_supervisor_reads_the_month_and_downloads_it(page: Any, kiosk: Any, sohoa_home: Path, tmp_path: Path) -> None:
@@ -55,6 +48,14 @@ def test_supervisor_reads_the_month_and_downloads_it(page: Any, kiosk: Any, soho
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)
     check_xlsx(saved)
+    for fmt in ("csv", "html"):  # the other two buttons, fetched with the same session
+        href = page.get_by_test_id(f"download-{fmt}").get_attribute("href")
+        resp = page.request.get(f"{base}{href}")
+        assert resp.status == 200 and f'filename="bao-cao-so-hoa-2027-03.{fmt}"' in resp.headers["content-disposition"]
+        (tmp_path / f"r.{fmt}").write_bytes(resp.body())
+    check_csv(tmp_path / "r.csv")
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert html.count("<svg") == 4 and "<script" not in html and "Tổng cộng" in html
 
     # a month with nothing in it still shows the page (zeros, undefined ratios as "—")
     page.goto(f"{base}/reports/?month=2027-06")
