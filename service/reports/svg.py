@@ -24,7 +24,7 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[tuple[str,
 
     ``percent``: values are fractions 0..1 drawn on a 0–100 % scale; else the scale is the largest value.
     """
-    label_w, bar_h, gap, top, value_w = 220, 14, 10, 48, 56
+    label_w, bar_h, gap, top, value_w = 290, 14, 10, 48, 56
     group_h = bar_h * max(1, len(series)) + gap
     height = top + group_h * max(1, len(categories)) + 10
     plot_w = width - label_w - value_w - 10
@@ -44,7 +44,7 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[tuple[str,
         parts.append(f'<text x="{label_w}" y="{top + 12}" font-size="12" fill="#666">Không có số liệu</text>')
     for j, cat in enumerate(categories):
         y0 = top + j * group_h
-        short = cat if len(cat) <= 28 else cat[:27] + "…"
+        short = cat if len(cat) <= 42 else cat[:41] + "…"
         parts.append(f'<text x="{label_w - 6}" y="{y0 + group_h / 2}" font-size="12" text-anchor="end" '
                      f'fill="#222">{escape(short)}</text>')
         for i, (_, vals) in enumerate(series):
