@@ -101,3 +101,15 @@ def test_reuse_rules(sohoa_home: Path, tmp_path: Path) -> None:
         assert store.dossier_reuses(second) == [("XNTTHN", store.get(code).id)]
         assert [e.action for e in store.audit_entries(second)][-2:] == ["dossier_paper_reused", "dossier_status"]
         assert store.verify().ok
+
+
+def test_svg_chart_escapes_text_and_needs_no_inline_style() -> None:
+    from service.reports.svg import bar_chart
+
+    svg = bar_chart("<b>tựa</b>", ["<script>alert(1)</script>", "b"], [("s&1", [3, 0]), ("s2", [1, 2])],
+                    test_id="c")
+    assert "<script>" not in svg and "&lt;script&gt;" in svg and "s&amp;1" in svg and "style=" not in svg
+    assert svg.count('class="chart-bar"') == 4 and 'data-testid="c"' in svg
+    widths = [float(w) for w in __import__("re").findall(r'class="chart-bar" x="\d+" y="[\d.]+" width="([\d.]+)"', svg)]
+    assert widths[0] > widths[3] > widths[1] > widths[2] == 0.0  # 3 > 2 > 1 > 0 on one scale
+    assert "Không có số liệu" in bar_chart("t", [], [("s", [])])

@@ -11,7 +11,9 @@ import pytest
 from openpyxl import load_workbook
 
 from service.cli.main import main
+from service.config import Config
 from service.paths import get_paths
+from service.reports.config import RatioConfig, ReportsConfig
 from service.usecases import reports
 from tests.reports.activity import MONTH, OTHER, build_known_activity
 
@@ -103,5 +105,15 @@ def test_known_month_every_cell(sohoa_home: Path, tmp_path: Path, capsys: pytest
     assert (april.received, april.components, april.results, april.returned) == (1, 1, 0, 0)
     feb = reports.build_report(reports.month_period("2027-02"), paths=paths).total
     assert (feb.received, feb.components, feb.results, feb.returned, feb.reused) == (1, 2, 0, 0, 0)
+
+    # the ratio definitions are settings (docs/REGULATION.md §15): each one changes what is counted
+    def total(**ratios: Any) -> Any:
+        cfg = Config().model_copy(update={"reports": ReportsConfig(ratios=RatioConfig(**ratios))})
+        return reports.build_report(reports.month_period(MONTH), paths=paths, config=cfg).total
+
+    assert total(required_components_only=False).complete == 1  # D1 lacks the optional GKH
+    assert total(reuse_counts_as_component=False).complete == 1  # D3's XNTTHN was only reused
+    settled = total(settled_statuses=["returned"])
+    assert (settled.settled, settled.settled_with_result, settled.results_ratio) == (3, 3, 1.0)
     capsys.readouterr()
     assert main(["audit", "verify"]) == 0, capsys.readouterr().out
