@@ -19,7 +19,8 @@ from pathlib import Path
 
 from tests.conftest import REPO
 
-LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
+LIBFAKETIME = next(iter(sorted(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"))),
+                   Path("/usr/lib/faketime/libfaketime.so.1"))  # Debian: /usr/lib/<arch>/faketime/
 MONTH = "2027-03"
 OTHER = "000.00.70.H98"  # a second office (its dossier codes start with this unit code)
 O1, O2 = "001099012345", "036195004321"

@@ -113,3 +113,15 @@ def test_svg_chart_escapes_text_and_needs_no_inline_style() -> None:
     widths = [float(w) for w in __import__("re").findall(r'class="chart-bar" x="\d+" y="[\d.]+" width="([\d.]+)"', svg)]
     assert widths[0] > widths[3] > widths[1] > widths[2] == 0.0  # 3 > 2 > 1 > 0 on one scale
     assert "Không có số liệu" in bar_chart("t", [], [("s", [])])
+
+
+def test_reports_config_is_validated_with_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("reports:\n  utc_offset_minutes: 420\n  ratios:\n    settled_statuses: [done]\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["config", "validate", str(path)]) == 6
+    err = capsys.readouterr().err
+    assert "config.yaml:4" in err and "settled_statuses" in err
+    path.write_text("reports:\n  ratios:\n    settled_statuses: [returned]\n    required_components_only: false\n",
+                    encoding="utf-8")
+    assert main(["config", "validate", str(path)]) == 0
