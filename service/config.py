@@ -16,6 +16,7 @@ from service.domain.errors import ConfigError
 from service.extract.config import ExtractConfig
 from service.ocr.config import OcrConfig
 from service.pdf.config import PdfConfig
+from service.reports.config import ReportsConfig
 from service.signing.config import SigningConfig
 from service.store.config import StoreConfig
 from service.sync.config import SyncConfig
@@ -43,6 +44,7 @@ class Config(StrictModel):
     signing: SigningConfig = SigningConfig()
     store: StoreConfig = StoreConfig()
     sync: SyncConfig = SyncConfig()
+    reports: ReportsConfig = ReportsConfig()
     devices: DevicesConfig = DevicesConfig()
 
 

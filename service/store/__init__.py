@@ -16,6 +16,8 @@ How other rooms use it (``Store.open(get_paths(), config.store)``, a context man
 * dossiers: ``open_dossier(...)``, ``set_dossier_status(id, status, expected=..., actor=...)``,
   ``dossier(id)``, ``list_dossiers(status=, owner_id=)``, ``dossier_history(id)``,
   ``dossier_documents(id)``, ``document_kind(document_id)`` (``component`` | ``result``, for sync);
+* reports: ``report_facts(start, end, settled_statuses=...)``, ``dossier_papers(ids, until, with_reuse=)``,
+  ``record_reuse(dossier_id, component_code, document_id, actor=...)``, ``dossier_reuses(id)``;
 * signing: ``add_signature(record)``, ``signatures_of(document_id)``, ``untimestamped_signatures()``;
 * backup: :mod:`service.store.snapshot` (consistent copy of the live database, integrity check);
 * UI / officers: ``update_metadata(document_id, metadata, actor=...)``, ``audit_append(...)``;

@@ -1,0 +1,1 @@
+"""Monthly digitization report: the ``reports`` config section, the writers (XLSX, CSV, HTML) and SVG charts."""
