@@ -123,6 +123,11 @@ CREATE TABLE IF NOT EXISTS gw_view_lookup (
     outcome       text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS gw_view_lookup_at ON gw_view_lookup (at);
+CREATE TABLE IF NOT EXISTS gw_view_login_failure (
+    username      text NOT NULL,
+    at            timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS gw_view_login_failure_user ON gw_view_login_failure (username, at);
 """
 
 

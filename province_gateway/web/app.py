@@ -19,6 +19,7 @@ from .queries import ViewDb
 log = logging.getLogger("sohoa.province.web")
 MAX_QUERY_BYTES = 2_048
 MAX_BODY_BYTES = 16 * 1024
+LOCKOUT_AFTER, LOCKOUT_WINDOW_S = 5, 60  # wrong passwords per user name per minute, all replicas
 HTTP_MESSAGES = {
     400: "Yêu cầu không hợp lệ.",
     401: "Cần đăng nhập.",
@@ -118,11 +119,16 @@ def create_app(cfg: WebConfig, db: ViewDb) -> Flask:
         if request.method == "GET":
             return render_template("login.html", error=None, next=request.args.get("next", ""))
         username = request.form.get("username", "")[:64]
+        again = request.form.get("next", "")
+        if db.recent_login_failures(username, LOCKOUT_WINDOW_S) >= LOCKOUT_AFTER:
+            log.warning("login refused: too many failures")
+            return render_template("login.html", error="Đăng nhập sai quá nhiều lần. Hãy thử lại sau một phút.",
+                                   next=again), 429
         user = auth.check_password(username, request.form.get("password", "")[:256])
         if user is None:
+            db.login_failed(username)
             log.warning("failed login")
-            return render_template("login.html", error="Tên đăng nhập hoặc mật khẩu không đúng.",
-                                   next=request.form.get("next", "")), 401
+            return render_template("login.html", error="Tên đăng nhập hoặc mật khẩu không đúng.", next=again), 401
         auth.log_in(user)
         log.info("login %s (%s)", user.username, user.role.value)
         return redirect(_safe_next(request.form.get("next")))

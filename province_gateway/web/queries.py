@@ -149,6 +149,19 @@ class ViewDb:
                          " channel, hits, outcome) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
                          (self.replica, username, role, office, dossier_code, owner_id, channel, hits, outcome))
 
+    def login_failed(self, username: str) -> None:
+        """Count a wrong password for ``username`` (shared by every replica); forgets failures older than a day."""
+        with self._conn() as conn:
+            conn.execute("INSERT INTO gw_view_login_failure(username) VALUES (%s)", (username,))
+            conn.execute("DELETE FROM gw_view_login_failure WHERE at < now() - interval '1 day'")
+
+    def recent_login_failures(self, username: str, window_s: int) -> int:
+        """Wrong passwords for ``username`` in the last ``window_s`` seconds, on every replica."""
+        with self._conn() as conn:
+            row = conn.execute("SELECT count(*) FROM gw_view_login_failure WHERE username = %s"
+                               " AND at > now() - make_interval(secs => %s)", (username, window_s)).fetchone()
+        return int(row[0]) if row else 0
+
     def lookups(self) -> list[LookupRow]:
         """The latest look-ups of the province view, newest first."""
         with self._conn() as conn:
