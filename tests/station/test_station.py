@@ -8,6 +8,7 @@ province's database and file store. The last test stops the station with SIGINT 
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import queue
@@ -194,6 +195,16 @@ def test_a_paper_captured_at_the_kiosk_reaches_the_local_province(station: Runni
     text = line + "\n".join(station.console)
     assert "delivered to the province" in text
     assert "036195004321" not in text, "the owner's identifier must not reach the console"
+
+    # the province view (dev account tinh) lists the station's device and the document that arrived
+    auth = {"Authorization": "Basic " + base64.b64encode(b"tinh:tinh-dev").decode()}
+    web = f"http://127.0.0.1:{station.province_web}/api"
+    with urllib.request.urlopen(urllib.request.Request(f"{web}/documents", headers=auth), timeout=30) as resp:
+        counts = json.loads(resp.read())
+    assert counts["total"] >= 1 and {r["office"] for r in counts["rows"]} == {"000.00.70.H99"}, counts
+    with urllib.request.urlopen(urllib.request.Request(f"{web}/devices", headers=auth), timeout=30) as resp:
+        devices = json.loads(resp.read())["devices"]
+    assert [d["office"] for d in devices] == ["000.00.70.H99"], devices
 
 
 def _wait_delivered(st: RunningStation, code: str, timeout: float = 180) -> str:
