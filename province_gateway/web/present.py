@@ -52,7 +52,7 @@ def device_json(row: DeviceRow) -> dict[str, Any]:
     return {
         "device_id": row.device_id, "province": row.province, "office": row.office, "state": row.state,
         "revoked": row.revoked, "history_alert": row.history_alert,
-        "last_seen": row.last_seen.isoformat(),
+        "last_seen": row.last_seen.isoformat() if row.last_seen else None,
         "queue": int(queue) if queue is not None else None,
         "oldest_queued_age_s": _number(t.get("oldest_queued_age_s")),
         "last_sync_success_ts": last_sync,

@@ -31,7 +31,7 @@ class DeviceRow:
     office: str | None
     state: str | None
     telemetry: dict[str, Any]
-    last_seen: datetime
+    last_seen: datetime | None
     history_alert: str | None
     revoked: bool
     now: float
@@ -103,13 +103,14 @@ class ViewDb:
             conn.execute("SELECT 1")
 
     def devices(self) -> list[DeviceRow]:
-        """Every device that reported, with its office."""
+        """Every enrolled or reporting device with its office (an enrolled one never heard of: no last seen)."""
         with self._conn() as conn:
             rows = conn.execute(
-                "SELECT d.device_id, d.province, r.office, d.state, COALESCE(d.telemetry, '{}'::jsonb), d.last_seen,"
-                " d.history_alert, r.revoked_at IS NOT NULL, extract(epoch FROM now())::float8"
-                " FROM gw_device d LEFT JOIN gw_registry r USING (device_id)"
-                " ORDER BY r.office NULLS LAST, d.device_id LIMIT %s", (LIST_LIMIT,)).fetchall()
+                "SELECT device_id, COALESCE(d.province, r.province), r.office, d.state,"
+                " COALESCE(d.telemetry, '{}'::jsonb), d.last_seen, d.history_alert, r.revoked_at IS NOT NULL,"
+                " extract(epoch FROM now())::float8"
+                " FROM gw_device d FULL JOIN gw_registry r USING (device_id)"
+                " ORDER BY r.office NULLS LAST, device_id LIMIT %s", (LIST_LIMIT,)).fetchall()
         return [DeviceRow(a, b, c, d, e if isinstance(e, dict) else {}, f, g, bool(h), float(i))
                 for a, b, c, d, e, f, g, h, i in rows]
 

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from province_gateway.db import register_device
 from tests.province_web.lab import (
     DEVICE_A,
     DEVICE_B,
@@ -13,6 +14,7 @@ from tests.province_web.lab import (
     OFFICE_A,
     OWNER,
     PASSWORDS,
+    PROVINCE,
     Ingest,
 )
 from tests.support.chromium import screenshot
@@ -38,6 +40,7 @@ def test_admin_sees_the_device_that_sent_telemetry_and_the_document_that_arrived
                      software_version="0.14.0", model_versions="asternet-int8:1a2b3c")
     ingest.telemetry(DEVICE_B, documents=1)  # an older device: none of the new keys
     ingest.document(DEVICE_A, "doc-a-1")
+    register_device(ingest.dsn, "dev-c-0003", PROVINCE, OFFICE_A)  # enrolled, never heard of
     base = replica()
     _login(page, base, "tinh")
     page.wait_for_url("**/devices")
@@ -52,6 +55,8 @@ def test_admin_sees_the_device_that_sent_telemetry_and_the_document_that_arrived
     old = page.get_by_test_id(f"device-{DEVICE_B}")
     for cell in ("queue", "temp", "disk", "software", "lag"):
         assert old.get_by_test_id(cell).inner_text() == "—", cell
+    silent = page.get_by_test_id("device-dev-c-0003")
+    assert silent.get_by_test_id("last-seen").inner_text() == "—" and OFFICE_A in silent.inner_text()
     screenshot(page, "province-devices")
     page.get_by_test_id("nav-documents").click()
     today = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 7 * 3600))
