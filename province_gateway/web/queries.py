@@ -82,6 +82,22 @@ class LookupRow:
     outcome: str
 
 
+@dataclass(frozen=True, slots=True)
+class DeviceLookupRow:
+    """One reuse look-up a device made over MQTT (``gw_lookup``, written by the gateway)."""
+
+    at: datetime
+    replica: str
+    device_id: str
+    office: str | None
+    procedure_code: str | None
+    dossier_code: str | None
+    owner_id: str | None
+    requested: int
+    hits: int
+    outcome: str
+
+
 class ViewDb:
     """Opens a connection per unit of work on the gateway's PostgreSQL."""
 
@@ -169,3 +185,11 @@ class ViewDb:
             rows = conn.execute("SELECT at, replica, username, role, office, dossier_code, owner_id, channel, hits,"
                                 " outcome FROM gw_view_lookup ORDER BY id DESC LIMIT %s", (LOG_LIMIT,)).fetchall()
         return [LookupRow(*r) for r in rows]
+
+    def device_lookups(self) -> list[DeviceLookupRow]:
+        """The latest reuse look-ups made by devices, newest first."""
+        with self._conn() as conn:
+            rows = conn.execute("SELECT at, replica, device_id, office, procedure_code, dossier_code, owner_id,"
+                                " requested, hits, outcome FROM gw_lookup ORDER BY id DESC LIMIT %s",
+                                (LOG_LIMIT,)).fetchall()
+        return [DeviceLookupRow(*r) for r in rows]

@@ -177,7 +177,7 @@ def register_views(app: Flask) -> None:
     @app.get("/lookups")
     @auth.require(Role.AUDITOR)
     def lookups() -> ResponseReturnValue:
-        return render_template("lookups.html", rows=_db().lookups(), mask=mask_owner)
+        return render_template("lookups.html", rows=_db().lookups(), devices=_db().device_lookups(), mask=mask_owner)
 
     @app.get("/api/lookups")
     @auth.require(Role.AUDITOR)
@@ -186,4 +186,10 @@ def register_views(app: Flask) -> None:
                                      "role": r.role, "office": r.office, "dossier_code": r.dossier_code,
                                      "owner_id": mask_owner(r.owner_id) if r.owner_id else None,
                                      "channel": r.channel, "hits": r.hits, "outcome": r.outcome}
-                                    for r in _db().lookups()]})
+                                    for r in _db().lookups()],
+                        "device_lookups": [{"at": r.at.isoformat(), "replica": r.replica, "device_id": r.device_id,
+                                            "office": r.office, "procedure_code": r.procedure_code,
+                                            "dossier_code": r.dossier_code,
+                                            "owner_id": mask_owner(r.owner_id) if r.owner_id else None,
+                                            "requested": r.requested, "hits": r.hits, "outcome": r.outcome}
+                                           for r in _db().device_lookups()]})

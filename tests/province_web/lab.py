@@ -77,6 +77,12 @@ class Ingest:
         assert out and p.Ack.decode(out[0].payload).status is p.AckStatus.STORED, self.handler.counts
         return sha
 
+    def device_lookup(self, device: str, dossier: str = DOSSIER, owner: str = OWNER) -> str:
+        """A reuse look-up a device sends over MQTT; returns the gateway's outcome code."""
+        q = p.ReuseQuery("1.001193", (("KQ.70.001", None),), owner, dossier)
+        out = self.handler.handle(p.topic(PROVINCE, device, p.Kind.REUSE_REQ), q.encode(), None, None)
+        return p.ReuseAnswer.decode(out[0].payload).message
+
     def dossier(self, office: str, code: str, owner: str = OWNER) -> None:
         """The one-stop-shop system reports a dossier ``office`` opened for ``owner``."""
         register_dossier(self.dsn, office, code, owner, "1.001193")

@@ -92,11 +92,16 @@ def test_officer_of_another_office_is_refused_and_the_refusal_is_logged(
     assert "Giấy chứng nhận" in page.get_by_test_id("papers").inner_text()
     screenshot(page, "province-lookup-answered")
     _logout(page)
+    ingest.device_lookup(DEVICE_B)  # office B's box asks over MQTT: refused by the same rule
     _login(page, base, "kiemtoan")
     page.get_by_test_id("nav-lookups").click()
     outcomes = page.get_by_test_id("outcome").all_inner_texts()
     assert outcomes == ["Đã trả lời", "Từ chối: đơn vị không giữ hồ sơ"], outcomes
+    device_rows = page.get_by_test_id("device-lookup-row").all_inner_texts()
+    assert len(device_rows) == 1 and DEVICE_B in device_rows[0] and "không giữ hồ sơ" in device_rows[0]
+    screenshot(page, "province-lookup-log")
     assert OWNER not in page.content()  # the auditor sees the identifier masked
+    assert "Cán bộ một cửa" in page.get_by_test_id("lookups").inner_text()
     assert [r[1:] for r in ingest.lookup_rows()] == [
         ("motcua-b", "000.00.70.H02", DOSSIER, OWNER, "page", 0, "not-authorised"),
         ("motcua-a", OFFICE_A, DOSSIER, OWNER, "page", 1, "answered")]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.province_web.lab import DEVICE_A, DOSSIER, OFFICE_A, OWNER, PASSWORDS, Ingest
+from tests.province_web.lab import DEVICE_A, DEVICE_B, DOSSIER, OFFICE_A, OWNER, PASSWORDS, Ingest
 
 
 def _csrf(client: Any, path: str = "/login") -> str:
@@ -152,3 +152,26 @@ def test_api_lookup_answers_an_authorised_officer_and_never_logs_the_identifier(
     assert [(r["outcome"], r["owner_id"]) for r in log] == [("not-authorised", "036*******21"),
                                                            ("answered", "036*******21")]
     assert caplog.records and not any(OWNER in r.getMessage() for r in caplog.records)
+    ingest.device_lookup(DEVICE_B)  # office B's box asks over MQTT about office A's dossier
+    devices = app_client.get("/api/lookups", headers=_basic("kiemtoan")).get_json()["device_lookups"]
+    assert [(r["device_id"], r["outcome"], r["owner_id"]) for r in devices] == [
+        (DEVICE_B, "not-authorised", "036*******21")]
+
+
+def test_a_changed_password_ends_sessions_on_every_replica(dsn: str, ingest: Ingest) -> None:
+    from province_gateway.web.app import create_app
+    from province_gateway.web.config import WebConfig, hash_password
+    from province_gateway.web.queries import ViewDb
+    from tests.province_web.lab import web_config
+
+    old = create_app(WebConfig.model_validate(web_config()), ViewDb(dsn, "web-old")).test_client()
+    changed = web_config()
+    changed["users"][0] = {**changed["users"][0], "password_hash": hash_password("new-password")}
+    new = create_app(WebConfig.model_validate(changed), ViewDb(dsn, "web-new")).test_client()
+    same = create_app(WebConfig.model_validate(web_config()), ViewDb(dsn, "web-same")).test_client()
+    _login(old, "tinh")
+    cookie = old.get_cookie("sohoa_province")
+    assert cookie is not None
+    for client, status in ((same, 200), (new, 401)):
+        client.set_cookie("sohoa_province", cookie.value)
+        assert client.get("/api/devices").status_code == status
