@@ -61,8 +61,9 @@ def app_client(dsn: str) -> Any:
     return app.test_client()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one module: closed before the next module, which may start its own Playwright."""
     with launch_chromium() as b:
         yield b
 
