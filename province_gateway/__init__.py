@@ -5,6 +5,7 @@ look-ups. ``local/`` is the local province (CA, broker, PostgreSQL) for the stat
 
 May import: ``service.sync.protocol`` (and the pure wire modules it uses), ``service.sync.mqttbase``
 (the shared paho connection base and back-off) and ``service.domain``, plus the standard library
-and third-party packages. SQL lives only in ``db.py`` and ``local/postgres.py``. Checked by
+and third-party packages. SQL lives only in ``db.py``, ``local/postgres.py``
+and ``web/queries.py`` (the province view, ``web/``). Checked by
 ``tests/test_architecture.py``.
 """

@@ -109,6 +109,25 @@ CREATE TABLE IF NOT EXISTS gw_lookup (
     outcome       text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS gw_lookup_device ON gw_lookup (device_id, at);
+CREATE TABLE IF NOT EXISTS gw_view_lookup (
+    id            bigserial PRIMARY KEY,
+    at            timestamptz NOT NULL DEFAULT now(),
+    replica       text NOT NULL,
+    username      text NOT NULL,
+    role          text NOT NULL,
+    office        text,
+    dossier_code  text,
+    owner_id      text,
+    channel       text NOT NULL,
+    hits          integer NOT NULL,
+    outcome       text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS gw_view_lookup_at ON gw_view_lookup (at);
+CREATE TABLE IF NOT EXISTS gw_view_login_failure (
+    username      text NOT NULL,
+    at            timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS gw_view_login_failure_user ON gw_view_login_failure (username, at);
 """
 
 

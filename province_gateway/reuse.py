@@ -31,6 +31,17 @@ class Resolver(Protocol):
         ...
 
 
+def may_look_up(db: GatewayDb, office: str, dossier_code: str | None, owner_id: str | None,
+                max_age_days: int) -> bool:
+    """Art. 24.3: an office sees an owner's papers only for a dossier it holds for that owner.
+
+    The one rule behind the devices' ``up/reuse`` look-ups and the province view's officer look-ups.
+    """
+    if not owner_id or not dossier_code:
+        return False
+    return db.office_holds_dossier(office, dossier_code, owner_id, max_age_days)
+
+
 class ReuseDesk:
     """Answers ``up/reuse`` requests for one replica."""
 
@@ -45,10 +56,8 @@ class ReuseDesk:
         if not self.limiter.allow(info.device) or (
                 self.db.lookups_last_minute(info.device) >= self.limits.reuse_per_minute):
             return self._refused(info, enrolment, q, p.RATE_LIMITED, "rate-limited")
-        if not q.owner_id or not q.dossier_code:
-            return self._refused(info, enrolment, q, p.NOT_AUTHORISED, "not-authorised")
-        if not self.db.office_holds_dossier(enrolment.office, q.dossier_code, q.owner_id,
-                                            self.limits.dossier_max_age_days):
+        if not q.owner_id or not may_look_up(self.db, enrolment.office, q.dossier_code, q.owner_id,
+                                             self.limits.dossier_max_age_days):
             return self._refused(info, enrolment, q, p.NOT_AUTHORISED, "not-authorised")
         consulted: list[p.ReuseSource] = [p.ReuseSource.PROVINCE]
         hits: list[p.ReuseHit] = []

@@ -47,6 +47,7 @@ class StationPorts:
     kiosk: int = 8080
     broker: int = 18883
     postgres: int = 15432
+    province_web: int = 8090
 
 
 @dataclass(frozen=True)
@@ -277,6 +278,8 @@ class Station:
                              folder=self.layout.broker)
         dsn = f"host=127.0.0.1 port={self.ports.postgres} user=postgres dbname={DATABASE}"
         self.dsn = dsn
+        web_argv = [py, "-m", "province_gateway.web", "--dsn", dsn, "--config", str(self._province_web_config()),
+                    "--listen", f"127.0.0.1:{self.ports.province_web}", "--replica-id", "web-1"]
         gateway_argv = [py, "-m", "province_gateway", "--broker-port", str(self.ports.broker),
                         "--ca", str(self.pki.ca_file), "--cert", str(self.gateway.cert), "--key", str(self.gateway.key),
                         "--dsn", dsn, "--files", str(self.layout.gateway_files), "--replica-id", "gw-1",
@@ -288,12 +291,25 @@ class Station:
                     f"Mosquitto 2 on 127.0.0.1:{self.ports.broker} (mutual TLS, per-device ACL)"),
             Service("gateway", self._process_worker("gateway", gateway_argv),
                     "sohoa-gateway gw-1 (province " + info["province"] + ")"),
+            Service("province-web", self._process_worker("province-web", web_argv),
+                    f"province view http://127.0.0.1:{self.ports.province_web}/ (sohoa-province-web web-1)"),
             Service("sync", self._process_worker("sync", [py, "-m", "service", "--home", home, "sync", "run"]),
                     f"sync worker of device {info['device_id']}"),
             Service("kiosk", self._process_worker("kiosk", [py, "-m", "service", "--home", home, "kiosk",
                                                            "--host", "127.0.0.1", "--port", str(self.ports.kiosk)]),
                     f"kiosk http://127.0.0.1:{self.ports.kiosk}/"),
         ]
+
+    def _province_web_config(self) -> Path:
+        """The province view's DEVELOPMENT ``web.yaml`` (dev accounts, a session secret made once)."""
+        from province_gateway.web.config import dev_config
+        from service.durable import write_durable
+
+        path = self.layout.province / "web.yaml"
+        if not path.exists():
+            body = yaml.safe_dump(dev_config(OFFICE_CODE), allow_unicode=True, sort_keys=False)
+            write_durable(path, body.encode("utf-8"), 0o600)
+        return path
 
     def _start(self, svc: Service) -> None:
         svc.supervisor = Supervisor(svc.worker, name=svc.name, initial_backoff_s=1.0, max_backoff_s=30.0,
@@ -405,6 +421,8 @@ class Station:
             f"  logs            {self.layout.logs}",
             "  officer card    development token, PIN " + info["pin"],
             "  accounts        kythuat/kythuat-dev (technician), giamsat/giamsat-dev (supervisor), canbo/canbo-dev",
+            f"  province view   http://127.0.0.1:{self.ports.province_web}/   accounts tinh/tinh-dev (province admin), "
+            f"motcua/motcua-dev (officer of {OFFICE_CODE}), kiemtoan/kiemtoan-dev (auditor)",
             f"  kiosk           http://127.0.0.1:{self.ports.kiosk}/   citizen: http://127.0.0.1:{self.ports.kiosk}/citizen/",
             "  status          SOHOA_HOME=" + str(self.paths.home) + " sohoa sync status",
             "",

@@ -8,6 +8,7 @@ province's database and file store. The last test stops the station with SIGINT 
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import queue
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +45,7 @@ class RunningStation:
     postgres: int
     console: list[str]
     lines: queue.Queue[str]
+    province_web: int = 0
 
     def read_console(self, until: str | None = None, timeout: float = 0.5) -> str:
         """Collect console lines (until one contains ``until``, bounded by ``timeout``)."""
@@ -72,11 +75,11 @@ class RunningStation:
 def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStation]:
     home = tmp_path_factory.mktemp("station") / "home"
     home.mkdir()
-    ports = {"kiosk": free_port(), "broker": free_port(), "postgres": free_port()}
+    ports = {"kiosk": free_port(), "broker": free_port(), "postgres": free_port(), "web": free_port()}
     env = {**os.environ, "SOHOA_HOME": str(home), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "service", "station", "--no-demo",
                              "--kiosk-port", str(ports["kiosk"]), "--broker-port", str(ports["broker"]),
-                             "--pg-port", str(ports["postgres"])],
+                             "--pg-port", str(ports["postgres"]), "--province-web-port", str(ports["web"])],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     lines: queue.Queue[str] = queue.Queue()
 
@@ -86,7 +89,7 @@ def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStation
             lines.put(raw.decode("utf-8", "replace").rstrip("\n"))
 
     threading.Thread(target=pump, daemon=True).start()
-    st = RunningStation(proc, home, ports["kiosk"], ports["broker"], ports["postgres"], [], lines)
+    st = RunningStation(proc, home, ports["kiosk"], ports["broker"], ports["postgres"], [], lines, ports["web"])
     try:
         ready = st.read_console(until="station: ready", timeout=240)
         assert ready, "station did not become ready:\n" + "\n".join(st.console[-40:])
@@ -110,6 +113,16 @@ def test_console_says_what_runs_where(station: RunningStation) -> None:
     assert f"127.0.0.1:{station.broker}" in text and f"127.0.0.1:{station.postgres}" in text
     assert "DEVELOPMENT" in text and "PIN 123456" in text and "kythuat/kythuat-dev" in text
     assert "SANE test backend" in text and "MockFactory" in text
+    assert f"http://127.0.0.1:{station.province_web}/" in text and "tinh/tinh-dev" in text
+    deadline = time.monotonic() + 60  # started with the gateway; may still be binding its port
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{station.province_web}/healthz", timeout=10) as resp:
+                assert json.loads(resp.read())["ok"] is True  # the province view runs on the station's database
+                break
+        except OSError:
+            assert time.monotonic() < deadline, "the province view did not answer"
+            time.sleep(0.5)
     cfg = (station.home / "config.yaml").read_text(encoding="utf-8")
     assert "escpos-serial" in cfg and "/dev/pts/" in cfg and "pin_factory: mock" in cfg
     selftest = station.sohoa("device", "selftest", "--json")
@@ -182,6 +195,16 @@ def test_a_paper_captured_at_the_kiosk_reaches_the_local_province(station: Runni
     text = line + "\n".join(station.console)
     assert "delivered to the province" in text
     assert "036195004321" not in text, "the owner's identifier must not reach the console"
+
+    # the province view (dev account tinh) lists the station's device and the document that arrived
+    auth = {"Authorization": "Basic " + base64.b64encode(b"tinh:tinh-dev").decode()}
+    web = f"http://127.0.0.1:{station.province_web}/api"
+    with urllib.request.urlopen(urllib.request.Request(f"{web}/documents", headers=auth), timeout=30) as resp:
+        counts = json.loads(resp.read())
+    assert counts["total"] >= 1 and {r["office"] for r in counts["rows"]} == {"000.00.70.H99"}, counts
+    with urllib.request.urlopen(urllib.request.Request(f"{web}/devices", headers=auth), timeout=30) as resp:
+        devices = json.loads(resp.read())["devices"]
+    assert [d["office"] for d in devices] == ["000.00.70.H99"], devices
 
 
 def _wait_delivered(st: RunningStation, code: str, timeout: float = 180) -> str:

@@ -35,7 +35,9 @@ GATEWAY_CLOSURE = GATEWAY_MAY_IMPORT + ("service.sync.wire", "service.sync.reuse
 # service.durable (stdlib file writes) and service.hooks (neutral named hook points) are no stages.
 STORE_MAY_IMPORT = ("service.store", "service.domain", "service.configbase", "service.paths", "service.errors",
                     "service.durable", "service.hooks")
-SQL_MODULES = ("service.store", "province_gateway.db", "province_gateway.local.postgres")
+# province_gateway.web.queries: the province view's reads of the gateway tables and its look-up log.
+SQL_MODULES = ("service.store", "province_gateway.db", "province_gateway.local.postgres",
+               "province_gateway.web.queries")
 # The kiosk reaches the store and the devices only through the use cases: the chain search stops there.
 KIOSK_DOOR = ("service.usecases",)
 # What kiosk modules may import of the service directly: the door and the shared config/error/path modules.
