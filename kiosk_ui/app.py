@@ -25,7 +25,8 @@ log = logging.getLogger("sohoa.kiosk")
 
 # Requests the page makes by itself: they never count as the user being active.
 BACKGROUND_ENDPOINTS = frozenset({"static", "officer.preview", "citizen.preview", "officer.job_state",
-                                  "technician.job_state", "officer.status"})
+                                  "technician.job_state", "officer.status",
+                                  "devices.events"})
 CSP = ("default-src 'self'; img-src 'self' data: blob:; object-src 'none'; frame-ancestors 'none'; "
        "base-uri 'none'; form-action 'self'")
 
@@ -70,12 +71,13 @@ def create_app(config: KioskSettings | Mapping[str, Any] | None = None) -> Flask
     app.extensions["kiosk_sessions"] = security.SessionRegistry(idle, settings.officer_max_session_s,
                                                                 on_expire=back.session_expired)
 
-    from kiosk_ui.blueprints import auth, citizen, officer, technician
+    from kiosk_ui.blueprints import auth, citizen, devices, officer, technician
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(officer.bp, url_prefix="/officer")
     app.register_blueprint(citizen.bp, url_prefix="/citizen")
     app.register_blueprint(technician.bp, url_prefix="/technician")
+    app.register_blueprint(devices.bp, url_prefix="/devices")
     _install_hooks(app)
 
     @app.get("/healthz")

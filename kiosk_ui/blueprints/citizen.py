@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from kiosk_ui import security
+from kiosk_ui.blueprints.devices import print_ticket
 from kiosk_ui.capture_views import apply_capture_action, page_response, page_rows, preview_response
 from kiosk_ui.context import audit, backend, camera, drafts, t
 from service.errors import NotFoundError, SohoaError
@@ -127,7 +128,7 @@ def submit() -> Response | str:
     audit("citizen.submit", d.id)
     ticket = d.id[:6].upper()
     security.sign_out()
-    return render_template("citizen/submitted.html", ticket=ticket)
+    return render_template("citizen/submitted.html", ticket=ticket, printed=print_ticket(ticket))
 
 
 def _code_from(text: str) -> str:
