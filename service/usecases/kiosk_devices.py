@@ -92,6 +92,7 @@ class DeviceHub:
         self._threads: list[threading.Thread] = []
         self._fault_at = 0.0
         self.reader_fault = ""  # the QR reader's last fault code while it is unusable (for health)
+        self.reader_open = threading.Event()  # set while the reader's port is open (scans are heard)
         self.panel: Panel | None = None
         self.lights: PanelState | None = None
 
@@ -163,6 +164,8 @@ class DeviceHub:
         try:
             while not self._stop.is_set():
                 try:
+                    reader.open()
+                    self.reader_open.set()
                     line = reader.read_code(READ_POLL_S)
                 except BadDeviceInput as exc:
                     self.scan_line(None, exc)
@@ -172,6 +175,7 @@ class DeviceHub:
                         log.warning("QR reader unusable (%s); retrying every %g s", exc.code, REOPEN_S)
                     self.reader_fault = exc.code
                     self._fault_at = time.monotonic()
+                    self.reader_open.clear()
                     reader.close()
                     self._stop.wait(REOPEN_S)
                     continue
