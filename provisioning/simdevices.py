@@ -220,15 +220,30 @@ def raster_images(job: bytes) -> Image.Image | None:
     return page
 
 
-class SimulatedReceiptPrinter(PtyPrinter):
-    """A :class:`PtyPrinter` that saves each job (bytes between pauses) as ``job-NNNN.escpos`` (+ ``.png``)."""
+#: What a developer may write to the simulated printer's state file, and the status bytes it answers.
+PRINTER_STATES: dict[str, dict[int, int]] = {
+    "ok": PtyPrinter.OK,
+    "paper-low": {1: 0x12, 2: 0x12, 4: 0x1E},
+    "paper-out": {1: 0x12, 2: 0x12, 4: 0x72},
+    "cover-open": {1: 0x12, 2: 0x16, 4: 0x12},
+}
 
-    def __init__(self, pair: PtyPair, folder: Path, idle_s: float = 1.0) -> None:
+
+class SimulatedReceiptPrinter(PtyPrinter):
+    """A :class:`PtyPrinter` that saves each job (bytes between pauses) as ``job-NNNN.escpos`` (+ ``.png``).
+
+    ``state_file`` (optional) sets the printer's state while it runs: ``ok``, ``paper-low``,
+    ``paper-out``, ``cover-open`` or ``off`` (no answer), e.g. ``echo paper-out > printer.state``.
+    """
+
+    def __init__(self, pair: PtyPair, folder: Path, idle_s: float = 1.0, state_file: Path | None = None) -> None:
         """Save jobs under ``folder``; a pause of ``idle_s`` ends a job."""
         super().__init__(pair)
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.idle_s = idle_s
+        self.state_file = state_file
+        self._state_seen: float | None = None
         self.jobs = len(list(folder.glob("job-*.escpos")))
         self._job = bytearray()
         self._last = 0.0
@@ -239,7 +254,8 @@ class SimulatedReceiptPrinter(PtyPrinter):
         self._last = time.monotonic()
 
     def on_idle(self) -> None:
-        """Write the job out once the printer has been idle long enough."""
+        """Follow the state file; write the job out once the printer has been idle long enough."""
+        self._follow_state()
         if self._job and time.monotonic() - self._last >= self.idle_s:
             job = bytes(self._job)
             self._job.clear()
@@ -252,6 +268,20 @@ class SimulatedReceiptPrinter(PtyPrinter):
                     image = None  # a cut-off job is kept as bytes only
                 if image is not None:
                     image.save(self.folder / f"job-{self.jobs:04d}.png")
+
+    def _follow_state(self) -> None:
+        if self.state_file is None:
+            return
+        try:
+            mtime = self.state_file.stat().st_mtime
+        except OSError:
+            mtime = None
+        if mtime == self._state_seen:
+            return
+        self._state_seen = mtime
+        word = self.state_file.read_text(encoding="ascii", errors="replace").strip() if mtime is not None else "ok"
+        self.silent = word == "off"
+        self.status = dict(PRINTER_STATES.get(word, PtyPrinter.OK))
 
 
 class SimulatedQrReader(threading.Thread):

@@ -16,30 +16,42 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 import zxingcpp
 from playwright.sync_api import expect
 
-from provisioning.simdevices import PtyPair, SimulatedReceiptPrinter, raster_blocks, raster_images
+from provisioning.simdevices import (
+    PRINTER_STATES,
+    PtyPair,
+    SimulatedQrReader,
+    SimulatedReceiptPrinter,
+    raster_blocks,
+    raster_images,
+)
 from tests.support.chromium import screenshot, serve
 
 OWNER = "036088001234"
 CCCD_QR = "036088001234||Nguyễn Văn Thử|14021988|Nam|Xóm 5, xã Hải Minh, huyện Hải Hậu, tỉnh Nam Định|15032021"
-PAPER_OUT = {1: 0x12, 2: 0x12, 4: 0x72}
 
 
 @dataclass
 class Station:
-    """A kiosk app wired to simulated devices, and the test's ends of them."""
+    """A kiosk app on the simulated devices of ``sohoa station``, and the developer's ends of them."""
 
     base: str
     backend: Any
-    reader: PtyPair
+    qr_inbox: Path
     printer: SimulatedReceiptPrinter
 
     def scan(self, data: bytes) -> None:
-        """What the serial QR reader sends for one scan."""
-        self.reader.write(data + b"\r\n")
+        """One scan, as a developer types it at ``make run``: a line into the QR reader's FIFO."""
+        with open(self.qr_inbox, "ab") as fifo:
+            fifo.write(data + b"\n")
+
+    def set_printer(self, state: str) -> None:
+        """``echo STATE > printer.state`` (paper-out, cover-open, off, ok)."""
+        assert self.printer.state_file is not None
+        self.printer.state_file.write_text(state + "\n", encoding="ascii")
+        _wait(lambda: self.printer.status == PRINTER_STATES.get(state, self.printer.status))
 
     def press_capture(self) -> None:
         """Press and release the panel's capture button (gpiozero MockFactory pin)."""
@@ -50,7 +62,7 @@ class Station:
         pin.drive_high()
 
     def printed(self, since: int) -> bytes:
-        """The bytes the printer received after offset ``since``, once it has been idle a moment."""
+        """The bytes the printer's pty received after offset ``since``, up to the paper cut."""
         deadline = time.monotonic() + 10
         while True:
             data = self.printer.data()[since:]
@@ -60,30 +72,34 @@ class Station:
 
 
 @pytest.fixture
-def station(sohoa_home: Path, tmp_path: Path) -> Iterator[Station]:
+def station(sohoa_home: Path) -> Iterator[Station]:
+    """What ``Station.prepare`` sets up for the kiosk: pty pairs, the FIFO, the managed config."""
     from kiosk_ui.app import create_app
+    from provisioning.station import StationLayout, station_config, write_managed_config
+    from service.paths import get_paths
 
-    reader, printer_pty = PtyPair(), PtyPair()
-    printer = SimulatedReceiptPrinter(printer_pty, tmp_path / "printed", idle_s=0.3)
-    printer.start()
-    config = {
-        "ocr": {"manifest": "/nonexistent/manifest.json"},  # review by hand: no OCR in these tests
-        "devices": {"panel": {"pin_factory": "mock"},
-                    "qr_reader": {"type": "serial", "port": reader.port, "timeout_s": 0.5},
-                    "printer": {"type": "escpos-serial", "port": printer_pty.port, "timeout_s": 0.5,
-                                "paper_mm": 80}},
-    }
-    (sohoa_home / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    paths = get_paths().ensure()
+    layout = StationLayout(paths)
+    qr, printer_pty = PtyPair(), PtyPair()
+    reader = SimulatedQrReader(qr, layout.devices / "qr-reader.in")
+    printer = SimulatedReceiptPrinter(printer_pty, layout.devices / "printed", idle_s=0.3,
+                                      state_file=layout.devices / "printer.state")
+    for sim in (reader, printer):
+        sim.start()
+    doc = station_config("dev-test", "99", 18883, qr.port, printer_pty.port)
+    doc["ocr"] = {"manifest": "/nonexistent/manifest.json"}  # review by hand: no OCR in these tests
+    assert write_managed_config(paths, doc)
     app = create_app({"secret_key": "test-secret-key-" + "x" * 32, "dev_accounts": True})
     backend = app.extensions["kiosk_backend"]
     assert backend.devices.reader_open.wait(5)
     try:
         with serve(app) as base:
-            yield Station(base, backend, reader, printer)
+            yield Station(base, backend, reader.inbox, printer)
     finally:
         backend.close()
-        printer.stop()
-        reader.close()
+        for sim in (reader, printer):
+            sim.stop()
+        qr.close()
         printer_pty.close()
 
 
@@ -116,7 +132,7 @@ def test_receipt_prints_on_the_roll_and_the_reader_fills_the_owner(station: Stat
     page.get_by_test_id("new-dossier").click()
     page.wait_for_url("**/owner")
     owner_box = page.locator('[data-qr-fill="owner"]')
-    station.scan(b"\xff\xfe\x81\x00")  # line noise: not UTF-8
+    station.scan(b"\xff\xfe\x81\x07")  # line noise: not UTF-8
     expect(page.get_by_test_id("device-message")).to_contain_text("Không đọc được mã vừa quét")
     assert owner_box.input_value() == ""
     station.scan(CCCD_QR.encode("utf-8"))
@@ -170,11 +186,11 @@ def test_receipt_prints_on_the_roll_and_the_reader_fills_the_owner(station: Stat
     pdf = page.request.get(base + page.get_by_test_id("receipt-pdf").get_attribute("href"))
     assert pdf.status == 200  # the A4 copy carries the same fields (tests/ui/test_officer_flow.py reads it)
     assert page.get_by_test_id("print-fallback").count() == 0
-    _wait(lambda: list(station.printer.folder.glob("job-*.png")) != [])  # `make run` keeps a picture of it
+    _wait(lambda: len(list(station.printer.folder.glob("job-*.png"))) == 1)  # `make run` keeps a picture of it
     screenshot(page, "41-receipt-slip-printed")
 
     # Paper out: the Vietnamese message, nothing printed, and the A4 PDF offered instead.
-    station.printer.status = dict(PAPER_OUT)
+    station.set_printer("paper-out")
     before = len(station.printer.data())
     with page.expect_navigation():
         page.get_by_test_id("receipt-slip").click()
@@ -228,7 +244,7 @@ def test_citizen_lookup_by_reader_and_ticket_on_the_roll(station: Station, page:
     screenshot(page, "43-citizen-ticket-printed")
 
     # Cover open at the next hand-in: the ticket number stays on screen with what happened.
-    station.printer.status = {1: 0x12, 2: 0x16, 4: 0x12}
+    station.set_printer("cover-open")
     page.goto(f"{base}/citizen/")
     page.get_by_test_id("citizen-scan").click()
     page.get_by_test_id("pick-1.000894-XNTTHN").check()
