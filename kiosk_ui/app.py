@@ -27,6 +27,9 @@ log = logging.getLogger("sohoa.kiosk")
 BACKGROUND_ENDPOINTS = frozenset({"static", "officer.preview", "citizen.preview", "officer.job_state",
                                   "technician.job_state", "officer.status",
                                   "devices.events"})
+# Polled by every page (device events): they never end a session themselves, so the user's next
+# real request still says why it ended (expired, card pulled).
+PASSIVE_ENDPOINTS = frozenset({"static", "devices.events"})
 CSP = ("default-src 'self'; img-src 'self' data: blob:; object-src 'none'; frame-ancestors 'none'; "
        "base-uri 'none'; form-action 'self'")
 
@@ -99,11 +102,12 @@ def _install_hooks(app: Flask) -> None:
         sid = session.get("sid")
         if isinstance(sid, str):
             s, _expired = security.registry().touch(sid, refresh=request.endpoint not in BACKGROUND_ENDPOINTS)
-            if s is None:
+            passive = request.endpoint in PASSIVE_ENDPOINTS
+            if s is None and not passive:
                 session.pop("sid", None)
                 g.session_expired = True
             g.kiosk_session = s
-            if s is not None and s.data.get("auth") == "card" and request.endpoint != "static" \
+            if s is not None and s.data.get("auth") == "card" and not passive \
                     and not backend().card_present():
                 backend().audit(f"{s.role}:{s.user_id}", "card.removed", "", {})
                 security.sign_out()

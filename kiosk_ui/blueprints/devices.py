@@ -3,7 +3,8 @@
 ``GET /devices/events`` returns what happened since this session last asked: QR reader scans
 (``qr``: the page fills its ``[data-qr-fill]`` input), refused scans (``qr_error``: a Vietnamese
 message) and the panel's capture button (``capture``: the capture screen takes a page). A session
-never sees events from before it first asked. ``POST /devices/receipt/<draft_id>/print`` prints the
+never sees events from before it first asked. The poll is passive: it neither keeps a session alive
+nor ends one (see ``PASSIVE_ENDPOINTS`` in :mod:`kiosk_ui.app`). ``POST /devices/receipt/<draft_id>/print`` prints the
 receipt on the roll printer; when the printer is not ready the page says why and offers the PDF.
 """
 
@@ -26,8 +27,8 @@ SEEN_KEY = "devices_seq"
 def events() -> Response:
     """The device events for this session since its last poll (signed-in sessions only)."""
     s = security.current()
-    if s is None:
-        abort(401)
+    if s is None:  # ended: the page's next real request says why (expired, card pulled)
+        return jsonify({"events": []})
     hub = backend().devices
     seen = s.data.get(SEEN_KEY)
     if seen is None or not seen.isdigit():
