@@ -97,6 +97,7 @@ class PanelConfig(_Strict):
     led_ready: int | None = Field(default=5, ge=0, le=53)
     led_busy: int | None = Field(default=6, ge=0, le=53)
     led_error: int | None = Field(default=13, ge=0, le=53)
+    led_card: int | None = Field(default=26, ge=0, le=53, description="lit while the officer's card is in")
     buzzer: int | None = Field(default=19, ge=0, le=53)
     bounce_time_s: float = Field(default=0.05, ge=0, le=1)
     pin_factory: Literal["default", "mock"] = "default"
@@ -121,6 +122,7 @@ class EscposSerialPrinterConfig(_Strict):
     timeout_s: float = Field(default=2.0, gt=0, le=60, description="longest wait for a status answer")
     write_timeout_s: float = Field(default=15.0, gt=0, le=300, description="longest wait to hand over a receipt")
     qr_size: int = Field(default=6, ge=1, le=16)
+    paper_mm: Literal[58, 80] = Field(default=80, description="roll width: 80 mm = 576 dots, 58 mm = 384 dots")
 
 
 class DevicesConfig(_Strict):

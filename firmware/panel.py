@@ -29,7 +29,7 @@ def mock_pin_factory() -> Any:
 
 
 class Panel:
-    """Buttons with callbacks, three status LEDs and a buzzer; :meth:`set_state` drives the lights."""
+    """Buttons with callbacks, status LEDs and a buzzer; :meth:`set_state` and :meth:`set_card` drive the lights."""
 
     def __init__(self, config: PanelConfig, pin_factory: Any = None) -> None:
         """Claim the configured pins; raises DeviceMissing/DeviceBusy when GPIO is unusable."""
@@ -57,7 +57,8 @@ class Panel:
                     self.buttons[name] = button
                     self._devices.append(button)
             self.leds: dict[str, Any] = {}
-            for led, pin in (("ready", config.led_ready), ("busy", config.led_busy), ("error", config.led_error)):
+            for led, pin in (("ready", config.led_ready), ("busy", config.led_busy), ("error", config.led_error),
+                             ("card", config.led_card)):
                 if pin is not None:
                     self.leds[led] = gz.PWMLED(pin, pin_factory=pin_factory)
                     self._devices.append(self.leds[led])
@@ -99,8 +100,9 @@ class Panel:
     def set_state(self, state: PanelState) -> None:
         """Show ``state``: ready = green steady, busy = amber pulsing, error = red blinking + 3 beeps."""
         self.state = state
-        for led in self.leds.values():
-            led.off()
+        for name, led in self.leds.items():
+            if name != "card":
+                led.off()
         if state == "ready" and "ready" in self.leds:
             self.leds["ready"].on()
         elif state == "busy" and "busy" in self.leds:
@@ -109,6 +111,12 @@ class Panel:
             if "error" in self.leds:
                 self.leds["error"].blink(on_time=0.3, off_time=0.3)
             self.beep(3)
+
+    def set_card(self, present: bool) -> None:
+        """Light the card LED (steady) while the officer's card is in the reader."""
+        led = self.leds.get("card")
+        if led is not None:
+            (led.on if present else led.off)()
 
     def beep(self, times: int = 1, on_time: float = 0.08, off_time: float = 0.08) -> None:
         """Sound the buzzer ``times`` times in the background (no-op without a buzzer)."""

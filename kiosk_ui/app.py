@@ -25,7 +25,11 @@ log = logging.getLogger("sohoa.kiosk")
 
 # Requests the page makes by itself: they never count as the user being active.
 BACKGROUND_ENDPOINTS = frozenset({"static", "officer.preview", "citizen.preview", "officer.job_state",
-                                  "technician.job_state", "officer.status"})
+                                  "technician.job_state", "officer.status",
+                                  "devices.events"})
+# Polled by every page (device events): they never end a session themselves, so the user's next
+# real request still says why it ended (expired, card pulled).
+PASSIVE_ENDPOINTS = frozenset({"static", "devices.events"})
 CSP = ("default-src 'self'; img-src 'self' data: blob:; object-src 'none'; frame-ancestors 'none'; "
        "base-uri 'none'; form-action 'self'")
 
@@ -70,13 +74,14 @@ def create_app(config: KioskSettings | Mapping[str, Any] | None = None) -> Flask
     app.extensions["kiosk_sessions"] = security.SessionRegistry(idle, settings.officer_max_session_s,
                                                                 on_expire=back.session_expired)
 
-    from kiosk_ui.blueprints import auth, citizen, officer, reports, technician
+    from kiosk_ui.blueprints import auth, citizen, devices, officer, reports, technician
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(officer.bp, url_prefix="/officer")
     app.register_blueprint(citizen.bp, url_prefix="/citizen")
     app.register_blueprint(technician.bp, url_prefix="/technician")
     app.register_blueprint(reports.bp, url_prefix="/reports")
+    app.register_blueprint(devices.bp, url_prefix="/devices")
     _install_hooks(app)
 
     @app.get("/healthz")
@@ -98,11 +103,12 @@ def _install_hooks(app: Flask) -> None:
         sid = session.get("sid")
         if isinstance(sid, str):
             s, _expired = security.registry().touch(sid, refresh=request.endpoint not in BACKGROUND_ENDPOINTS)
-            if s is None:
+            passive = request.endpoint in PASSIVE_ENDPOINTS
+            if s is None and not passive:
                 session.pop("sid", None)
                 g.session_expired = True
             g.kiosk_session = s
-            if s is not None and s.data.get("auth") == "card" and request.endpoint != "static" \
+            if s is not None and s.data.get("auth") == "card" and not passive \
                     and not backend().card_present():
                 backend().audit(f"{s.role}:{s.user_id}", "card.removed", "", {})
                 security.sign_out()

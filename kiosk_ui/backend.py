@@ -25,7 +25,7 @@ from kiosk_ui.security import AttemptLimiter, KioskSession
 from service.config import Config, load_config
 from service.errors import PermissionDenied, SohoaError, ValidationError
 from service.paths import Paths
-from service.usecases import kiosk_desk, kiosk_flow, kiosk_records, kiosk_tech
+from service.usecases import kiosk_desk, kiosk_devices, kiosk_flow, kiosk_records, kiosk_tech
 from service.usecases.kiosk_capture import DeskScanner
 from service.usecases.kiosk_desk import DeskCamera, Draft, DraftStore, ProcedureCatalogue
 
@@ -75,6 +75,9 @@ class Backend:
         self._card_lock = threading.Lock()
         self._card_checked = 0.0
         self._card_seen = False
+        self._card_session = False
+        self.devices = kiosk_devices.DeviceHub(self.config.devices, activity=self.activity)
+        self.devices.start()
 
     # ------------------------------------------------------------------ audit and accounts
     def audit(self, actor: str, action: str, target: str, detail: Mapping[str, str]) -> None:
@@ -176,6 +179,7 @@ class Backend:
         with self._card_lock:
             holder = kiosk_flow.card_login(pin, paths=self.paths, config=self.config)
             self._card_checked = 0.0
+            self._card_session = True
         return OfficerIdentity(holder.name, holder.user_id)
 
     def card_present(self) -> bool:
@@ -195,10 +199,22 @@ class Backend:
             self._card_lock.release()
         return self._card_seen
 
+    def activity(self) -> kiosk_devices.KioskActivity:
+        """What the panel LEDs show: a job running, a job failed lately, the officer's card in."""
+        failed = bool(self.jobs.failed_at) and time.monotonic() - self.jobs.failed_at < kiosk_devices.ERROR_HOLD_S
+        card = False
+        if self._card_session:
+            try:
+                card = self.card_present()
+            except SohoaError:
+                card = False
+        return kiosk_devices.KioskActivity(busy=self.jobs.running(), failed=failed, card=card)
+
     def card_logout(self) -> None:
         """Close the card session."""
         with self._card_lock:
             kiosk_flow.card_logout()
+            self._card_session = False
 
     def extract(self, draft_id: str, progress: Progress) -> dict[str, str]:
         """OCR + extraction of every captured component, up to the officer review (a background job)."""
@@ -230,6 +246,7 @@ class Backend:
     def close(self) -> None:
         """Release the camera, the card and the worker (service shutdown)."""
         self.jobs.shutdown()
+        self.devices.close()
         self.camera.close()
         with self._card_lock:
             kiosk_flow.release_cards()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -49,6 +50,12 @@ class JobRunner:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-job")
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
+        self.failed_at = 0.0  # time.monotonic() of the last job that failed (0: none yet)
+
+    def running(self) -> bool:
+        """Whether a job is queued or running (the panel's "working" light)."""
+        with self._lock:
+            return any(j.state == "running" for j in self._jobs.values())
 
     def submit(self, owner_sid: str, kind: str, done_url: str,
                work: Callable[[Progress], dict[str, str] | None], retry_url: str = "",
@@ -72,9 +79,11 @@ class JobRunner:
             except SohoaError as exc:
                 job.error, job.remedy, job.exc, job.state = exc.message, exc.remedy or "", exc, "failed"
                 log.warning("job %s (%s) failed: %s", job.id, kind, type(exc).__name__)
+                self.failed_at = time.monotonic()
             except Exception:  # an unexpected fault must still end the job visibly
                 log.exception("job %s (%s) crashed", job.id, kind)
                 job.error, job.state = "internal error", "failed"
+                self.failed_at = time.monotonic()
 
         self._pool.submit(run)
         return job

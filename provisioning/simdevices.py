@@ -6,6 +6,8 @@
   serial device, and the simulated device plays the other end.
 - :class:`PtyPrinter` answers ESC/POS ``DLE EOT n`` status requests and records what it was sent;
   :class:`SimulatedReceiptPrinter` adds a folder where each job is saved.
+- :func:`raster_images` decodes the ``GS v 0`` raster images of a printed job (the simulated
+  printer saves each job as a PNG beside its bytes, so a developer sees the slip).
 - :class:`SimulatedQrReader` forwards every line written to a FIFO to the QR reader's tty, as a
   serial scanner sends one code per line.
 
@@ -21,8 +23,11 @@ import stat
 import threading
 import time
 import tty
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+
+from PIL import Image
 
 SANE_TEST_CONF = """\
 number_of_devices 2
@@ -169,15 +174,76 @@ class PtyPrinter(threading.Thread):
         self.join(2)
 
 
-class SimulatedReceiptPrinter(PtyPrinter):
-    """A :class:`PtyPrinter` that saves each job (bytes between pauses) as ``job-NNNN.escpos``."""
+RASTER = b"\x1dv0"  # ESC/POS GS v 0 m xL xH yL yH: a raster bit image, x bytes per row, y rows
 
-    def __init__(self, pair: PtyPair, folder: Path, idle_s: float = 1.0) -> None:
+
+@dataclass(frozen=True)
+class RasterBlock:
+    """One ``GS v 0`` block: its header values and the image it draws (black = printed dots)."""
+
+    mode: int
+    width_bytes: int
+    rows: int
+    image: Image.Image
+
+
+def raster_blocks(job: bytes) -> list[RasterBlock]:
+    """Every raster block of a job in order; a truncated block raises ValueError."""
+    out: list[RasterBlock] = []
+    i = job.find(RASTER)
+    while i >= 0:
+        if i + 8 > len(job):
+            raise ValueError("a raster header is cut short")
+        mode = job[i + 3]
+        xb, rows = int.from_bytes(job[i + 4:i + 6], "little"), int.from_bytes(job[i + 6:i + 8], "little")
+        data = job[i + 8:i + 8 + xb * rows]
+        if len(data) < xb * rows:
+            raise ValueError(f"a raster block of {xb}x{rows} bytes is cut short ({len(data)} bytes)")
+        # ESC/POS: a 1 bit is a printed (black) dot; PIL mode "1" stores 1 = white, so invert.
+        img = Image.frombytes("1", (xb * 8, rows), bytes(b ^ 0xFF for b in data))
+        out.append(RasterBlock(mode, xb, rows, img))
+        i = job.find(RASTER, i + 8 + xb * rows)
+    return out
+
+
+def raster_images(job: bytes) -> Image.Image | None:
+    """The job's raster blocks stacked top to bottom as printed (None when it holds none)."""
+    blocks = raster_blocks(job)
+    if not blocks:
+        return None
+    width = max(b.image.width for b in blocks)
+    page = Image.new("1", (width, sum(b.rows for b in blocks)), 1)
+    y = 0
+    for b in blocks:
+        page.paste(b.image, (0, y))
+        y += b.rows
+    return page
+
+
+#: What a developer may write to the simulated printer's state file, and the status bytes it answers.
+PRINTER_STATES: dict[str, dict[int, int]] = {
+    "ok": PtyPrinter.OK,
+    "paper-low": {1: 0x12, 2: 0x12, 4: 0x1E},
+    "paper-out": {1: 0x12, 2: 0x12, 4: 0x72},
+    "cover-open": {1: 0x12, 2: 0x16, 4: 0x12},
+}
+
+
+class SimulatedReceiptPrinter(PtyPrinter):
+    """A :class:`PtyPrinter` that saves each job (bytes between pauses) as ``job-NNNN.escpos`` (+ ``.png``).
+
+    ``state_file`` (optional) sets the printer's state while it runs: ``ok``, ``paper-low``,
+    ``paper-out``, ``cover-open`` or ``off`` (no answer), e.g. ``echo paper-out > printer.state``.
+    """
+
+    def __init__(self, pair: PtyPair, folder: Path, idle_s: float = 1.0, state_file: Path | None = None) -> None:
         """Save jobs under ``folder``; a pause of ``idle_s`` ends a job."""
         super().__init__(pair)
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.idle_s = idle_s
+        self.state_file = state_file
+        self._state_seen: float | None = None
         self.jobs = len(list(folder.glob("job-*.escpos")))
         self._job = bytearray()
         self._last = 0.0
@@ -188,13 +254,34 @@ class SimulatedReceiptPrinter(PtyPrinter):
         self._last = time.monotonic()
 
     def on_idle(self) -> None:
-        """Write the job out once the printer has been idle long enough."""
+        """Follow the state file; write the job out once the printer has been idle long enough."""
+        self._follow_state()
         if self._job and time.monotonic() - self._last >= self.idle_s:
             job = bytes(self._job)
             self._job.clear()
             if job.replace(b"\x10\x04\x01", b"").replace(b"\x10\x04\x02", b"").replace(b"\x10\x04\x04", b""):
                 self.jobs += 1
                 (self.folder / f"job-{self.jobs:04d}.escpos").write_bytes(job)
+                try:
+                    image = raster_images(job)
+                except ValueError:
+                    image = None  # a cut-off job is kept as bytes only
+                if image is not None:
+                    image.save(self.folder / f"job-{self.jobs:04d}.png")
+
+    def _follow_state(self) -> None:
+        if self.state_file is None:
+            return
+        try:
+            mtime = self.state_file.stat().st_mtime
+        except OSError:
+            mtime = None
+        if mtime == self._state_seen:
+            return
+        self._state_seen = mtime
+        word = self.state_file.read_text(encoding="ascii", errors="replace").strip() if mtime is not None else "ok"
+        self.silent = word == "off"
+        self.status = dict(PRINTER_STATES.get(word, PtyPrinter.OK))
 
 
 class SimulatedQrReader(threading.Thread):

@@ -236,7 +236,8 @@ class Station:
         self._env["SANE_CONFIG_DIR"] = str(sane_test_backend(self.layout.devices / "sane"))
         qr, printer = PtyPair(), PtyPair()
         self.qr_reader = SimulatedQrReader(qr, self.layout.devices / "qr-reader.in")
-        self.printer = SimulatedReceiptPrinter(printer, self.layout.devices / "printed")
+        self.printer = SimulatedReceiptPrinter(printer, self.layout.devices / "printed",
+                                               state_file=self.layout.devices / "printer.state")
         for sim in (self.qr_reader, self.printer):
             sim.start()
         self._sims = [self.qr_reader, self.printer, qr, printer]
@@ -415,9 +416,11 @@ class Station:
         lines += [f"  {s.name:<15} {s.where}" for s in self.services]
         lines += [
             f"  scanner         SANE test backend (test:0), config {self.layout.devices / 'sane'}",
-            "  panel           gpiozero MockFactory (pins 17/27/22, LEDs 5/6/13)",
+            "  panel           gpiozero MockFactory in the kiosk (buttons 17/27/22, LEDs 5/6/13/26)",
             f"  QR reader       {info['qr_port']}  (type a code: echo CODE > {self.layout.devices / 'qr-reader.in'})",
-            f"  printer         {info['printer_port']}  (receipts saved in {self.layout.devices / 'printed'})",
+            f"  printer         {info['printer_port']}  (80 mm; slips saved as .escpos + .png in "
+            f"{self.layout.devices / 'printed'}; echo paper-out|cover-open|off|ok > "
+            f"{self.layout.devices / 'printer.state'})",
             f"  logs            {self.layout.logs}",
             "  officer card    development token, PIN " + info["pin"],
             "  accounts        kythuat/kythuat-dev (technician), giamsat/giamsat-dev (supervisor), canbo/canbo-dev",

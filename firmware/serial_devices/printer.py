@@ -36,6 +36,8 @@ DLE_EOT = b"\x10\x04"
 FONT_CANDIDATES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
                    "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf")
 PaperLevel = Literal["ok", "low", "out"]
+#: Printable dots per line of each roll width at 203 dpi (8 dots/mm).
+PAPER_DOTS = {58: 384, 80: 576}
 
 
 @dataclass(frozen=True)
@@ -115,10 +117,13 @@ def qr_image(content: str, width_px: int, max_scale: int) -> Image.Image:
 class ReceiptPrinter:
     """An ESC/POS printer; every exchange is bounded by ``timeout_s``."""
 
-    def __init__(self, config: EscposSerialPrinterConfig, width_px: int = 384) -> None:
-        """Configure; the port is opened by :meth:`open` (or the first call)."""
+    def __init__(self, config: EscposSerialPrinterConfig, width_px: int | None = None) -> None:
+        """Configure; the port is opened by :meth:`open` (or the first call).
+
+        ``width_px`` defaults to the printable width of the configured roll (``paper_mm``).
+        """
         self.config = config
-        self.width_px = width_px
+        self.width_px = width_px or PAPER_DOTS[config.paper_mm]
         self.name = f"printer({config.port})"
         self._p: Any = None
 
@@ -184,7 +189,7 @@ class ReceiptPrinter:
         (a QR too dense for the paper) is refused without printing half of it.
         """
         images = [qr_image(qr, self.width_px, self.config.qr_size)] if qr else []
-        images.append(render_text(lines, self.width_px))
+        images.append(render_text(lines, self.width_px, size=22 if self.width_px <= 384 else 26))
         return self.print_images(images, cut=cut)
 
     def print_images(self, images: list[Image.Image], *, cut: bool = True) -> PrinterStatus:

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from kiosk_ui import security
+from kiosk_ui.blueprints.devices import print_ticket
 from kiosk_ui.capture_views import (
     apply_capture_action,
     capture_context,
@@ -141,7 +142,7 @@ def submit() -> Response | str:
     audit("citizen.submit", d.id)
     ticket = d.id[:6].upper()
     security.sign_out()
-    return render_template("citizen/submitted.html", ticket=ticket)
+    return render_template("citizen/submitted.html", ticket=ticket, printed=print_ticket(ticket))
 
 
 def _code_from(text: str) -> str:

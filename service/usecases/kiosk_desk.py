@@ -268,14 +268,19 @@ def import_procedures(raw: bytes, filename: str, kiosk_home: Path) -> ProcedureC
     return import_catalogue(raw, filename, kiosk_home / "catalogue.json")
 
 
-def receipt_pdf(draft: Draft, *, office_name: str, issuing_system: str, printed_at: dt.datetime) -> bytes:
-    """The receipt (giấy tiếp nhận) PDF of a finalized dossier."""
+def receipt_of(draft: Draft, *, office_name: str, issuing_system: str, printed_at: dt.datetime) -> Receipt:
+    """The receipt record of a finalized dossier (what the A4 PDF and the roll slip both print)."""
     lines = tuple(ReceiptLine(c.name, c.content_pages, bool(c.reuse_code), c.result_code or c.reuse_code or "")
                   for c in draft.components)
-    receipt = Receipt(
+    return Receipt(
         dossier_code=draft.dossier_code, procedure_code=draft.procedure_code, procedure_name=draft.procedure_name,
         owner_id=draft.owner_id, owner_name=draft.owner_name, office_name=office_name,
         issuing_system=issuing_system, officer_name=draft.signed_by,
         received_at=dt.datetime.fromisoformat(draft.received_at), printed_at=printed_at,
         return_date=dt.date.fromisoformat(draft.return_date), lines=lines)
-    return render_receipt(receipt)
+
+
+def receipt_pdf(draft: Draft, *, office_name: str, issuing_system: str, printed_at: dt.datetime) -> bytes:
+    """The receipt (giấy tiếp nhận) PDF of a finalized dossier."""
+    return render_receipt(receipt_of(draft, office_name=office_name, issuing_system=issuing_system,
+                                     printed_at=printed_at))

@@ -116,3 +116,15 @@ def test_mock_pin_factory_from_config() -> None:
     panel.set_state("ready")
     assert panel.leds["ready"].value == 1.0
     panel.close()
+
+
+def test_card_led_is_independent_of_the_state_lights() -> None:
+    panel = Panel(PanelConfig(pin_factory="mock"))
+    panel.set_card(True)
+    panel.set_state("busy")
+    assert panel.leds["card"].value == 1.0 and panel.leds["ready"].value == 0
+    panel.set_state("ready")
+    assert panel.leds["card"].value == 1.0 and panel.leds["ready"].value == 1.0
+    panel.set_card(False)
+    assert panel.leds["card"].value == 0 and panel.leds["ready"].value == 1.0
+    panel.close()

@@ -214,13 +214,53 @@ def test_qr_image_decodes_back() -> None:
     assert [r.text for r in zxingcpp.read_barcodes(img.convert("L"))] == [content]
 
 
-def test_print_a_wide_rasterised_receipt(printer_pair: tuple[PtyPair, FakeEscposPrinter, ReceiptPrinter]) -> None:
+@pytest.mark.parametrize(("paper_mm", "dots"), [(80, 576), (58, 384)])
+def test_print_a_wide_rasterised_receipt(paper_mm: int, dots: int) -> None:
     from PIL import Image
 
-    _, device, printer = printer_pair
-    page = Image.new("L", (1240, 600), 255)  # an A-series page raster, far wider than the paper
-    assert printer.print_images([page]).paper == "ok"
-    time.sleep(0.2)
-    sent = device.data()
+    with PtyPair() as p:
+        device = FakeEscposPrinter(p)
+        device.start()
+        printer = ReceiptPrinter(EscposSerialPrinterConfig(port=p.port, timeout_s=0.5, paper_mm=paper_mm))
+        page = Image.new("L", (1240, 600), 255)  # an A-series page raster, far wider than the paper
+        assert printer.print_images([page]).paper == "ok"
+        time.sleep(0.2)
+        sent = device.data()
+        printer.close()
+        device.stop()
     i = sent.index(b"\x1dv0")
-    assert int.from_bytes(sent[i + 4:i + 6], "little") == 384 // 8  # GS v 0: width in bytes = paper width
+    assert int.from_bytes(sent[i + 4:i + 6], "little") == dots // 8  # GS v 0: width in bytes = paper width
+
+
+@pytest.mark.parametrize("paper_mm", [80, 58])
+def test_vietnamese_slip_reads_back_from_the_raster(paper_mm: int) -> None:
+    """What the printer receives decodes (GS v 0 headers) to the paper's width with the QR readable."""
+    import zxingcpp
+
+    from provisioning.simdevices import raster_blocks, raster_images
+
+    qr = '{"ma_ho_so":"000.00.70.H99-261202-0001","ten_giay_to":"Giấy tiếp nhận hồ sơ và hẹn trả kết quả"}'
+    with PtyPair() as p:
+        device = FakeEscposPrinter(p)
+        device.start()
+        printer = ReceiptPrinter(EscposSerialPrinterConfig(port=p.port, timeout_s=0.5, paper_mm=paper_mm))
+        printer.print_receipt(["GIẤY TIẾP NHẬN HỒ SƠ", "Ông/Bà: Nguyễn Thị Ẩn", "Hẹn trả: ngày 09/12/2026"], qr=qr)
+        time.sleep(0.2)
+        sent = device.data()
+        printer.close()
+        device.stop()
+    blocks = raster_blocks(sent)
+    assert len(blocks) == 2 and all(b.mode == 0 for b in blocks)  # QR image, then the text image
+    assert max(b.width_bytes for b in blocks) * 8 <= {80: 576, 58: 384}[paper_mm]
+    slip = raster_images(sent)
+    assert slip is not None
+    assert [c.text for c in zxingcpp.read_barcodes(slip.convert("L"))] == [qr]
+    text = blocks[1].image.convert("L")
+    assert text.getextrema() == (0, 255)  # the text block holds printed dots (rendered, no code page)
+
+
+def test_a_cut_off_raster_job_is_refused() -> None:
+    from provisioning.simdevices import raster_blocks
+
+    with pytest.raises(ValueError, match="cut short"):
+        raster_blocks(b"\x1dv0\x00\x30\x00\x10\x00" + b"\x00" * 20)  # 48x16 bytes announced, 20 sent

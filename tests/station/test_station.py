@@ -131,8 +131,11 @@ def test_console_says_what_runs_where(station: RunningStation) -> None:
         assert rows[device]["state"] == "ok", rows[device]
 
 
-def _walk_kiosk_flow(base: str, pin: str) -> str:
-    """Officer desk in Chromium: card login, owner from the QR, one component, capture, review, sign."""
+def _walk_kiosk_flow(base: str, pin: str, devices: Path) -> str:
+    """Officer desk in Chromium: card login, owner from the QR reader, one component, capture, review,
+    sign, and the receipt printed on the simulated roll printer (``devices`` = ``$SOHOA_HOME/station``)."""
+    from playwright.sync_api import expect
+
     with launch_chromium() as browser:
         ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="vi-VN")
         page = ctx.new_page()
@@ -142,7 +145,10 @@ def _walk_kiosk_flow(base: str, pin: str) -> str:
         page.get_by_test_id("card-login").click()
         page.wait_for_url(f"{base}/officer/")
         page.get_by_test_id("new-dossier").click()
-        page.get_by_test_id("qr-payload").fill(QR_PAYLOAD)
+        page.wait_for_url("**/owner")
+        with open(devices / "qr-reader.in", "ab") as fifo:  # `echo CODE > station/qr-reader.in`
+            fifo.write(QR_PAYLOAD.encode("utf-8") + b"\n")
+        expect(page.get_by_test_id("qr-payload")).to_have_value(QR_PAYLOAD)
         page.get_by_test_id("qr-submit").click()
         page.wait_for_url("**/procedure")
         page.get_by_test_id("proc-1.001193").click()
@@ -160,14 +166,27 @@ def _walk_kiosk_flow(base: str, pin: str) -> str:
         page.get_by_test_id("sign-submit").click()
         page.wait_for_url("**/receipt", timeout=240_000)
         codes = page.get_by_test_id("result-code").all_inner_texts()
+        dossier = page.get_by_test_id("dossier-code").inner_text().strip()
+        with page.expect_navigation():
+            page.get_by_test_id("receipt-slip").click()
+        assert "Đã in biên nhận" in " ".join(page.locator(".flash").all_inner_texts())
         screenshot(page, "station-receipt")
         ctx.close()
     assert len(codes) == 1, codes
+    deadline = time.monotonic() + 20
+    while not list((devices / "printed").glob("job-*.png")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    import zxingcpp
+    from PIL import Image
+
+    (slip,) = sorted((devices / "printed").glob("job-*.png"))
+    (qr,) = zxingcpp.read_barcodes(Image.open(slip).convert("L"))
+    assert json.loads(qr.text)["ma_ho_so"] == dossier
     return codes[0].strip()
 
 
 def test_a_paper_captured_at_the_kiosk_reaches_the_local_province(station: RunningStation) -> None:
-    code = _walk_kiosk_flow(f"http://127.0.0.1:{station.kiosk}", "123456")
+    code = _walk_kiosk_flow(f"http://127.0.0.1:{station.kiosk}", "123456", station.home / "station")
     shown = json.loads(station.sohoa("show", code, "--json").stdout)
     doc_id, final_sha = shown["id"], shown["sha256"]
 
