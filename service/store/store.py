@@ -30,6 +30,7 @@ from service.store.db import connect, db_file, is_disk_full, migrate, store_erro
 from service.store.dossiers import DossierTable
 from service.store.files import FileStore
 from service.store.outbox import OutboxTable
+from service.store.reuse_cache import ReuseCacheTable
 from service.store.signatures import SignatureTable
 from service.store.sync_state import SyncProgress
 from service.store.types import DocumentKind, DocumentState, NewDocument, PageRecord, StoredDocument
@@ -59,7 +60,7 @@ def _owner_id(metadata: Metadata) -> str | None:
     return value or None
 
 
-class Store(OutboxTable, SignatureTable, DossierTable):
+class Store(OutboxTable, SignatureTable, DossierTable, ReuseCacheTable):
     """One service home's database and file store."""
 
     def __init__(self, conn: sqlite3.Connection, files: FileStore, lock_path: Path | None = None,
