@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING
 
 from service.store.types import StoredDocument
 
-ANY_TYPE = "*"  # the document_type of an answer asked without a type
-
 
 @dataclass(frozen=True, slots=True)
 class CachedAnswer:
@@ -57,12 +55,14 @@ class ReuseCacheTable:
         with self.transaction() as c:
             c.execute("INSERT INTO reuse_cache(owner_digest, document_type, answered_at, hits_json) VALUES (?,?,?,?)"
                       " ON CONFLICT (owner_digest, document_type) DO UPDATE SET answered_at = excluded.answered_at,"
-                      " hits_json = excluded.hits_json", (owner_digest(owner_id), document_type, answered_at, hits_json))
+                      " hits_json = excluded.hits_json",
+                      (owner_digest(owner_id), document_type, answered_at, hits_json))
 
     def cached_reuse_answers(self, owner_id: str, document_types: tuple[str, ...],
                              not_before: str) -> list[CachedAnswer]:
         """Cached answers for this owner and these types (all types when empty) given at or after ``not_before``."""
-        sql = "SELECT document_type, answered_at, hits_json FROM reuse_cache WHERE owner_digest = ? AND answered_at >= ?"
+        sql = ("SELECT document_type, answered_at, hits_json FROM reuse_cache"
+               " WHERE owner_digest = ? AND answered_at >= ?")
         args: list[str] = [owner_digest(owner_id), not_before]
         if document_types:
             sql += f" AND document_type IN ({','.join('?' * len(document_types))})"
