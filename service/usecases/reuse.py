@@ -59,12 +59,16 @@ class Candidate:
     pdf_link: str | None = None  # province: the PDF, when the gateway serves it over HTTP(S)
 
     @property
-    def updated(self) -> str | None:
-        """``cập nhật lúc dd/mm/yyyy HH:MM`` (office time) of a province or cached answer."""
+    def answered_vn(self) -> str | None:
+        """When the province answered, ``dd/mm/yyyy HH:MM`` in office time (None for a local paper)."""
         if not self.answered_at:
             return None
-        at = dt.datetime.fromisoformat(self.answered_at).astimezone(VN_TZ)
-        return f"cập nhật lúc {at:%d/%m/%Y %H:%M}"
+        return f"{dt.datetime.fromisoformat(self.answered_at).astimezone(VN_TZ):%d/%m/%Y %H:%M}"
+
+    @property
+    def updated(self) -> str | None:
+        """``cập nhật lúc dd/mm/yyyy HH:MM`` of a province or cached answer."""
+        return f"cập nhật lúc {self.answered_vn}" if self.answered_vn else None
 
     @property
     def date_vn(self) -> str:
