@@ -18,7 +18,6 @@ from bench.sync_common import (
     device_tls,
     gateway_settings,
     make_pdf,
-    page_png,
     sign_pdf,
     start_thread_gateway,
     sync_config,
@@ -28,16 +27,15 @@ from province_gateway.db import register_dossier
 from service.cli.main import main as sohoa_main
 from service.config import load_config
 from service.errors import NotFoundError
-from service.domain.fields import FieldSource, FieldValue, Metadata
 from service.paths import get_paths
 from service.store.store import Store
 from service.store.sync_state import SyncProgress
-from service.store.types import NewDocument, PageRecord
 from service.sync.store_source import StoreOutbox
 from service.sync.worker import SyncWorker
 from service.usecases import dossier as dossier_uc
 from service.usecases import reuse
 from tests.support.mosquitto import Broker, LabPki
+from tests.support.papers import add_paper
 
 from .conftest import OFFICES, Idents
 
@@ -58,15 +56,8 @@ def own_broker(pki: LabPki, idents: Idents) -> Iterator[Broker]:
 
 
 def _paper(store: Store, signer, i: int, doc_type: str, name: str) -> str:  # type: ignore[no-untyped-def]
-    m = FieldSource.MANUAL
-    meta = Metadata(document_type_code=doc_type, document_name=FieldValue(name, m),
-                    number_symbol=FieldValue(f"{i}/2019", m), issue_date=FieldValue("2019-06-0%d" % (i + 1), m),
-                    issuing_agency=FieldValue("UBND phường Thử Nghiệm", m), owner_id=FieldValue(OWNER, m))
-    new = NewDocument(result_code=f"{OWNER}.{doc_type}.{i:02d}", metadata=meta,
-                      pdf_sha256=store.files.put(sign_pdf(make_pdf(40 + i), signer)),
-                      pages=(PageRecord(1, store.files.put(page_png()), "image/png", 64, 90, 300.0, "grey", "front",
-                                        False, None),))
-    return store.add_document(new, actor="test").result_code
+    return add_paper(store, i, doc_type, name, OWNER, issued=f"2019-06-0{i + 1}",
+                     pdf=sign_pdf(make_pdf(40 + i), signer), agency="UBND phường Thử Nghiệm")
 
 
 def _upload_from_office_b(tmp_path: Path, pki: LabPki, idents: Idents, port: int, signer) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -115,7 +106,8 @@ def test_province_answers_by_owner_and_type_and_the_cache_answers_offline(
         assert [r["source"] for r in rows] == ["local"]  # its own store still answers (Art. 25.3: first)
         monkeypatch.setenv("SOHOA_HOME", str(sohoa_home))
         with psycopg.connect(dsn) as conn:
-            logged = conn.execute("SELECT device_id, outcome, document_types, hits FROM gw_lookup ORDER BY id").fetchall()
+            logged = conn.execute("SELECT device_id, outcome, document_types, hits FROM gw_lookup"
+                                  " ORDER BY id").fetchall()
         assert logged == [(idents.a.name, "answered", [MARRIAGE], 1), (idents.b.name, "not-authorised", [MARRIAGE], 0)]
     finally:
         gw.close()

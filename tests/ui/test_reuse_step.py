@@ -11,26 +11,18 @@ from typing import Any
 import yaml
 from playwright.sync_api import expect
 
-from bench.sync_common import make_pdf, page_png
 from province_gateway.local.broker import free_port
-from service.domain.fields import FieldSource, FieldValue, Metadata
 from service.paths import get_paths
 from service.store.store import Store
-from service.store.types import NewDocument, PageRecord
 from tests.support.chromium import screenshot
+from tests.support.papers import add_paper
 from tests.ui.test_officer_flow import OWNER, _login_card, _owner_step
 
 MARRIAGE = "KQ.G15.000035"  # the catalogue's expected type of component GKH of procedure 1.001193
 
 
 def _paper(store: Store, i: int, doc_type: str, name: str, owner: str = OWNER) -> str:
-    m = FieldSource.MANUAL
-    meta = Metadata(document_type_code=doc_type, document_name=FieldValue(name, m),
-                    issue_date=FieldValue("2015-09-0%d" % i, m), owner_id=FieldValue(owner, m))
-    new = NewDocument(result_code=f"{owner}.{doc_type}.{i:02d}", metadata=meta, pdf_sha256=store.files.put(make_pdf(i)),
-                      pages=(PageRecord(1, store.files.put(page_png()), "image/png", 64, 90, 300.0, "grey", "front",
-                                        False, None),))
-    return store.add_document(new, actor="test").result_code
+    return add_paper(store, i, doc_type, name, owner, issued=f"2015-09-0{i}")
 
 
 def test_reuse_step_offers_only_matching_types_with_preview_and_cache_age(page: Any, kiosk: Any, dev_token: str,
