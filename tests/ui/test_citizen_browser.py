@@ -69,7 +69,7 @@ def test_citizen_lookup_unknown_code(page: Any, kiosk: Any) -> None:
 
 
 def test_citizen_idle_timeout_clears_the_session(page: Any, kiosk: Any) -> None:
-    base = kiosk(citizen_idle_timeout_s=2)
+    base = kiosk(citizen_idle_timeout_s=4)  # longer than a capture on a loaded machine takes
     page.goto(f"{base}/citizen/")
     page.get_by_test_id("citizen-scan").click()
     page.wait_for_url(f"{base}/citizen/scan")
