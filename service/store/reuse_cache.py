@@ -1,8 +1,9 @@
 """The reuse look-up cache (migration 0009) and an owner's papers (mixed into :class:`Store`).
 
 The province's answers are kept per owner and document type so the desk can offer reuse offline
-and say when the answer was given. The owner is stored as a SHA-256 digest: the table says what
-the province answered for that digest, never whose it is.
+and say when the answer was given. Rows are keyed by the owner's SHA-256 digest, so the table
+cannot be searched by identifier; the answers themselves are what the province sent (result codes,
+which by the national template begin with the identifier, as the store's own codes do).
 """
 
 from __future__ import annotations

@@ -44,6 +44,8 @@ def _no_officer_tools(page: Any, *, capture: bool = True) -> None:
 def test_several_papers_per_ticket(page: Any, kiosk: Any) -> None:
     base = kiosk()
     _begin_scan(page, base)
+    page.get_by_test_id("citizen-pick-next").click()  # nothing ticked
+    expect(page.locator(".flash.error")).to_contain_text("ít nhất một giấy tờ")
     page.get_by_test_id("pick-1.001193-TK").check()
     page.get_by_test_id("pick-1.000894-XNTTHN").check()  # two procedures on one ticket: refused, nothing lost
     page.get_by_test_id("citizen-pick-next").click()

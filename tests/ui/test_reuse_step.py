@@ -76,6 +76,11 @@ def test_reuse_step_offers_only_matching_types_with_preview_and_cache_age(page: 
     draft_id = page.url.split("/d/")[1].split("/")[0]
     assert page.request.get(f"{base}/officer/reuse/d/{draft_id}/{other}/page").status == 404  # another owner's
 
+    # a paper that was not offered (another owner's) is refused with a Vietnamese message; nothing changes
+    token = page.evaluate("() => document.body.dataset.csrf")
+    forged = page.request.post(f"{base}/officer/d/{draft_id}/reuse", form={"csrf_token": token, "reuse_GKH": other})
+    assert forged.status == 200 and "không còn trong danh sách đề xuất" in forged.text()
+
     page.get_by_test_id("reuse-GKH-1").check()
     page.get_by_test_id("reuse-next").click()
     page.wait_for_url("**/capture/TK")
