@@ -16,9 +16,9 @@
       last = Date.now();
       if (box) { box.hidden = true; }
     };
+    // any touch, key or scroll counts as activity; once the question shows, only its answer does
     ["pointerdown", "keydown", "scroll", "touchstart"].forEach(function (ev) {
-      window.addEventListener(ev, function (e) {
-        if (box && !box.hidden && !(e.target && e.target.closest && e.target.closest(".idle-box"))) { return; }
+      window.addEventListener(ev, function () {
         if (!box || box.hidden) { last = Date.now(); }
       }, { passive: true });
     });

@@ -70,10 +70,12 @@ class ReuseCacheTable:
             args += list(document_types)
         return [CachedAnswer(*r) for r in self.conn.execute(sql + " ORDER BY document_type", args).fetchall()]
 
-    def drop_reuse_cache(self, *, before: str, owner_id: str | None = None) -> int:
-        """Drop answers older than ``before`` (and every answer of ``owner_id`` when given); returns how many."""
+    def drop_reuse_cache(self, *, before: str | None = None, owner_id: str | None = None) -> int:
+        """Drop answers given before ``before`` and/or every answer of ``owner_id``; returns how many."""
         with self.transaction() as c:
-            cur = c.execute("DELETE FROM reuse_cache WHERE answered_at < ?"
-                            + (" OR owner_digest = ?" if owner_id else ""),
-                            (before, owner_digest(owner_id)) if owner_id else (before,))
-            return cur.rowcount
+            n = 0
+            if before is not None:
+                n += c.execute("DELETE FROM reuse_cache WHERE answered_at < ?", (before,)).rowcount
+            if owner_id is not None:
+                n += c.execute("DELETE FROM reuse_cache WHERE owner_digest = ?", (owner_digest(owner_id),)).rowcount
+            return n

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,9 +36,6 @@ VN_TZ = dt.timezone(dt.timedelta(hours=7))
 #: no type to ask by), disabled (sync is off).
 ANSWERED, NOT_FOUND, REFUSED, RATE_LIMITED, OFFLINE, SKIPPED, DISABLED = (
     "answered", "not-found", "refused", "rate-limited", "offline", "skipped", "disabled")
-
-Asker = Callable[[Paths, Config, p.ReuseQuery, float], p.ReuseAnswer]
-
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
@@ -116,8 +112,7 @@ def type_matches(code: str | None, wanted: tuple[str, ...]) -> bool:
 
 def find_reuse(owner_id: str, document_types: tuple[str, ...] = (), *, dossier_id: str | None = None,
                procedure_code: str | None = None, offline: bool = False, paths: Paths | None = None,
-               config: Config | None = None, now: dt.datetime | None = None,
-               ask: Asker = ask_province) -> Finding:
+               config: Config | None = None, now: dt.datetime | None = None) -> Finding:
     """The owner's reusable papers of ``document_types`` (all types when empty): own store, then province.
 
     The province is asked by owner and the exact types (prefix entries stay local) when a dossier
@@ -138,7 +133,7 @@ def find_reuse(owner_id: str, document_types: tuple[str, ...] = (), *, dossier_i
                 procedure_code = store.dossier(dossier_id).procedure_code
             except NotFoundError:  # a dossier the province registered for this office, not opened here
                 procedure_code = None
-    outcome, remote = _province(owner_id, exact, dossier_id, procedure_code, offline, paths, cfg, now, ask)
+    outcome, remote = _province(owner_id, exact, dossier_id, procedure_code, offline, paths, cfg, now)
     if outcome in (OFFLINE, SKIPPED, RATE_LIMITED):
         with Store.open(paths) as store:
             remote = [_cached(h, a.answered_at, now) for a in store.cached_reuse_answers(owner_id, exact, oldest)
@@ -154,7 +149,7 @@ def find_reuse(owner_id: str, document_types: tuple[str, ...] = (), *, dossier_i
 
 
 def _province(owner_id: str, types: tuple[str, ...], dossier_id: str | None, procedure_code: str | None,
-              offline: bool, paths: Paths, cfg: Config, now: dt.datetime, ask: Asker) -> tuple[str, list[Candidate]]:
+              offline: bool, paths: Paths, cfg: Config, now: dt.datetime) -> tuple[str, list[Candidate]]:
     if not cfg.sync.enabled:
         return DISABLED, []
     if offline or not dossier_id or not types or not owner_id:
@@ -162,14 +157,14 @@ def _province(owner_id: str, types: tuple[str, ...], dossier_id: str | None, pro
     query = p.ReuseQuery(procedure_code or "-", (), owner_id=owner_id, dossier_code=dossier_id,
                          document_types=types[:MAX_TYPES])
     try:
-        answer = ask(paths, cfg, query, cfg.sync.reuse_timeout_s)
+        answer = ask_province(paths, cfg, query, cfg.sync.reuse_timeout_s)
     except (SyncError, ConfigError) as exc:
         log.info("province reuse look-up unavailable (%s): answering from the cache", exc.__class__.__name__)
         return OFFLINE, []
     at = now.isoformat(timespec="microseconds")
     with Store.open(paths) as store:
         if answer.error_code == p.NOT_AUTHORISED:  # no longer ours to see: forget what was kept
-            store.drop_reuse_cache(before=at, owner_id=owner_id)
+            store.drop_reuse_cache(owner_id=owner_id)
             return REFUSED, []
         if answer.error_code == p.RATE_LIMITED:
             return RATE_LIMITED, []

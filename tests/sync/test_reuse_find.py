@@ -99,6 +99,20 @@ def test_province_answers_by_owner_and_type_and_the_cache_answers_offline(
             ("province", codes[MARRIAGE], MARRIAGE)]  # only the asked type, though the owner has both
         assert rows[0]["date"] == "2019-06-02" and rows[0]["updated"].startswith("cập nhật lúc ")
 
+        # a look-up the province refuses (not a dossier of this office) forgets that owner's saved answers
+        paths = get_paths(sohoa_home)
+        with Store.open(paths) as store:
+            store.cache_reuse_answer("001099099999", MARRIAGE, "[]", dt.datetime.now(dt.UTC).isoformat())
+        rc, rows, err = _find(capsys, "--doc-type", MARRIAGE, "--dossier", "HS-NOT-OURS")
+        assert rc == 15 and rows == [] and "province: refused" in err
+        with Store.open(paths) as store:
+            assert [a.document_type for a in store.cached_reuse_answers(OWNER, (), "")] == []
+            assert len(store.cached_reuse_answers("001099099999", (), "")) == 1  # another owner's: kept
+        rc, rows, _ = _find(capsys, "--doc-type", MARRIAGE, "--dossier", dossier)
+        assert rc == 0 and [r["source"] for r in rows] == ["province"]
+        with Store.open(paths) as store:  # the cache is keyed by a digest, not by the identifier
+            assert OWNER not in str(store.conn.execute("SELECT owner_digest FROM reuse_cache").fetchall())
+
         # office B holds no dossier of this owner under that code: refused, and logged
         monkeypatch.setenv("SOHOA_HOME", str(tmp_path / "office-b"))
         rc, rows, err = _find(capsys, "--doc-type", MARRIAGE, "--dossier", dossier)
@@ -108,7 +122,9 @@ def test_province_answers_by_owner_and_type_and_the_cache_answers_offline(
         with psycopg.connect(dsn) as conn:
             logged = conn.execute("SELECT device_id, outcome, document_types, hits FROM gw_lookup"
                                   " ORDER BY id").fetchall()
-        assert logged == [(idents.a.name, "answered", [MARRIAGE], 1), (idents.b.name, "not-authorised", [MARRIAGE], 0)]
+        a, b = idents.a.name, idents.b.name
+        assert logged == [(a, "answered", [MARRIAGE], 1), (a, "not-authorised", [MARRIAGE], 0),
+                          (a, "answered", [MARRIAGE], 1), (b, "not-authorised", [MARRIAGE], 0)]
     finally:
         gw.close()
 
@@ -123,7 +139,6 @@ def test_province_answers_by_owner_and_type_and_the_cache_answers_offline(
     assert rc == 7 and rows == []
 
     # the answer expires after sync.reuse_cache_max_age_h (72 h by default) and is dropped
-    paths = get_paths(sohoa_home)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=73)
     found = reuse.find_reuse(OWNER, (MARRIAGE,), dossier_id=dossier, offline=True, paths=paths,
                              config=load_config(paths.config), now=later)
