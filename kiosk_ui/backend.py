@@ -165,7 +165,9 @@ class Backend:
             except NotFoundError:
                 wanted[c.code] = (f"{draft.procedure_code}.{c.code}.",)
         union = tuple(dict.fromkeys(t for types in wanted.values() for t in types))
-        found = reuse.find_reuse(draft.owner_id, union, dossier_id=draft.dossier_code or None,
+        # the lifecycle dossier the draft belongs to, once it has one (the province authorises by it)
+        dossier = getattr(draft, "dossier_id", "") or draft.dossier_code or None
+        found = reuse.find_reuse(draft.owner_id, union, dossier_id=dossier,
                                  procedure_code=draft.procedure_code, offline=offline, paths=self.paths,
                                  config=self.config)
         return {code: found.for_types(types) for code, types in wanted.items()}, found.province
