@@ -74,10 +74,11 @@ def create_app(config: KioskSettings | Mapping[str, Any] | None = None) -> Flask
     app.extensions["kiosk_sessions"] = security.SessionRegistry(idle, settings.officer_max_session_s,
                                                                 on_expire=back.session_expired)
 
-    from kiosk_ui.blueprints import auth, citizen, devices, officer, reports, technician
+    from kiosk_ui.blueprints import auth, citizen, devices, officer, reports, reuse_views, technician
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(officer.bp, url_prefix="/officer")
+    app.register_blueprint(reuse_views.bp, url_prefix="/officer/reuse")
     app.register_blueprint(citizen.bp, url_prefix="/citizen")
     app.register_blueprint(technician.bp, url_prefix="/technician")
     app.register_blueprint(reports.bp, url_prefix="/reports")

@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -23,9 +23,9 @@ from kiosk_ui.config import KioskSettings, LocalAccount
 from kiosk_ui.jobs import JobRunner, Progress
 from kiosk_ui.security import AttemptLimiter, KioskSession
 from service.config import Config, load_config
-from service.errors import PermissionDenied, SohoaError, ValidationError
+from service.errors import NotFoundError, PermissionDenied, SohoaError, ValidationError
 from service.paths import Paths
-from service.usecases import kiosk_desk, kiosk_devices, kiosk_flow, kiosk_records, kiosk_tech
+from service.usecases import kiosk_desk, kiosk_devices, kiosk_flow, kiosk_records, kiosk_tech, reuse
 from service.usecases.kiosk_capture import DeskScanner
 from service.usecases.kiosk_desk import DeskCamera, Draft, DraftStore, ProcedureCatalogue
 
@@ -155,8 +155,34 @@ class Backend:
             out[c.code] = same + [p for p in papers if p not in same]
         return out
 
+    def reuse_offers(self, draft: Draft, *, offline: bool = False) -> tuple[dict[str, list[reuse.Candidate]], str]:
+        """Per component, the owner's papers of its expected document types (own store, then the
+        province or its cached answer), and how the province step ended (``reuse.ANSWERED`` ...)."""
+        try:
+            proc = self.procedures().procedure(draft.procedure_code)
+        except NotFoundError:
+            proc = None
+        wanted: dict[str, tuple[str, ...]] = {}
+        for c in draft.components:
+            try:
+                wanted[c.code] = reuse.expected_types(draft.procedure_code, proc.component(c.code)) if proc \
+                    else (f"{draft.procedure_code}.{c.code}.",)
+            except NotFoundError:
+                wanted[c.code] = (f"{draft.procedure_code}.{c.code}.",)
+        union = tuple(dict.fromkeys(t for types in wanted.values() for t in types))
+        # the lifecycle dossier the draft belongs to, once it has one (the province authorises by it)
+        dossier = getattr(draft, "dossier_id", "") or draft.dossier_code or None
+        found = reuse.find_reuse(draft.owner_id, union, dossier_id=dossier,
+                                 procedure_code=draft.procedure_code, offline=offline, paths=self.paths,
+                                 config=self.config)
+        return {code: found.for_types(types) for code, types in wanted.items()}, found.province
+
+    def reuse_preview(self, draft: Draft, result_code: str, kind: str) -> tuple[bytes, str]:
+        """The first page image or PDF of a local paper of this draft's owner."""
+        return reuse.open_preview(result_code, kind, owner_id=draft.owner_id, paths=self.paths)
+
     def set_reuse(self, draft: Draft, chosen: Mapping[str, str],
-                  candidates: Mapping[str, list[kiosk_records.OwnedPaper]]) -> None:
+                  candidates: Mapping[str, Sequence[kiosk_records.OwnedPaper | reuse.Candidate]]) -> None:
         """Mark the components the officer chose to reuse."""
         allowed = {k: [p.result_code for p in v] for k, v in candidates.items()}
         kiosk_desk.set_reuse(self.drafts, draft, chosen, allowed)

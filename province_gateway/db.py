@@ -128,7 +128,11 @@ CREATE TABLE IF NOT EXISTS gw_view_login_failure (
     at            timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS gw_view_login_failure_user ON gw_view_login_failure (username, at);
+ALTER TABLE gw_lookup ADD COLUMN IF NOT EXISTS document_types text[];
 """
+#: A stored paper's document type: the manifest's ``MaLoaiGiayTo``; manifests from before it carried
+#: the type code in ``TypeName`` when the paper had no document name.
+DOC_TYPE_SQL = ("COALESCE(manifest->'ThongTinMoTa'->>'MaLoaiGiayTo', manifest->'ThongTinMoTa'->>'TypeName')")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +148,20 @@ class TransferRow:
     chunk_count: int
     state: str
     reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TypedPaper:
+    """A stored paper found by owner and document type (``find_by_type``)."""
+
+    result_code: str
+    name: str
+    number_symbol: str | None
+    file_name: str
+    sha256: str
+    document_type: str
+    issued: str | None
+    stored_at: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +333,17 @@ class GatewayDb:
         rows = self.conn.execute(sql + " ORDER BY stored_at DESC LIMIT 20", args).fetchall()
         return [(str(a), str(b), c, str(d), str(e)) for a, b, c, d, e in rows]
 
+    def find_by_type(self, owner_id: str, types: tuple[str, ...]) -> list[TypedPaper]:
+        """One owner's stored papers of these document types, the newest version of each, newest first."""
+        rows = self.conn.execute(
+            "SELECT * FROM (SELECT DISTINCT ON (document_id) result_code, name, number_symbol,"
+            f" manifest->'TepDinhKem'->>'TenTep', sha256, {DOC_TYPE_SQL},"
+            " manifest->'ThongTinMoTa'->>'IssuedDate', stored_at FROM gw_document"
+            f" WHERE owner_id=%s AND {DOC_TYPE_SQL} = ANY(%s) ORDER BY document_id, stored_at DESC) v"
+            " ORDER BY stored_at DESC LIMIT 50", (owner_id, list(types))).fetchall()
+        return [TypedPaper(str(a), str(b), c, str(d), str(e), str(f), g, h.isoformat(timespec="seconds"))
+                for a, b, c, d, e, f, g, h in rows]
+
     def enrolment(self, device: str) -> Enrolment | None:
         """The registry row of a device identity (None: never enrolled)."""
         row = self.conn.execute("SELECT device_id, province, office, revoked_at IS NOT NULL FROM gw_registry"
@@ -334,9 +363,10 @@ class GatewayDb:
     def log_lookup(self, device: str, office: str | None, query: p.ReuseQuery, hits: int, outcome: str) -> None:
         """Every reuse look-up, answered or refused (TT 01/2023 Art. 24.3: who saw whose papers)."""
         self.conn.execute("INSERT INTO gw_lookup(replica, device_id, office, procedure_code, dossier_code, owner_id,"
-                          " requested, hits, outcome) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                          " requested, hits, outcome, document_types) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
                           (self.replica, device, office, query.procedure_code, query.dossier_code, query.owner_id,
-                           len(query.results), hits, outcome))
+                           len(query.results) + len(query.document_types), hits, outcome,
+                           list(query.document_types) or None))
 
     def lookups_last_minute(self, device: str) -> int:
         """Look-ups a device made in the last minute, on every replica (the shared rate limit)."""

@@ -5,6 +5,9 @@ the request names the owner (``SoDinhDanhChuSoHuu``) and a dossier (``MaHoSo``) 
 device's office holds for that owner, either registered by the province's one-stop-shop system
 (``gw_dossier``) or proven by a document the office itself stored for that owner in that dossier.
 Results are only that owner's papers. Every look-up, answered or refused, is a ``gw_lookup`` row.
+A request may ask by result code (``DanhSachDanhMucKetQua``) and/or by the document types of the
+owner's papers (``DanhSachLoaiGiayTo``); hits of the own store carry their type, issue date and
+storage time.
 """
 
 from __future__ import annotations
@@ -65,6 +68,13 @@ class ReuseDesk:
             for rc, name, sym, fname, sha in self.db.find_results(code, symbol, q.owner_id):
                 hits.append(p.ReuseHit(rc, name, sym, self.agency, ((fname, f"sohoa://{info.province}/files/{sha}"),),
                                        p.ReuseSource.PROVINCE))
+        if q.document_types:
+            seen = {h.result_code for h in hits}
+            for t in self.db.find_by_type(q.owner_id, q.document_types):
+                if t.result_code not in seen:
+                    hits.append(p.ReuseHit(t.result_code, t.name, t.number_symbol, self.agency,
+                                           ((t.file_name, f"sohoa://{info.province}/files/{t.sha256}"),),
+                                           p.ReuseSource.PROVINCE, t.document_type, t.issued, t.stored_at))
         for resolver in self.resolvers:
             if hits:
                 break

@@ -63,20 +63,19 @@ class StaticResolver:
         try:
             items = json.loads(path.read_text(encoding="utf-8"))
             self._hits = [(str(i["SoDinhDanhChuSoHuu"]),
-                           p.ReuseHit(str(i["MaKetQua"]), str(i["TenGiayTo"]), i.get("SoKyHieu"),
-                                      str(i["CoQuanChuQuan"]),
-                                      tuple((str(f["TenTep"]), str(f["DuongDan"])) for f in i["DanhSachTepDinhKem"]),
-                                      source)) for i in items]
+                           p.ReuseHit.from_json({**i, "Nguon": source.value})) for i in items]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"reuse index {path} unreadable ({exc.__class__.__name__})",
                               remedy="give a JSON list of DanhSachGiayToKetQua items with SoDinhDanhChuSoHuu") from exc
 
     def find(self, query: p.ReuseQuery) -> list[p.ReuseHit]:
-        """The owner's hits whose result code (and number/symbol when asked) match."""
+        """The owner's hits whose result code (and number/symbol when asked) or document type match."""
         out = []
         for code, symbol in query.results:
             out += [h for owner, h in self._hits if owner == query.owner_id and h.result_code == code
                     and (symbol is None or h.number_symbol == symbol)]
+        out += [h for owner, h in self._hits if owner == query.owner_id and h not in out
+                and h.document_type is not None and h.document_type in query.document_types]
         return out
 
 

@@ -1,8 +1,10 @@
 """Citizen self-service: scan one's own papers into a dossier, look up a dossier's status.
 
-A citizen session is anonymous and short: it sees only the draft it created, the status
-lookup shows states and dates but no names or identifiers, and an idle timeout (enforced by
-the server, mirrored by the page) ends the session and discards an unsent draft.
+A citizen session is anonymous and short: it sees only the draft it created (one procedure,
+several papers per ticket), the status lookup shows the lifecycle status in plain words and
+dates but no names or identifiers, and an idle timeout (enforced by the server; the page warns
+first, "Bạn cần thêm thời gian?", in ``static/citizen.js``) ends the session and discards an
+unsent draft. Officer tools are not shown on citizen pages.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from kiosk_ui.capture_views import (
 from kiosk_ui.context import audit, backend, camera, drafts, t
 from service.errors import NotFoundError, SohoaError
 from service.usecases import kiosk_desk, kiosk_flow
+from service.usecases.citizen_status import citizen_status
 from service.usecases.kiosk_desk import Draft
 
 bp = Blueprint("citizen", __name__)
@@ -74,19 +77,31 @@ def begin() -> Response:
 @bp.route("/scan", methods=["GET", "POST"])
 @security.require("citizen")
 def scan() -> Response | str:
-    """Pick the procedure and paper, then capture it."""
+    """Pick one procedure and the papers to hand in (several per ticket), then capture each."""
     d = _own_draft()
     cat = backend().procedures()
     if request.method == "POST":
-        try:
-            pcode, _, ccode = request.form.get("pick", "").partition("|")
-            proc = cat.procedure(pcode)
-            kiosk_desk.set_procedure(drafts(), d, proc, [proc.component(ccode).code], {})
-        except SohoaError as exc:
-            flash(exc.message, "error")
+        picks = [v.partition("|") for v in request.form.getlist("pick")]
+        procs = {p for p, _, _ in picks}
+        captured = {c.code for c in d.components if c.pages}
+        if not picks:
+            flash(t("citizen.pick_none"), "error")
             return _go("citizen.scan")
-        return _go("citizen.capture", component=d.components[0].code)
-    return render_template("citizen/scan.html", draft=d, catalogue=cat)
+        if len(procs) > 1 or (captured and d.procedure_code not in procs):
+            flash(t("citizen.one_procedure"), "error")  # a ticket is one dossier: one procedure
+            return _go("citizen.scan")
+        try:
+            proc = cat.procedure(procs.pop())
+            codes = [proc.component(code).code for _, _, code in picks]
+            kiosk_desk.set_procedure(drafts(), d, proc, sorted(set(codes) | captured), {})
+        except SohoaError:
+            flash(t("citizen.pick_unknown"), "error")
+            return _go("citizen.scan")
+        audit("citizen.pick", d.id, papers=str(len(d.components)))
+        first = next((c for c in d.components if not c.pages), d.components[0])
+        return _go("citizen.capture", component=first.code)
+    chosen = {c.code for c in d.components}
+    return render_template("citizen/scan.html", draft=d, catalogue=cat, chosen=chosen)
 
 
 @bp.route("/capture/<component>", methods=["GET", "POST"])
@@ -139,10 +154,18 @@ def submit() -> Response | str:
         flash(t("citizen.nothing_scanned"), "error")
         return _go("citizen.scan")
     kiosk_desk.submit_draft(drafts(), d)
-    audit("citizen.submit", d.id)
+    audit("citizen.submit", d.id, papers=str(sum(1 for c in d.components if c.pages)))
     ticket = d.id[:6].upper()
+    papers = [c.name for c in d.components if c.pages]
     security.sign_out()
-    return render_template("citizen/submitted.html", ticket=ticket, printed=print_ticket(ticket))
+    return render_template("citizen/submitted.html", ticket=ticket, papers=papers, printed=print_ticket(ticket))
+
+
+@bp.post("/alive")
+@security.require("citizen")
+def alive() -> Response:
+    """The citizen answered "Bạn cần thêm thời gian?": the session's idle time starts again (nothing else)."""
+    return Response(status=204)
 
 
 def _code_from(text: str) -> str:
@@ -161,7 +184,8 @@ def _code_from(text: str) -> str:
 @bp.route("/lookup", methods=["GET", "POST"])
 @security.require("citizen")
 def lookup() -> str:
-    """Status by dossier code or receipt QR: states and dates only, no personal data."""
+    """Status by dossier code (on-screen keypad, QR reader) or receipt QR under the camera: the
+    lifecycle status in plain words and dates only, no personal data."""
     status = None
     asked = False
     no_qr = False
@@ -174,9 +198,11 @@ def lookup() -> str:
             except SohoaError:
                 text, no_qr = "", True
         code = _code_from(text)
-        status = kiosk_flow.dossier_status(drafts(), backend().paths, code) if code else None
+        b = backend()
+        status = citizen_status(code, drafts=drafts(), paths=b.paths, catalogue=b.procedures()) if code else None
         audit("citizen.lookup", "", found="yes" if status else "no")
-    return render_template("citizen/lookup.html", status=status, asked=asked and not no_qr, no_qr=no_qr)
+    return render_template("citizen/lookup.html", status=status, asked=asked and not no_qr, no_qr=no_qr,
+                           unit_code=backend().config.identity.unit_code)
 
 
 @bp.route("/end", methods=["GET", "POST"])

@@ -163,18 +163,24 @@ def procedure(draft_id: str) -> Response | str:
 @bp.route("/d/<draft_id>/reuse", methods=["GET", "POST"])
 @security.require("officer")
 def reuse(draft_id: str) -> Response | str:
-    """Offer the owner's already digitized papers instead of scanning them again."""
+    """Offer, per component, the owner's papers of its expected types (own store, then the province or
+    its saved answer, with its age) instead of scanning them again; local papers can be previewed."""
     d = _draft(draft_id)
-    candidates = backend().reuse_candidates(d)
-    if request.method == "POST":
+    if request.method == "POST":  # the offers the page showed: local papers and the answers just cached
+        offers, _ = backend().reuse_offers(d, offline=True)
         chosen = {c.code: request.form.get(f"reuse_{c.code}", "") for c in d.components}
-        backend().set_reuse(d, chosen, candidates)
+        try:
+            backend().set_reuse(d, chosen, offers)
+        except SohoaError:
+            flash(t("reuse.not_offered"), "error")
+            return _go("officer.reuse", draft_id=d.id)
         audit("dossier.reuse", d.id, reused=str(sum(1 for v in chosen.values() if v)))
         nxt = next((c.code for c in d.components if not c.reuse_code), None)
         if nxt is None:
             return _go("officer.review", draft_id=d.id)
         return _go("officer.capture", draft_id=d.id, component=nxt)
-    return _render("officer/reuse.html", d, "reuse", candidates=candidates)
+    offers, province = backend().reuse_offers(d, offline=request.args.get("offline") == "1")
+    return _render("officer/reuse.html", d, "reuse", candidates=offers, province=province)
 
 
 @bp.route("/d/<draft_id>/capture/<component>", methods=["GET", "POST"])

@@ -11,13 +11,12 @@ from types import FrameType
 from typing import Any
 
 from service.config import Config, load_config
-from service.domain.errors import ConfigError, ExitCode
+from service.domain.errors import ExitCode
 from service.paths import Paths, get_paths
 from service.store.store import Store
 from service.store.sync_state import SyncProgress
 from service.sync import protocol as p
-from service.sync.link import TlsFiles
-from service.sync.store_source import StoreOutbox
+from service.sync.device import ask_province, make_worker
 from service.sync.worker import SyncWorker
 
 log = logging.getLogger("sohoa.sync")
@@ -49,28 +48,9 @@ def register(sub: Any) -> None:
     parser.set_defaults(func=lambda args: (parser.print_help(), int(ExitCode.USAGE))[1])
 
 
-def _tls(paths: Paths, cfg: Config) -> TlsFiles | None:
-    s = cfg.sync
-    if not s.tls:
-        return None
-    files = [Path(f) if Path(f).is_absolute() else paths.pki / f for f in (s.ca_file, s.cert_file, s.key_file)]
-    missing = [f.name for f in files if not f.is_file()]
-    if missing:
-        raise ConfigError(f"sync TLS files missing: {', '.join(missing)}",
-                          remedy="provision the device certificate into SOHOA_HOME/pki (or set sync.*_file)")
-    return TlsFiles(files[0], files[1], files[2])
-
-
 def _worker(paths: Paths) -> tuple[SyncWorker, Store, SyncProgress, Config]:
     cfg = load_config(paths.config)
-    if not cfg.sync.enabled:
-        raise ConfigError("sync is disabled in the configuration",
-                          remedy="set sync.enabled: true and the broker address")
-    tls = _tls(paths, cfg)
-    store = Store.open(paths)
-    progress = store.sync_progress()
-    worker = SyncWorker(cfg.sync, device_id=cfg.identity.device_id, province=cfg.identity.province_code,
-                        source=StoreOutbox(store), progress=progress, tls=tls)
+    worker, store, progress = make_worker(paths, cfg)
     return worker, store, progress, cfg
 
 
@@ -132,16 +112,7 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     results = tuple((code, symbol or None) for code, _, symbol in (r.partition(":") for r in args.result))
     query = p.ReuseQuery(args.procedure, results, owner_id=args.owner, dossier_code=args.dossier)
     paths = get_paths().ensure()
-    worker, store, progress, cfg = _worker(paths)
-    try:
-        link = worker.connect(cfg.sync.broker_host, cfg.sync.broker_port)
-        try:
-            answer = worker.lookup(link, query, timeout_s=args.timeout)
-        finally:
-            link.close()
-    finally:
-        progress.close()
-        store.close()
+    answer = ask_province(paths, load_config(paths.config), query, args.timeout)
     print(answer.encode().decode("utf-8"))
     if answer.error_code in (p.RATE_LIMITED, p.NOT_AUTHORISED):
         return int(ExitCode.PERMISSION)  # refused by the province: the answer's message says why

@@ -31,6 +31,7 @@ from service.store.dossiers import DossierTable
 from service.store.files import FileStore
 from service.store.outbox import OutboxTable
 from service.store.reports import ReportQueries
+from service.store.reuse_cache import ReuseCacheTable
 from service.store.signatures import SignatureTable
 from service.store.sync_state import SyncProgress
 from service.store.types import DocumentKind, DocumentState, NewDocument, PageRecord, StoredDocument
@@ -60,7 +61,7 @@ def _owner_id(metadata: Metadata) -> str | None:
     return value or None
 
 
-class Store(OutboxTable, SignatureTable, DossierTable, ReportQueries):
+class Store(OutboxTable, SignatureTable, DossierTable, ReportQueries, ReuseCacheTable):
     """One service home's database and file store."""
 
     def __init__(self, conn: sqlite3.Connection, files: FileStore, lock_path: Path | None = None,

@@ -33,3 +33,6 @@ class SyncConfig(StrictModel):
     idle_poll_s: float = Field(default=2.0, gt=0)
     telemetry_interval_s: float = Field(default=60.0, gt=0)
     retention_days: int = Field(default=30, ge=0)  # local copies kept this long after the ack
+    reuse_timeout_s: float = Field(default=8.0, gt=0, le=120)  # wait this long for a reuse look-up answer
+    reuse_cache_max_age_h: float = Field(default=72.0, gt=0, le=24 * 365,
+                                         description="how long the province's reuse answers are offered offline")

@@ -66,7 +66,8 @@ class StoreOutbox:
     def load(self, item: PendingUpload) -> DocumentPayload:
         """Manifest fields from the document's metadata; the PDF of this outbox row's version."""
         doc = self.store.get(item.document_id)
-        meta: dict[str, str | int] = {"TypeName": doc.document_type_code, "PageAmount": doc.page_count}
+        meta: dict[str, str | int] = {"TypeName": doc.document_type_code, "PageAmount": doc.page_count,
+                                      "MaLoaiGiayTo": doc.document_type_code}  # reuse look-ups go by type
         for field, key in META_KEYS.items():
             fv = doc.metadata.get(field)
             if fv is not None and fv.value:

@@ -62,14 +62,14 @@ def test_citizen_lookup_unknown_code(page: Any, kiosk: Any) -> None:
     page.get_by_test_id("citizen-lookup").click()
     page.get_by_test_id("lookup-code").fill("000.00.70.H99-991231-0001")
     page.get_by_test_id("lookup-submit").click()
-    assert page.get_by_test_id("lookup-none").is_visible()
+    expect(page.get_by_test_id("lookup-none")).to_be_visible()
     page.get_by_test_id("lookup-code").fill('{"ma_ho_so": 12, "broken"')
     page.get_by_test_id("lookup-submit").click()
-    assert page.get_by_test_id("lookup-none").is_visible()
+    expect(page.get_by_test_id("lookup-none")).to_be_visible()
 
 
 def test_citizen_idle_timeout_clears_the_session(page: Any, kiosk: Any) -> None:
-    base = kiosk(citizen_idle_timeout_s=2)
+    base = kiosk(citizen_idle_timeout_s=4)  # longer than a capture on a loaded machine takes
     page.goto(f"{base}/citizen/")
     page.get_by_test_id("citizen-scan").click()
     page.wait_for_url(f"{base}/citizen/scan")
@@ -109,7 +109,7 @@ def test_citizen_lookup_with_the_camera(page: Any, kiosk: Any, sohoa_home: Any) 
     page.goto(f"{base}/citizen/")
     page.get_by_test_id("citizen-lookup").click()
     page.get_by_test_id("lookup-camera").click()
-    assert page.get_by_test_id("lookup-none").is_visible()  # the QR was read; no such dossier here
+    expect(page.get_by_test_id("lookup-none")).to_be_visible()  # the QR was read; no such dossier here
     page.get_by_test_id("lookup-camera").click()
-    assert page.get_by_test_id("lookup-no-qr").is_visible()  # a page without a QR: says what to do
+    expect(page.get_by_test_id("lookup-no-qr")).to_be_visible()  # a page without a QR: says what to do
     screenshot(page, "37-citizen-lookup-no-qr")
