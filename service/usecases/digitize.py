@@ -26,7 +26,8 @@ from service.hooks import point as fault_point
 from service.ocr.types import OcrPage
 from service.paths import Paths
 from service.pdf import build_pdfa
-from service.store import CodeTakenError, DocumentKind, NewDocument, PageRecord, Store, StoredDocument
+from service.store import CodeTakenError, DocumentKind, NewDocument, PageRecord, StoredDocument
+from service.usecases.audit_key import open_store
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ def store_and_queue(request: DigitizeRequest, capture: CaptureSet, metadata: Met
     def suffixed(code: str, n: int) -> str:
         return with_suffix(code, n, separator=cfg.codes.suffix_separator, width=cfg.codes.suffix_width)
 
-    with Store.open(p, cfg.store) as store:
+    with open_store(p, cfg) as store:
         attempt = 0
         while True:
             attempt += 1

@@ -22,7 +22,8 @@ from service.signing import pool, records
 from service.signing.config import PinEntry, TokenProfile
 from service.signing.pades import sign_pdf_ex, vn_iso
 from service.signing.signer import PinProvider, SignatureRole, Signer
-from service.store import DocumentState, Store
+from service.store import DocumentState
+from service.usecases.audit_key import open_store
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def sign_document(code: str, role: SignatureRole, pin_provider: PinProvider | No
     config = config or load_config(paths.config)
     cfg = config.signing
     signer = signer or pool.signer_for(role, cfg, paths)
-    with Store.open(paths, config.store) as store:
+    with open_store(paths, config) as store:
         doc = store.get(code)
         original = store.files.get(doc.pdf_sha256)
         roles = _signed_roles(original)
