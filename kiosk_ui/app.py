@@ -71,11 +71,13 @@ def create_app(config: KioskSettings | Mapping[str, Any] | None = None) -> Flask
                                                                 on_expire=back.session_expired)
 
     from kiosk_ui.blueprints import auth, citizen, officer, technician
+    from kiosk_ui.blueprints import metrics as metrics_bp
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(officer.bp, url_prefix="/officer")
     app.register_blueprint(citizen.bp, url_prefix="/citizen")
     app.register_blueprint(technician.bp, url_prefix="/technician")
+    app.register_blueprint(metrics_bp.bp)
     _install_hooks(app)
 
     @app.get("/healthz")

@@ -29,6 +29,7 @@ from service.store.config import StoreConfig
 from service.store.db import connect, db_file, is_disk_full, migrate, store_error, utcnow
 from service.store.dossiers import DossierTable
 from service.store.files import FileStore
+from service.store.metrics import MetricsTable
 from service.store.outbox import OutboxTable
 from service.store.signatures import SignatureTable
 from service.store.sync_state import SyncProgress
@@ -59,7 +60,7 @@ def _owner_id(metadata: Metadata) -> str | None:
     return value or None
 
 
-class Store(OutboxTable, SignatureTable, DossierTable):
+class Store(OutboxTable, SignatureTable, DossierTable, MetricsTable):
     """One service home's database and file store."""
 
     def __init__(self, conn: sqlite3.Connection, files: FileStore, lock_path: Path | None = None,

@@ -27,6 +27,7 @@ from service.ocr.types import OcrPage
 from service.paths import Paths
 from service.pdf import build_pdfa
 from service.store import CodeTakenError, DocumentKind, NewDocument, PageRecord, StoredDocument
+from service.usecases import ocr_timing
 from service.usecases.audit_key import open_store
 
 log = logging.getLogger(__name__)
@@ -188,6 +189,8 @@ def store_and_queue(request: DigitizeRequest, capture: CaptureSet, metadata: Met
                         raise
                     log.info("result code taken by a concurrent writer; retrying (attempt %d)", attempt + 1)
                     continue
+            if ocr_pages is not None:  # the OCR time of its pages, for the sohoa_ocr_seconds histogram
+                store.record_ocr_seconds(ocr_timing.take(page.sha256 for page in capture.pages))
             warnings = capture_warnings(capture)
             if warnings:  # kinds only: no personal data, no pixels
                 store.audit_append(actor=request.actor, action="capture_warnings", subject=doc.id,
