@@ -257,11 +257,9 @@ class Station:
 
         ensure_dev_device_token(self.paths)
         try:
-            done = ensure_checkpoint_key(self.paths, load_config(self.paths.config), actor="station")
+            ensure_checkpoint_key(self.paths, load_config(self.paths.config), actor="station")
         except SohoaError as exc:
             self.say(f"  warning: audit checkpoint key: {exc}")
-            return
-        self.checkpoint_key = done.label
 
     # ------------------------------------------------------------------ services
     def _process_worker(self, name: str, argv: list[str]) -> Callable[[threading.Event], None]:
