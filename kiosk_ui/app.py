@@ -75,6 +75,7 @@ def create_app(config: KioskSettings | Mapping[str, Any] | None = None) -> Flask
                                                                 on_expire=back.session_expired)
 
     from kiosk_ui.blueprints import auth, citizen, devices, officer, reports, reuse_views, technician
+    from kiosk_ui.blueprints import metrics as metrics_bp
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(officer.bp, url_prefix="/officer")
@@ -83,6 +84,7 @@ def create_app(config: KioskSettings | Mapping[str, Any] | None = None) -> Flask
     app.register_blueprint(technician.bp, url_prefix="/technician")
     app.register_blueprint(reports.bp, url_prefix="/reports")
     app.register_blueprint(devices.bp, url_prefix="/devices")
+    app.register_blueprint(metrics_bp.bp)
     _install_hooks(app)
 
     @app.get("/healthz")

@@ -77,7 +77,23 @@ def telemetry_values(data: dict[str, Any], device: str) -> dict[str, int | float
             raise p.ProtocolError("bad-field", "telemetry value")
         if isinstance(value, float) and not math.isfinite(value):
             raise p.ProtocolError("bad-field", "telemetry value")
-        if isinstance(value, str) and not TELEMETRY_TEXT_RE.fullmatch(value):
+        if key in p.HEALTH_TEXT_KEYS or key in p.HEALTH_INT_KEYS or key in p.HEALTH_FLOAT_KEYS:
+            _health_value(key, value)
+        elif isinstance(value, str) and not TELEMETRY_TEXT_RE.fullmatch(value):
             raise p.ProtocolError("bad-field", "telemetry value")
         out[key] = value
     return out
+
+
+def _health_value(key: str, value: int | float | str) -> None:
+    """The box's health keys (``service.sync.protocol.HEALTH_*``): each of one known type and shape."""
+    if key in p.HEALTH_TEXT_KEYS:
+        ok = isinstance(value, str) and len(value) <= p.HEALTH_TEXT_MAX and bool(
+            p.HEALTH_TEXT_KEYS[key].fullmatch(value))
+    elif key in p.HEALTH_INT_KEYS:
+        ok = isinstance(value, int) and value >= 0
+    else:
+        ok = isinstance(value, int | float) and not isinstance(value, str) and (
+            -50.0 <= value <= 200.0 if key == "cpu_temp_c" else value >= 0)
+    if not ok:
+        raise p.ProtocolError("bad-field", f"telemetry {key}")

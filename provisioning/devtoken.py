@@ -268,3 +268,24 @@ def ensure_dev_token(paths: Paths) -> DevTokenInfo:
     )
     marker.write_text(json.dumps(asdict(info), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return info
+
+
+DEVICE_TOKEN_LABEL = "SOHOA-DEV-DEVICE"
+DEVICE_PIN_FILE = "device-token.pin"
+
+
+def ensure_dev_device_token(paths: Paths) -> Path:
+    """The development *device* token (audit checkpoint key) beside the signing tokens; returns its PIN file.
+
+    **DEVELOPMENT ONLY.** Token ``SOHOA-DEV-DEVICE`` in the same SoftHSM2 store as
+    :func:`ensure_dev_token`'s, user PIN :data:`DEV_PIN` written to ``tokens/device-token.pin``
+    (mode 0600). The key itself is generated on it by ``service.usecases.audit_key``.
+    """
+    info = ensure_dev_token(paths)
+    conf = Path(info.softhsm2_conf)
+    if token_dir_of(conf, DEVICE_TOKEN_LABEL) is None:
+        init_token(conf, DEVICE_TOKEN_LABEL, DEV_PIN)
+    pin_file = paths.tokens / DEVICE_PIN_FILE
+    if not pin_file.exists():
+        _write_private(pin_file, (DEV_PIN + "\n").encode("ascii"))
+    return pin_file

@@ -2,10 +2,11 @@
 
 In order: configuration validated (and installed from ``--config``), device identity (key and
 CSR made once; the province's certificate installed with ``--cert``/``--ca``), smart-card tokens
-checked, device self-test, the kiosk unit's network allowance for the timestamp server, and a
-printed summary. It can be run again at any time; each run repeats every check. The exit code is
-0 only when every step is done: a pending CSR, a missing token or a failing device each give
-their own exit code (7 / 12 / 14), a bad configuration 6.
+checked, the audit checkpoint key (generated on the device token and pinned), device self-test,
+the kiosk unit's network allowance for the timestamp server, and a printed summary. It can be
+run again at any time; each run repeats every check. The exit code is 0 only when every step is
+done: a pending CSR, a missing token or a failing device each give their own exit code
+(7 / 12 / 14), a bad configuration 6.
 """
 
 from __future__ import annotations
@@ -112,6 +113,17 @@ def _token_step(paths: Paths, cfg: Config) -> Step:
     return Step("signing tokens", True, ", ".join(f"{r['role']} {r.get('token', '')}".strip() for r in rows))
 
 
+def _checkpoint_step(paths: Paths, cfg: Config) -> Step:
+    """The key that signs the audit head: generated on the device token (pkcs11) or the key file, and pinned."""
+    from service.usecases.audit_key import ensure_checkpoint_key
+
+    try:
+        done = ensure_checkpoint_key(paths, cfg)
+    except SohoaError as exc:
+        return Step("audit checkpoint key", False, f"{exc.message}; {exc.remedy or ''}".rstrip("; "), exc.exit_code)
+    return Step("audit checkpoint key", True, done.label + (" (pinned now)" if done.pinned else ""))
+
+
 def _selftest_step(paths: Paths, cfg: Config) -> Step:
     from provisioning.selftest import all_ok, default_sample_folder, run_selftest
 
@@ -191,6 +203,7 @@ def provision(paths: Paths, *, config: Path | None = None, cert: Path | None = N
     step, report.csr_path = _identity_step(paths, cfg, cert, ca)
     report.steps.append(step)
     report.steps.append(_token_step(paths, cfg))
+    report.steps.append(_checkpoint_step(paths, cfg))
     if selftest:
         report.steps.append(_selftest_step(paths, cfg))
     report.steps.append(_tsa_step(cfg, dropin))

@@ -131,6 +131,8 @@ def station_config(device_id: str, province: str, broker_port: int, qr_port: str
         devices["printer"] = {"type": "escpos-serial", "port": printer_port}
     return {
         "identity": {"device_id": device_id, "province_code": province},
+        # the audit head is signed by a key generated on the development device token (SoftHSM2)
+        "store": {"checkpoint_signer": {"type": "pkcs11", "token_label": "SOHOA-DEV-DEVICE"}},
         "sync": {"enabled": True, "broker_host": "127.0.0.1", "broker_port": broker_port,
                  "backoff_initial_s": 1.0, "backoff_max_s": 15.0, "idle_poll_s": 1.0, "telemetry_interval_s": 30.0},
         "devices": devices,
@@ -244,8 +246,22 @@ class Station:
         managed = write_managed_config(self.paths, station_config(device_id, province, self.ports.broker,
                                                                   qr.port, printer.port))
         self.pki = pki
+        self._checkpoint_key()
         return {"device_id": device_id, "province": province, "pin": token.pin, "managed_config": managed,
                 "trust": token.trust_bundle, "qr_port": qr.port, "printer_port": printer.port}
+
+    def _checkpoint_key(self) -> None:
+        """The development device token and its audit checkpoint key (generated on it, then pinned)."""
+        from provisioning.devtoken import ensure_dev_device_token
+        from service.config import load_config
+        from service.domain.errors import SohoaError
+        from service.usecases.audit_key import ensure_checkpoint_key
+
+        ensure_dev_device_token(self.paths)
+        try:
+            ensure_checkpoint_key(self.paths, load_config(self.paths.config), actor="station")
+        except SohoaError as exc:
+            self.say(f"  warning: audit checkpoint key: {exc}")
 
     # ------------------------------------------------------------------ services
     def _process_worker(self, name: str, argv: list[str]) -> Callable[[threading.Event], None]:

@@ -1,4 +1,5 @@
-"""``sohoa audit verify``: the audit chain, the rows it binds, the signed head and every stored file."""
+"""``sohoa audit verify``: the audit chain, the rows it binds, the signed head and every stored file;
+``sohoa audit checkpoint``: sign a head that lags (the token was absent)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,15 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return int(ExitCode.OK)
 
 
+def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
+    """``sohoa audit checkpoint``: sign the current audit head with the configured signer (exit 12: token absent)."""
+    from service.usecases.audit_key import checkpoint_now
+
+    seq, label = checkpoint_now()
+    print(f"OK: audit head at row {seq} signed by {label}")
+    return int(ExitCode.OK)
+
+
 def register(sub: Any) -> None:
     """Add ``audit verify`` to the ``sohoa`` parser."""
     p = sub.add_parser("audit", help="audit log commands")
@@ -48,3 +58,5 @@ def register(sub: Any) -> None:
     v.add_argument("--sweep", action="store_true",
                    help="first remove orphan files (no row names them) older than an hour, left by a crash")
     v.set_defaults(func=cmd_audit_verify)
+    c = audit_sub.add_parser("checkpoint", help="sign the current audit head now (after the device token was absent)")
+    c.set_defaults(func=cmd_audit_checkpoint)

@@ -35,6 +35,7 @@ def register(sub: Any) -> None:
     once.add_argument("--timeout", type=float, default=600.0, help="give up after this many seconds")
     once.set_defaults(func=cmd_once)
     status = actions.add_parser("status", help="outbox and transfer state (JSON)")
+    status.add_argument("--json", action="store_true", help="JSON output (the default; accepted for scripts)")
     status.set_defaults(func=cmd_status)
     lookup = actions.add_parser("lookup", help="ask the province for a reusable result paper (Art. 25.3)")
     lookup.add_argument("--procedure", required=True, help="procedure code (MaThuTuc)")
@@ -102,8 +103,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     paths = get_paths().ensure()
     with Store.open(paths) as store, store.sync_progress() as progress:
         print(json.dumps({"outbox": store.outbox_counts(), "in_progress": store.count_undelivered(),
-                          "awaiting_signature": store.count_awaiting_signature(), "sync": progress.state()},
-                         sort_keys=True))
+                          "awaiting_signature": store.count_awaiting_signature(), "sync": progress.state(),
+                          "last_delivered_at": store.last_delivered_at()}, sort_keys=True))
     return int(ExitCode.OK)
 
 

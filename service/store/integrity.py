@@ -83,9 +83,9 @@ def verify_store(store: Store) -> IntegrityReport:
     problems += verify_dossiers(store.conn)
     notes: list[str] = []
     if store.checkpointer is not None:
-        problems += store.checkpointer.verify(store.conn)
-        if store.checkpointer.read()[0] is None and not (store.checkpointer.pki / "device.key").exists():
-            notes.append("no device identity: the audit head is not signed (run `sohoa device identity init`)")
+        found, said = store.checkpointer.verify(store.conn)
+        problems += found
+        notes += said
     docs = store.conn.execute("SELECT id, result_code, pdf_sha256 FROM documents ORDER BY created_at").fetchall()
     for d in docs:
         label = f"document {d['id']}"

@@ -24,11 +24,12 @@ from service.domain.errors import NotFoundError, StoreError
 from service.domain.fields import ART9_FIELDS, Metadata
 from service.paths import Paths
 from service.store import audit, state
-from service.store.checkpoint import Checkpointer
+from service.store.checkpoint import Checkpointer, CheckpointSigner, FileSigner
 from service.store.config import StoreConfig
 from service.store.db import connect, db_file, is_disk_full, migrate, store_error, utcnow
 from service.store.dossiers import DossierTable
 from service.store.files import FileStore
+from service.store.metrics import MetricsTable
 from service.store.outbox import OutboxTable
 from service.store.reports import ReportQueries
 from service.store.reuse_cache import ReuseCacheTable
@@ -61,7 +62,7 @@ def _owner_id(metadata: Metadata) -> str | None:
     return value or None
 
 
-class Store(OutboxTable, SignatureTable, DossierTable, ReportQueries, ReuseCacheTable):
+class Store(OutboxTable, SignatureTable, DossierTable, ReportQueries, ReuseCacheTable, MetricsTable):
     """One service home's database and file store."""
 
     def __init__(self, conn: sqlite3.Connection, files: FileStore, lock_path: Path | None = None,
@@ -74,9 +75,17 @@ class Store(OutboxTable, SignatureTable, DossierTable, ReportQueries, ReuseCache
         self.database = database or db_file(conn)
 
     @classmethod
-    def open(cls, paths: Paths, config: StoreConfig | None = None) -> Store:
-        """Open (creating and migrating as needed) the store under ``paths``."""
+    def open(cls, paths: Paths, config: StoreConfig | None = None, *,
+             signer: CheckpointSigner | None = None) -> Store:
+        """Open (creating and migrating as needed) the store under ``paths``.
+
+        ``signer`` signs the audit checkpoints (the use cases inject the configured token's); without
+        one, ``checkpoint_signer.type: file`` signs with the device key file and ``pkcs11`` leaves the
+        checkpoint to the next process that holds the token.
+        """
         cfg = config or StoreConfig()
+        if signer is None and cfg.checkpoint_signer.type == "file":
+            signer = FileSigner(paths.pki)
         try:
             paths.ensure()
         except OSError as exc:
@@ -90,7 +99,7 @@ class Store(OutboxTable, SignatureTable, DossierTable, ReportQueries, ReuseCache
             raise
         files = FileStore(paths.files)
         files.sweep_temporary()
-        checkpointer = Checkpointer(paths.home, paths.pki)
+        checkpointer = Checkpointer(paths.home, paths.pki, signer)
         store = cls(conn, files, paths.home / "result-code.lock", checkpointer, paths.database)
         try:
             store._baseline()
@@ -345,6 +354,28 @@ class Store(OutboxTable, SignatureTable, DossierTable, ReportQueries, ReuseCache
         to the province so it notices a device whose history shrank."""
         row = self.conn.execute("SELECT seq, row_hash FROM audit_head WHERE id = 1").fetchone()
         return (int(row["seq"]), str(row["row_hash"])) if row is not None else (0, audit.GENESIS)
+
+    def pin_checkpoint_signer(self, signer: CheckpointSigner, *, actor: str) -> str:
+        """Pin ``signer``'s public key for the audit checkpoints (audited) and sign the head with it at once.
+
+        Returns the pinned key's label. The audit row moves the head, so the new key signs it on commit.
+        """
+        if self.checkpointer is None:
+            raise StoreError("this store keeps no audit checkpoint", remedy="open the store from its home")
+        pin = self.checkpointer.pin_signer(signer)
+        self.audit_append(actor=actor, action="checkpoint_key_pinned", subject="store:checkpoint-key",
+                          details={"signer": pin.signer, "key_id": pin.key_id})
+        return pin.label()
+
+    def sign_checkpoint(self) -> tuple[int, str | None]:
+        """Sign the current audit head now if the checkpoint lags; returns (checkpoint row, why not signed)."""
+        if self.checkpointer is None:
+            raise StoreError("this store keeps no audit checkpoint", remedy="open the store from its home")
+        self.checkpointer.write(self.conn, initial=not self.checkpointer.path.exists())
+        cp, why = self.checkpointer.read()
+        seq = cp.seq if cp is not None else 0
+        lagging = seq < self.audit_head()[0] or cp is None
+        return seq, (self.checkpointer.failure or why) if lagging or why else None
 
     def audit_entries(self, subject: str | None = None) -> list[audit.AuditEntry]:
         """Audit rows in order, optionally about one document id."""

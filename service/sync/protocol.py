@@ -7,6 +7,7 @@ with a short reason that is safe to log (it never echoes payload values).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -340,6 +341,18 @@ def status_payload(device: str, state: str, **extra: Any) -> bytes:
     return dump_json({"schema": STATUS_SCHEMA, "MaThietBi": device, "TrangThai": state, **extra})
 
 
+#: The box's health in each telemetry message (docs/sync-protocol.md). The province's web view reads
+#: these exact keys: never rename them. A key whose value is unknown is left out (``cpu_temp_c`` with no
+#: thermal zone, ``last_sync_success_ts`` before the first ack, ``oldest_queued_age_s`` with an empty queue).
+HEALTH_INT_KEYS = ("disk_free_bytes", "last_sync_success_ts", "queue")  # integers >= 0 (unix seconds, bytes)
+HEALTH_FLOAT_KEYS = ("cpu_temp_c", "oldest_queued_age_s")  # finite numbers: °C in -50..200, seconds >= 0
+SOFTWARE_VERSION_RE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]{0,39}")
+_MODEL = r"[a-z0-9][a-z0-9._-]{0,39}@[0-9a-f]{8}"
+MODEL_VERSIONS_RE = re.compile(rf"{_MODEL}(;{_MODEL})*")  # "name@sha8;name@sha8", at most 200 characters
+HEALTH_TEXT_KEYS = {"software_version": SOFTWARE_VERSION_RE, "model_versions": MODEL_VERSIONS_RE}
+HEALTH_TEXT_MAX = 200
+
+
 def telemetry_payload(device: str, **values: int | float | str) -> bytes:
-    """Periodic telemetry (counts only, never personal data)."""
+    """Periodic telemetry (counts, the audit head and the health keys above; never personal data)."""
     return dump_json({"schema": TELEMETRY_SCHEMA, "MaThietBi": device, **values})

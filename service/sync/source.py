@@ -71,6 +71,10 @@ class OutboxSource(Protocol):
         """Rows not yet delivered (telemetry)."""
         ...
 
+    def health(self) -> dict[str, int | float | str]:
+        """The box's health keys for telemetry (``protocol.HEALTH_*``; unknown values left out)."""
+        ...
+
     def audit_head(self) -> tuple[int, str]:
         """The device audit chain's newest ``(seq, hash)`` (telemetry: the province notices a shrunk history)."""
         ...

@@ -7,6 +7,7 @@ NĐ 30/2020 Phụ lục VI names (``TypeName``, ``CodeNotation``, ``IssuedDate``
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -118,3 +119,25 @@ class StoreOutbox:
     def queue_depth(self) -> int:
         """Rows not delivered and not refused for good."""
         return self.store.count_undelivered(due_before=NEVER)
+
+    def health(self) -> dict[str, int | float | str]:
+        """Disk, CPU temperature, last ack, oldest queued version, software and model versions (no personal data)."""
+        from service import hostinfo
+
+        out: dict[str, int | float | str] = {
+            "disk_free_bytes": hostinfo.disk_free_bytes(self.store.files.root.parent),
+            "software_version": hostinfo.software_version(),
+        }
+        models = hostinfo.model_versions()
+        if models:
+            out["model_versions"] = models
+        temp = hostinfo.cpu_temperature_c()
+        if temp is not None:
+            out["cpu_temp_c"] = float(temp)
+        last = self.store.store_metrics().last_delivered_at
+        if last is not None:
+            out["last_sync_success_ts"] = int(last)
+        oldest = self.store.oldest_queued_at(due_before=NEVER)
+        if oldest is not None:
+            out["oldest_queued_age_s"] = round(max(0.0, time.time() - oldest), 1)
+        return out

@@ -287,10 +287,16 @@ class SyncWorker:
             return
         self._last_telemetry = now
         audit_seq, audit_hash = self.source.audit_head()
+        try:
+            health = self.source.health()
+        except (OSError, SohoaError) as exc:  # the counts still go out
+            log.warning("telemetry without the box's health: %s", exc)
+            health = {}
+        health.pop("queue", None)
         payload = p.telemetry_payload(self.device_id, queue=self.source.queue_depth(), delivered=self.stats.delivered,
                                       chunks=self.stats.chunks, bytes=self.stats.payload_bytes,
                                       link_failures=self.stats.link_failures, audit_seq=audit_seq,
-                                      audit_hash=audit_hash)
+                                      audit_hash=audit_hash, **health)
         link.publish(p.topic(self.province, self.device_id, p.Kind.TELEMETRY), payload, qos=0,
                      properties=publish_properties(content_type=p.CT_JSON, expiry_s=3600))
 

@@ -17,7 +17,7 @@ from typing import Any
 from service.capture import RawPage, verify_hashes
 from service.capture.types import CaptureSet
 from service.config import Config
-from service.domain.errors import ValidationError
+from service.domain.errors import SohoaError, ValidationError
 from service.domain.fields import ART9_FIELDS, FieldSource, FieldValue, Metadata
 from service.domain.result_code import render_result_code, with_suffix
 from service.domain.schema import ensure_valid
@@ -26,7 +26,9 @@ from service.hooks import point as fault_point
 from service.ocr.types import OcrPage
 from service.paths import Paths
 from service.pdf import build_pdfa
-from service.store import CodeTakenError, DocumentKind, NewDocument, PageRecord, Store, StoredDocument
+from service.store import CodeTakenError, DocumentKind, NewDocument, PageRecord, StoredDocument
+from service.usecases import ocr_timing
+from service.usecases.audit_key import open_store
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +163,7 @@ def store_and_queue(request: DigitizeRequest, capture: CaptureSet, metadata: Met
     def suffixed(code: str, n: int) -> str:
         return with_suffix(code, n, separator=cfg.codes.suffix_separator, width=cfg.codes.suffix_width)
 
-    with Store.open(p, cfg.store) as store:
+    with open_store(p, cfg) as store:
         attempt = 0
         while True:
             attempt += 1
@@ -188,6 +190,11 @@ def store_and_queue(request: DigitizeRequest, capture: CaptureSet, metadata: Met
                         raise
                     log.info("result code taken by a concurrent writer; retrying (attempt %d)", attempt + 1)
                     continue
+            if ocr_pages is not None:  # the OCR time of its pages, for the sohoa_ocr_seconds histogram
+                try:
+                    store.record_ocr_seconds(ocr_timing.take(page.sha256 for page in capture.pages))
+                except SohoaError as exc:  # the document is stored; a lost measurement is no error of it
+                    log.warning("OCR durations not recorded: %s", exc.message)
             warnings = capture_warnings(capture)
             if warnings:  # kinds only: no personal data, no pixels
                 store.audit_append(actor=request.actor, action="capture_warnings", subject=doc.id,

@@ -13,6 +13,7 @@ from service.domain.errors import InputError, IntegrityError
 from service.durable import write_durable
 from service.paths import Paths, get_paths
 from service.store import IntegrityReport, OutboxRow, Store, StoredDocument
+from service.usecases.audit_key import open_store
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,7 @@ class DocumentView:
 def _open(paths: Paths | None) -> tuple[Paths, Store]:
     p = paths or get_paths()
     cfg = load_config(p.config)
-    return p, Store.open(p, cfg.store)
+    return p, open_store(p, cfg)
 
 
 def show_document(code: str, *, paths: Paths | None = None) -> DocumentView:

@@ -28,6 +28,7 @@ from service.paths import Paths, get_paths
 from service.procedures.catalogue import Procedure, ProcedureCatalogue, all_procedures, load_catalogue
 from service.signing.signer import PinProvider, SignatureRole
 from service.store import DocumentKind, DossierRecord, Store
+from service.usecases.audit_key import open_store
 from service.usecases.digitize import DigitizeRequest, DigitizeResult
 from service.usecases.procedure import ProcedureResult, SignStep, run
 
@@ -71,7 +72,7 @@ def open_dossier(procedure_code: str, owner_id: str, *, actor: str = "officer", 
     owner = parse_identifier(owner_id).value
     day = (now or dt.datetime.now()).strftime("%y%m%d")
     prefix = f"{cfg.identity.unit_code}-{day}-"
-    with Store.open(p, cfg.store) as store, store.code_lock():
+    with open_store(p, cfg) as store, store.code_lock():
         used = [int(i[len(prefix):]) for i in store.dossier_ids(prefix) if i[len(prefix):].isdigit()]
         seq = max(used, default=0) + 1
         if seq > _MAX_DAILY:
@@ -83,7 +84,7 @@ def open_dossier(procedure_code: str, owner_id: str, *, actor: str = "officer", 
 def _transition(dossier_id: str, after: DossierStatus, *, actor: str, paths: Paths | None, config: Config | None,
                 reason: str | None = None, components: tuple[str, ...] = ()) -> DossierRecord:
     p, cfg = _ctx(paths, config)
-    with Store.open(p, cfg.store) as store:
+    with open_store(p, cfg) as store:
         rec = store.dossier(dossier_id)
         before = _status(rec)
         known = None
@@ -178,7 +179,7 @@ def attach_component(dossier_id: str, component_code: str, paper: Paper, *, docu
                      paths: Paths | None = None, config: Config | None = None) -> AttachResult:
     """Digitize one component of the dossier through the spine (document type from the template)."""
     p, cfg = _ctx(paths, config)
-    with Store.open(p, cfg.store) as store:
+    with open_store(p, cfg) as store:
         rec = store.dossier(dossier_id)
         status = _status(rec)
         rules.can_attach(status)
@@ -205,7 +206,7 @@ def digitize_result(dossier_id: str, paper: Paper, pin_provider: PinProvider | N
     card pulled) leaves it stored, and ``sohoa sign CODE [--role agency]`` completes it before the return.
     """
     p, cfg = _ctx(paths, config)
-    with Store.open(p, cfg.store) as store:
+    with open_store(p, cfg) as store:
         rec = store.dossier(dossier_id)
         status = _status(rec)
         if any(kind == DocumentKind.RESULT.value for _, kind, _ in store.dossier_documents(rec.id)):
@@ -247,7 +248,7 @@ def _run(rec: DossierRecord, paper: Paper, doc_type: str, owner: str | None, kin
     if differs:
         log.warning("document %s: the extracted owner identifier differs from the dossier's owner",
                     outcome.digitized.document_id)
-    with Store.open(p, cfg.store) as store:
+    with open_store(p, cfg) as store:
         current = store.get(outcome.digitized.document_id)
         pdf = store.files.path_for(current.pdf_sha256)
         queued = any(r.pdf_sha256 == current.pdf_sha256 and r.state.value == "queued"
@@ -261,7 +262,7 @@ def list_dossiers(*, status: str | None = None, owner_id: str | None = None, pat
     p, cfg = _ctx(paths, config)
     wanted = rules.parse_status(status).value if status else None
     owner = parse_identifier(owner_id).value if owner_id else None
-    with Store.open(p, cfg.store) as store:
+    with open_store(p, cfg) as store:
         return [{"dossier": r.id, "procedure": r.procedure_code, "owner": r.owner_id, "status": r.status,
                  "created_at": r.created_at} for r in store.list_dossiers(status=wanted, owner_id=owner)]
 
@@ -269,7 +270,7 @@ def list_dossiers(*, status: str | None = None, owner_id: str | None = None, pat
 def show(dossier_id: str, *, paths: Paths | None = None, config: Config | None = None) -> dict[str, Any]:
     """One dossier with its history and documents (``sohoa dossier show --json``)."""
     p, cfg = _ctx(paths, config)
-    with Store.open(p, cfg.store) as store:
+    with open_store(p, cfg) as store:
         rec = store.dossier(dossier_id)
         history = [{"status": h.status, "at": h.at, "actor": h.actor,
                     **({"reason": h.reason} if h.reason else {}),

@@ -24,6 +24,7 @@ import hashlib
 import io
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from service.hooks import point as fault_point
 from service.ocr.types import OcrPage
 from service.paths import Paths, get_paths
 from service.signing.signer import PinProvider, SignatureRole
+from service.usecases import ocr_timing
 from service.usecases.digitize import DigitizeRequest, DigitizeResult, build_metadata, store_and_queue
 from service.usecases.sign import SignOutcome, sign_document
 
@@ -87,8 +89,10 @@ def read_page(data: bytes, config: Config, *, sha256: str | None = None) -> OcrP
         hit = _ocr_cache.get(key)
     if hit is not None:
         return hit
+    started = time.monotonic()
     with Image.open(io.BytesIO(data)) as img:
         page = get_engine(config.ocr).read_page(img.convert("RGB"), source="scanner")
+    ocr_timing.note(sha256 or hashlib.sha256(data).hexdigest(), time.monotonic() - started)
     with _ocr_lock:
         _ocr_cache[key] = page
         while len(_ocr_cache) > _OCR_CACHE_MAX:

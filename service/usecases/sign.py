@@ -16,13 +16,14 @@ from dataclasses import dataclass
 import pikepdf
 
 from service.config import Config, load_config
-from service.domain.errors import SigningError, TokenError
+from service.domain.errors import SigningError, SohoaError, TokenError
 from service.paths import Paths, get_paths
 from service.signing import pool, records
 from service.signing.config import PinEntry, TokenProfile
 from service.signing.pades import sign_pdf_ex, vn_iso
 from service.signing.signer import PinProvider, SignatureRole, Signer
-from service.store import DocumentState, Store
+from service.store import DocumentState
+from service.usecases.audit_key import open_store
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +73,27 @@ def sign_document(code: str, role: SignatureRole, pin_provider: PinProvider | No
     """
     paths = paths or get_paths()
     config = config or load_config(paths.config)
+    try:
+        return _sign(code, role, pin_provider, paths, config, signer, actor, when)
+    except SohoaError as exc:  # token, PIN, PDF/A, module, ...: every refused signature counts
+        _count_failure(paths, config, exc)
+        raise
+
+
+def _count_failure(paths: Paths, config: Config, exc: SohoaError) -> None:
+    """Persist one signing failure under its error class (for ``sohoa_signing_failures_total``)."""
+    try:
+        with open_store(paths, config) as store:
+            store.record_signing_failure(type(exc).__name__)
+    except SohoaError as again:  # never hide the signing error behind a metrics one
+        log.warning("signing failure not counted: %s", again.message)
+
+
+def _sign(code: str, role: SignatureRole, pin_provider: PinProvider | None, paths: Paths, config: Config,
+          signer: Signer | None, actor: str, when: dt.datetime | None) -> SignOutcome:
     cfg = config.signing
     signer = signer or pool.signer_for(role, cfg, paths)
-    with Store.open(paths, config.store) as store:
+    with open_store(paths, config) as store:
         doc = store.get(code)
         original = store.files.get(doc.pdf_sha256)
         roles = _signed_roles(original)

@@ -265,6 +265,10 @@ def test_a_paper_digitized_and_signed_with_the_cli_reaches_the_province(station:
         assert conn.execute("SELECT count(*) FROM gw_transfer WHERE sha256 = %s", (unsigned,)).fetchone() == (0,)
     rows = json.loads(station.sohoa("show", code, "--json").stdout)["outbox"]
     assert [r["state"] for r in rows if r["pdf_sha256"] == unsigned] == ["superseded"]
+    # the audit head is signed on the development device token (a key that never leaves SoftHSM)
+    verified = station.sohoa("audit", "verify")
+    assert verified.returncode == 0, verified.stderr
+    assert "audit head signed by pkcs11 key" in verified.stdout and "SOHOA-DEV-DEVICE" in verified.stdout
 
 
 def _station_pids(st: RunningStation) -> list[str]:
