@@ -91,17 +91,14 @@ def _wrap(c: Canvas, text: str, font: str, size: float, width: float) -> list[st
     return [*lines, cur] if cur else lines
 
 
-def render_receipt(r: Receipt) -> bytes:
-    """The receipt as a one-page A4 PDF (fonts embedded), QR code in the top-left corner."""
+def draw_header(c: Canvas, payload: str, office_name: str, printed_at: dt.datetime) -> float:
+    """The QR code of ``payload`` top-left, the office block beside it and the national motto right
+    (NĐ 30/2020 layout); returns the QR side, the height the header takes."""
     regular, bold, italic = _fonts()
-    buf = io.BytesIO()
-    c = Canvas(buf, pagesize=A4, pageCompression=1, initialFontName=regular, initialFontSize=11)
-    c.setTitle(f"{DOCUMENT_NAME} {r.dossier_code}")
-    c.setAuthor(r.issuing_system)
     w, h = A4
     left, top = 15 * mm, h - 12 * mm
     # QR top-left (vector modules, quiet zone of 4 modules included in the size).
-    qr = segno.make(qr_payload(r), error="m", micro=False)
+    qr = segno.make(payload, error="m", micro=False)
     side = 34 * mm
     cols = len(qr.matrix) + 8
     mod = side / cols
@@ -115,7 +112,7 @@ def render_receipt(r: Receipt) -> bytes:
     ax = left + side + 2 * mm
     mx = w - 47 * mm
     c.setFont(regular, 10)
-    c.drawCentredString(ax + 35 * mm, top - 6 * mm, r.office_name.upper())
+    c.drawCentredString(ax + 35 * mm, top - 6 * mm, office_name.upper())
     c.setFont(bold, 10)
     c.drawCentredString(ax + 35 * mm, top - 11 * mm, "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ")
     c.setFont(bold, 10.5)
@@ -123,7 +120,20 @@ def render_receipt(r: Receipt) -> bytes:
     c.drawCentredString(mx, top - 11 * mm, "Độc lập - Tự do - Hạnh phúc")
     c.line(mx - 22 * mm, top - 12.5 * mm, mx + 22 * mm, top - 12.5 * mm)
     c.setFont(italic, 11)
-    c.drawCentredString(mx, top - 19 * mm, f"Ngày {r.printed_at:%d} tháng {r.printed_at:%m} năm {r.printed_at:%Y}")
+    c.drawCentredString(mx, top - 19 * mm, f"Ngày {printed_at:%d} tháng {printed_at:%m} năm {printed_at:%Y}")
+    return side
+
+
+def render_receipt(r: Receipt) -> bytes:
+    """The receipt as a one-page A4 PDF (fonts embedded), QR code in the top-left corner."""
+    regular, bold, italic = _fonts()
+    buf = io.BytesIO()
+    c = Canvas(buf, pagesize=A4, pageCompression=1, initialFontName=regular, initialFontSize=11)
+    c.setTitle(f"{DOCUMENT_NAME} {r.dossier_code}")
+    c.setAuthor(r.issuing_system)
+    w, h = A4
+    left, top = 15 * mm, h - 12 * mm
+    side = draw_header(c, qr_payload(r), r.office_name, r.printed_at)
     y = top - side - 10 * mm
     c.setFont(bold, 14)
     c.drawCentredString(w / 2, y, DOCUMENT_NAME.upper())
