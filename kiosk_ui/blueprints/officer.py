@@ -292,8 +292,12 @@ def sign_post(draft_id: str) -> Response:
     if not pin.isdigit():
         flash(t("auth.pin_format"), "error")
         return _go("officer.sign", draft_id=d.id)
-    if any(c.ack for c in kiosk_desk.consistency_checks(d)) and not request.form.get("ack"):
-        flash(t("check.ack_needed"), "error")  # checked before the PIN reaches the card
+    checks = kiosk_desk.consistency_checks(d)  # checked before the PIN reaches the card
+    if any(c.level == "fix" for c in checks):
+        flash(t("check.fix_needed"), "error")
+        return _go("officer.review", draft_id=d.id)
+    if any(c.ack for c in checks) and not request.form.get("ack"):
+        flash(t("check.ack_needed"), "error")
         return _go("officer.sign", draft_id=d.id)
     me = security.current()
     assert me is not None

@@ -51,12 +51,18 @@ class OwnerCheck:
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """An inconsistency shown before the PIN: a message key and its parameters; ``ack`` when the
-    officer must confirm having checked it (page counts need a reason on the review instead)."""
+    """An inconsistency shown before the PIN: a message key and its parameters, and what it needs:
+    ``confirm`` (the officer ticks having checked it), ``fix`` (the paper's value would be refused
+    when stored: correct it on the review) or ``info`` (page counts: the review asks a reason)."""
 
     key: str
     params: dict[str, str]
-    ack: bool = True
+    level: str = "confirm"
+
+    @property
+    def ack(self) -> bool:
+        """Whether the officer must confirm it before signing."""
+        return self.level == "confirm"
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,18 +178,19 @@ def consistency_checks(draft: Draft) -> list[Check]:
         if owner_mismatch(draft.owner_id, found):
             out.append(Check("check.owner_differs", {"component": c.name, "found": found, "owner": draft.owner_id}))
         born = str(c.fields.get("owner_birth_date", {}).get("value", "") or "")
-        pairs.append((c.name, found or draft.owner_id, born))
+        pairs.append((c.name, draft.owner_id or found, born))
         if c.pages and c.content_pages != c.declared_pages:
             out.append(Check("check.pages", {"component": c.name, "n": str(c.content_pages),
-                                             "d": str(c.declared_pages)}, ack=False))
+                                             "d": str(c.declared_pages)}, level="info"))
     for label, ident_text, born_text in pairs:
-        check = _birth_check(label or draft.owner_name, ident_text, born_text)
+        # a paper is stored under the dossier's owner: its birth date must fit that identifier
+        check = _birth_check(label or draft.owner_name, ident_text, born_text, "fix" if label else "confirm")
         if check is not None and check not in out:
             out.append(check)
     return out
 
 
-def _birth_check(label: str, ident_text: str, born_text: str) -> Check | None:
+def _birth_check(label: str, ident_text: str, born_text: str, level: str) -> Check | None:
     """A CCCD encodes the century (4th digit) and the year (5th-6th) of birth: they must match."""
     if not ident_text or not born_text:
         return None
@@ -196,7 +203,7 @@ def _birth_check(label: str, ident_text: str, born_text: str) -> Check | None:
         return None
     return Check("check.birth_century", {"component": label, "encoded": str(ident.details["birth_year"]),
                                          "century": str(int(ident.details["century_base"]) // 100 + 1),
-                                         "birth": format_vn_date(born, DateStyle.NUMERIC)})
+                                         "birth": format_vn_date(born, DateStyle.NUMERIC)}, level)
 
 
 def apply_review(store: DraftStore, draft: Draft, form: Mapping[str, str], actor: str,
