@@ -138,8 +138,15 @@ def test_officer_desk_flow(page: Any, kiosk: Any, dev_token: str, tmp_path: Path
     assert page.get_by_test_id("field-TK-issue_date").locator("input").input_value() == "05/03/2024"  # dd/mm/yyyy
     assert page.get_by_test_id("field-GCS-summary").locator("input").input_value() == ""
     page.get_by_test_id("field-GCS-summary").locator("input").fill("Giấy tờ kèm theo hồ sơ khai sinh")
+    # The paper's birth date (1995) contradicts the dossier owner's CCCD (1988): shown before the PIN,
+    # and signing waits until it is corrected; the other owner read on the paper is confirmed with a tick.
+    checks = page.get_by_test_id("check-item")
+    assert checks.filter(has_text="036195004321").count() == 1
+    assert page.locator("[data-testid=check-item][data-level=fix]").count() == 1
+    page.get_by_test_id("field-GCS-owner_birth_date").locator("input").fill("14/02/1988")
     page.get_by_test_id("review-next").click()
     page.wait_for_url("**/sign")
+    assert page.locator("[data-testid=check-item][data-level=fix]").count() == 0
     page.get_by_test_id("step-capture").click()  # back to the pages before signing: nothing was lost
     page.wait_for_url("**/capture/TK")
     assert "1 / 1" in page.get_by_test_id("counter").inner_text()
@@ -152,12 +159,14 @@ def test_officer_desk_flow(page: Any, kiosk: Any, dev_token: str, tmp_path: Path
     # Sign with the card PIN: first a wrong PIN (nothing stored), then the right one.
     page.wait_for_url("**/sign")
     screenshot(page, "17-sign")
+    page.get_by_test_id("check-ack").check()
     page.get_by_test_id("sign-pin").fill("000000")
     page.get_by_test_id("sign-submit").click()
     page.get_by_test_id("job-error").wait_for(state="visible", timeout=60_000)
     assert "Mã PIN không đúng" in page.get_by_test_id("job-error").inner_text()
     screenshot(page, "17b-sign-wrong-pin")
     page.go_back()
+    page.get_by_test_id("check-ack").check()
     page.get_by_test_id("sign-pin").fill(dev_token)
     page.get_by_test_id("sign-submit").click()
     page.wait_for_url("**/receipt", timeout=180_000)
