@@ -61,10 +61,10 @@ def reason_text(exc: SohoaError) -> str:
         text = error_text(exc.reason, lang()) or error_text(exc.message, lang()) or t("errtext.field_invalid")
         label = field_label(exc.field)
         return f"{label}: {text}" if label else text
-    text = error_text(exc.message, lang())
-    if text is None and ": " in exc.message:  # "page 2: …", "file.png: …": the reason after the label
-        text = error_text(exc.message.split(": ", 1)[1], lang())
-    return text or t(f"errtext.class.{exc.exit_code.name}")
+    found = error_text(exc.message, lang())
+    if found is None and ": " in exc.message:  # "page 2: …", "file.png: …": the reason after the label
+        found = error_text(exc.message.split(": ", 1)[1], lang())
+    return found or t(f"errtext.class.{exc.exit_code.name}")
 
 
 def reason_of(reason: str) -> str:

@@ -8,7 +8,7 @@ import datetime as dt
 import io
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +119,7 @@ def test_every_refusal_is_typed_and_has_its_vietnamese_message(desk: Any, vi_req
 
     paths, config, store, cat = desk
     code = dossier.open_dossier("1.001193", OWNER, paths=paths, config=config).id
-    cases = [
+    cases: list[tuple[Callable[[], object], str]] = [
         (lambda: kiosk_dossier.return_result(code, "o", paths=paths, config=config), "chưa có kết quả"),
         (lambda: kiosk_dossier.request_papers(code, "", ["GCS"], "o", paths=paths, config=config), "lý do"),
         (lambda: kiosk_dossier.request_papers(code, "Thiếu", [], "o", paths=paths, config=config), ""),
@@ -135,8 +135,10 @@ def test_every_refusal_is_typed_and_has_its_vietnamese_message(desk: Any, vi_req
         kiosk_dossier.result_draft(code, store, "o", paths=paths, config=config, cat=cat)
     assert not ENGLISH.search(describe(err.value))
     dossier.withdraw(code, "Người nộp rút hồ sơ", paths=paths, config=config)
-    for call in (lambda: kiosk_dossier.reopen(code, store, "o", paths=paths, config=config, cat=cat),
-                 lambda: kiosk_dossier.return_result(code, "o", paths=paths, config=config)):
+    ended: list[Callable[[], object]] = [
+        lambda: kiosk_dossier.reopen(code, store, "o", paths=paths, config=config, cat=cat),
+        lambda: kiosk_dossier.return_result(code, "o", paths=paths, config=config)]
+    for call in ended:
         with pytest.raises(SohoaError) as err:
             call()
         assert "rút" in describe(err.value) or "không thể" in describe(err.value), describe(err.value)
@@ -189,7 +191,7 @@ def _literal_reasons() -> list[tuple[type[SohoaError], str, str]]:
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                 text = arg.value
             elif isinstance(arg, ast.JoinedStr):
-                text = "".join(v.value if isinstance(v, ast.Constant) else "1" for v in arg.values)
+                text = "".join(str(v.value) if isinstance(v, ast.Constant) else "1" for v in arg.values)
             else:
                 continue
             out.append((kinds[node.func.id], name, text))
