@@ -7,6 +7,8 @@ from the message catalogue.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from kiosk_ui import security
@@ -14,6 +16,7 @@ from kiosk_ui.context import actor, audit, backend, drafts, t
 from kiosk_ui.messages import describe
 from service.errors import NotFoundError, SohoaError
 from service.usecases import kiosk_dossier
+from service.usecases.kiosk_desk import Draft
 from service.usecases.kiosk_dossier import RESULT_COMPONENT
 
 bp = Blueprint("dossiers", __name__)
@@ -40,17 +43,25 @@ def detail(code: str) -> str:
     return render_template("officer/dossier.html", d=det, draft=None, step="")
 
 
+def _start(code: str, make: Callable[..., Draft], action: str) -> Draft | Response:
+    """A new draft of dossier ``code`` made by ``make`` (the refusal shown on the detail instead)."""
+    b = backend()
+    try:
+        d = make(code, drafts(), security.current().user_id,  # type: ignore[union-attr]
+                 paths=b.paths, config=b.config, cat=b.procedures())
+    except SohoaError as exc:
+        return _refused(exc, code)
+    audit(action, d.id)
+    return d
+
+
 @bp.post("/<code>/reopen")
 @security.require("officer")
 def reopen(code: str) -> Response:
     """Receive more papers for the dossier (e.g. the additional papers asked for)."""
-    b = backend()
-    try:
-        d = kiosk_dossier.reopen(code, drafts(), security.current().user_id,  # type: ignore[union-attr]
-                                 paths=b.paths, config=b.config, cat=b.procedures())
-    except SohoaError as exc:
-        return _refused(exc, code)
-    audit("dossier.reopen", d.id)
+    d = _start(code, kiosk_dossier.reopen, "dossier.reopen")
+    if isinstance(d, Response):
+        return d
     return redirect(url_for("officer.procedure", draft_id=d.id))  # type: ignore[return-value]
 
 
@@ -58,13 +69,9 @@ def reopen(code: str) -> Response:
 @security.require("officer")
 def result(code: str) -> Response:
     """Digitize the procedure's result: capture → review → officer then agency signature."""
-    b = backend()
-    try:
-        d = kiosk_dossier.result_draft(code, drafts(), security.current().user_id,  # type: ignore[union-attr]
-                                       paths=b.paths, config=b.config, cat=b.procedures())
-    except SohoaError as exc:
-        return _refused(exc, code)
-    audit("dossier.result_draft", d.id)
+    d = _start(code, kiosk_dossier.result_draft, "dossier.result_draft")
+    if isinstance(d, Response):
+        return d
     return redirect(url_for("officer.capture", draft_id=d.id, component=RESULT_COMPONENT))  # type: ignore[return-value]
 
 

@@ -8,15 +8,13 @@ the papers asked for and the reason, as the officer entered them.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from dataclasses import dataclass
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
 
-from service.receipts.render import _fonts, _vn_dt, _wrap, draw_header
+from service.receipts.render import _fonts, _vn_dt, _wrap, begin_page, finish_page
 
 DOCUMENT_NAME = "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ"
 
@@ -50,20 +48,9 @@ def qr_payload(r: PapersRequest) -> str:
 def render_papers_request(r: PapersRequest) -> bytes:
     """The slip as a one-page A4 PDF (fonts embedded), QR code in the top-left corner."""
     regular, bold, italic = _fonts()
-    buf = io.BytesIO()
-    c = Canvas(buf, pagesize=A4, pageCompression=1, initialFontName=regular, initialFontSize=11)
-    c.setTitle(f"{DOCUMENT_NAME} {r.dossier_code}")
-    c.setAuthor(r.issuing_system)
-    w, h = A4
-    left, top = 15 * mm, h - 12 * mm
-    side = draw_header(c, qr_payload(r), r.office_name, r.printed_at)
-    y = top - side - 10 * mm
-    c.setFont(bold, 14)
-    c.drawCentredString(w / 2, y, DOCUMENT_NAME.upper())
-    c.setFont(regular, 12)
-    y -= 7 * mm
-    c.drawCentredString(w / 2, y, f"Mã hồ sơ: {r.dossier_code}")
-    y -= 11 * mm
+    c, buf, y = begin_page(DOCUMENT_NAME, qr_payload(r), r.dossier_code, r.office_name, r.issuing_system,
+                           r.printed_at)
+    w, left = A4[0], 15 * mm
     body = [
         f"{r.office_name} - Bộ phận tiếp nhận và trả kết quả đề nghị:",
         f"Ông/Bà: {r.owner_name or '—'}",
@@ -91,17 +78,4 @@ def render_papers_request(r: PapersRequest) -> bytes:
     y -= 6.5 * mm
     c.setFont(italic, 11)
     c.drawString(left, y, "Xin lỗi về sự bất tiện này. Quét mã QR ở góc trên bên trái để tra cứu tình trạng hồ sơ.")
-    y -= 16 * mm
-    c.setFont(bold, 12)
-    c.drawCentredString(left + 35 * mm, y, "NGƯỜI NỘP HỒ SƠ")
-    c.drawCentredString(w - left - 40 * mm, y, "NGƯỜI TIẾP NHẬN HỒ SƠ")
-    c.setFont(italic, 10)
-    c.drawCentredString(left + 35 * mm, y - 5 * mm, "(Ký và ghi rõ họ tên)")
-    c.drawCentredString(w - left - 40 * mm, y - 5 * mm, "(Ký và ghi rõ họ tên)")
-    c.setFont(bold, 12)
-    c.drawCentredString(w - left - 40 * mm, y - 28 * mm, r.officer_name)
-    c.setFont(regular, 8)
-    c.drawString(left, 10 * mm, f"{r.issuing_system} · in lúc {r.printed_at.isoformat(timespec='seconds')}")
-    c.showPage()
-    c.save()
-    return buf.getvalue()
+    return finish_page(c, buf, y, r.officer_name, r.issuing_system, r.printed_at)
