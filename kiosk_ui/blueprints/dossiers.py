@@ -22,6 +22,14 @@ from service.usecases.kiosk_dossier import RESULT_COMPONENT
 bp = Blueprint("dossiers", __name__)
 
 
+@bp.app_template_global("actor_label")
+def actor_label(actor: str) -> str:
+    """``role:id`` of the history as the page shows it: the role in the page's language, then the id."""
+    role, _, ident = actor.partition(":")
+    label = t(f"role.{role}")
+    return f"{label if label != f'role.{role}' else role} {ident}".strip()
+
+
 def _back(code: str) -> Response:
     return redirect(url_for("dossiers.detail", code=code))  # type: ignore[return-value]
 

@@ -152,6 +152,8 @@ def _new_draft(drafts: DraftStore, code: str, kind: str, officer_id: str, *, pat
     view = dossier.show(code, paths=paths, config=config)
     if view["status"] in ("returned", "withdrawn", "refused"):
         raise DossierRuleError(f"final_{view['status']}", f"the dossier is already {view['status']}")
+    if kind != RESULT_DRAFT and view["status"] == DossierStatus.RESULT_READY.value:
+        raise DossierRuleError("result_already_ready", "the result is already digitized; no more papers")
     proc = cat.procedure(view["procedure"])
     first = next((d for d in sorted(drafts.list(), key=lambda d: d.created_at) if d.dossier_code == code), None)
     d = drafts.create(kind, officer_id)

@@ -243,6 +243,8 @@ def test_one_dossier_from_reception_to_return(page: Any, kiosk: Any, dev_token: 
                        "returned"]
     assert all(re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", t) for t in
                page.locator("[data-testid=history-row] td:first-child").all_inner_texts())
+    actors = page.get_by_test_id("history-actor").all_inner_texts()
+    assert all(a.startswith("Cán bộ") and "card-" in a for a in actors), actors  # the officer's card id
     resp = page.request.post(f"{base}/officer/dossiers/{code}/return",
                              form={"csrf_token": page.locator("body").get_attribute("data-csrf")})
     assert resp.ok and "đã trả kết quả, không thể thay đổi" in resp.text()  # back on the detail, refused
