@@ -179,7 +179,8 @@ def _literal_reasons() -> list[tuple[type[SohoaError], str, str]]:
     their holes filled by a digit)."""
     files = ["service/domain/identifiers.py", "service/domain/dates.py", "service/domain/schema.py",
              "service/domain/dossier.py", "service/capture/rules.py", "service/extract/review.py",
-             "service/extract/qr.py", "service/usecases/kiosk_desk.py", "service/usecases/kiosk_flow.py",
+             "service/extract/qr.py", "service/capture/images.py", "service/usecases/kiosk_desk.py",
+             "service/usecases/kiosk_flow.py",
              "service/usecases/kiosk_dossier.py", "kiosk_ui/backend.py"]
     kinds = {"ValidationError": ValidationError, "InputError": InputError}
     out = []
@@ -212,6 +213,11 @@ def test_no_english_error_text_reaches_a_vietnamese_page(vi_request: None) -> No
     for exc, expected in issue.items():
         assert expected in describe(exc) and not ENGLISH.search(describe(exc)), describe(exc)
     assert "Mã tỉnh 999" in reason_of("province code 999 not in the 63-province table; more")
+    for capture in ("this image is identical to page image 2 already captured",  # the capture feedback's texts
+                    "a sticky-note capture needs the page captured first",
+                    "page 1: effective resolution 72 dpi is below the 200 dpi minimum"):
+        shown = describe(InputError(capture))
+        assert not ENGLISH.search(shown) and shown != describe(InputError("x")), shown
     for kind, where, text in _literal_reasons():
         exc = kind("owner_id", text) if kind is ValidationError else kind(text)
         shown = describe(exc)
