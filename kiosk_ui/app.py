@@ -15,6 +15,7 @@ from kiosk_ui import security
 from kiosk_ui.backend import Backend
 from kiosk_ui.config import KioskSettings, load_settings
 from kiosk_ui.context import audit, backend, lang, refuse, t
+from kiosk_ui.messages import describe
 from service.errors import SohoaError
 from service.paths import get_paths
 from service.usecases import kiosk_tech
@@ -25,8 +26,8 @@ log = logging.getLogger("sohoa.kiosk")
 
 # Requests the page makes by itself: they never count as the user being active.
 BACKGROUND_ENDPOINTS = frozenset({"static", "officer.preview", "citizen.preview", "officer.job_state",
-                                  "technician.job_state", "officer.status",
-                                  "devices.events"})
+                                  "technician.job_state", "officer.status", "officer.preview_quality",
+                                  "citizen.preview_quality", "devices.events"})
 # Polled by every page (device events): they never end a session themselves, so the user's next
 # real request still says why it ended (expired, card pulled).
 PASSIVE_ENDPOINTS = frozenset({"static", "devices.events"})
@@ -74,11 +75,12 @@ def create_app(config: KioskSettings | Mapping[str, Any] | None = None) -> Flask
     app.extensions["kiosk_sessions"] = security.SessionRegistry(idle, settings.officer_max_session_s,
                                                                 on_expire=back.session_expired)
 
-    from kiosk_ui.blueprints import auth, citizen, devices, officer, reports, reuse_views, technician
+    from kiosk_ui.blueprints import auth, citizen, devices, dossiers, officer, reports, reuse_views, technician
     from kiosk_ui.blueprints import metrics as metrics_bp
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(officer.bp, url_prefix="/officer")
+    app.register_blueprint(dossiers.bp, url_prefix="/officer/dossiers")
     app.register_blueprint(reuse_views.bp, url_prefix="/officer/reuse")
     app.register_blueprint(citizen.bp, url_prefix="/citizen")
     app.register_blueprint(technician.bp, url_prefix="/technician")
@@ -172,7 +174,7 @@ def _install_hooks(app: Flask) -> None:
     @app.errorhandler(SohoaError)
     def _sohoa(e: SohoaError) -> Response:
         log.warning("request refused: %s (%s)", type(e).__name__, request.endpoint)
-        return Response(render_template("error.html", code=422, message=e.message, remedy=e.remedy), status=422)
+        return Response(render_template("error.html", code=422, message=describe(e)), status=422)
 
 
 def _unauthorised() -> Response:

@@ -256,8 +256,7 @@ class Backend:
         self.validate_pin_shape(pin)
         with self._card_lock:
             d = kiosk_flow.finalize_draft(self.drafts, draft_id, pin, officer_name, f"officer:{user_id}",
-                                          paths=self.paths, config=self.config, unit_code=self.settings.unit_code,
-                                          now_fn=self.now, progress=progress)
+                                          paths=self.paths, config=self.config, now_fn=self.now, progress=progress)
         return {"dossier_code": d.dossier_code}
 
     def validate_pin_shape(self, pin: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from importlib import resources
 
@@ -36,3 +37,20 @@ class _Params(dict[str, object]):
 def missing_keys() -> list[str]:
     """Keys that lack one of the languages (a test keeps this empty)."""
     return sorted(k for k, v in catalogue().items() if any(not v.get(lang) for lang in LANGUAGES))
+
+
+@lru_cache(maxsize=1)
+def _error_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """The ``errtext.*`` entries that carry a ``match`` pattern for an English domain/driver reason."""
+    return tuple((re.compile(v["match"]), k) for k, v in catalogue().items() if v.get("match"))
+
+
+def error_text(reason: str, lang: str) -> str | None:
+    """The catalogue's wording of an English domain or driver reason (None when no entry matches);
+    the pattern's named groups fill the message's ``{params}``."""
+    text = " ".join(reason.split())
+    for pattern, key in _error_patterns():
+        m = pattern.fullmatch(text)
+        if m is not None:
+            return translate(key, lang, **m.groupdict())
+    return None

@@ -16,12 +16,27 @@ from kiosk_ui.capture_views import (
     preview_response,
 )
 from kiosk_ui.context import actor, audit, backend, camera, drafts, t
+from kiosk_ui.messages import describe, reason_of
 from service.errors import NotFoundError, SohoaError
-from service.usecases import kiosk_desk, kiosk_flow
-from service.usecases.kiosk_desk import Draft
+from service.usecases import kiosk_desk, kiosk_dossier, kiosk_flow
+from service.usecases.kiosk_desk import RESULT_DRAFT, Draft
 
 bp = Blueprint("officer", __name__)
+SEARCH_KEYS = ("name", "owner_id", "code", "status", "date_from", "date_to")
 STEPS = ("owner", "procedure", "reuse", "capture", "review", "sign", "receipt")
+RESULT_STEPS = ("capture", "review", "sign")  # a result draft: the dossier, its owner and procedure are known
+
+
+@bp.app_template_global("vn_date")
+def vn_date(value: str) -> str:
+    """An ISO date as the desk shows it (dd/mm/yyyy)."""
+    return kiosk_desk.display_value("owner_birth_date", value)
+
+
+@bp.app_template_global("note_text")
+def note_text(note: str) -> str:
+    """An extraction note (English reason) in the page's language."""
+    return reason_of(note)
 
 
 def _draft(draft_id: str, *, open_only: bool = True) -> Draft:
@@ -42,11 +57,12 @@ def _step_urls(d: Draft) -> dict[str, str]:
     """Where each step of an open dossier can be revisited (the officer goes back to fix things)."""
     if d.state != "open":
         return {}
-    urls = {"owner": url_for("officer.owner", draft_id=d.id)}
-    if d.owner_id or d.owner_name:
+    urls = {"owner": url_for("officer.owner", draft_id=d.id)} if not d.dossier_code else {}
+    if (d.owner_id or d.owner_name) and d.kind != RESULT_DRAFT:
         urls["procedure"] = url_for("officer.procedure", draft_id=d.id)
     if d.components:
-        urls["reuse"] = url_for("officer.reuse", draft_id=d.id)
+        if d.kind != RESULT_DRAFT:
+            urls["reuse"] = url_for("officer.reuse", draft_id=d.id)
         first = next((c.code for c in d.components if not c.reuse_code), None)
         if first is not None:
             urls["capture"] = url_for("officer.capture", draft_id=d.id, component=first)
@@ -57,17 +73,26 @@ def _step_urls(d: Draft) -> dict[str, str]:
 
 def _render(template: str, draft: Draft | None = None, step: str = "", **kw: object) -> str:
     urls = _step_urls(draft) if draft is not None else {}
-    return render_template(template, draft=draft, step=step, steps=STEPS, step_urls=urls, **kw)
+    steps = RESULT_STEPS if draft is not None and draft.kind == RESULT_DRAFT else STEPS
+    return render_template(template, draft=draft, step=step, steps=steps, step_urls=urls, **kw)
 
 
 @bp.get("/")
 @security.require("officer")
 def desk() -> str:
-    """The desk: start a new dossier, continue an open one, see today's finalized ones."""
+    """The desk: start a new dossier, continue an open one, find dossiers (owner name, identifier,
+    code, status, dates dd/mm/yyyy) and open one's detail."""
     listed = kiosk_desk.list_drafts(drafts())
+    query = kiosk_dossier.DossierQuery(**{k: request.args.get(k, "").strip() for k in SEARCH_KEYS})
+    b = backend()
+    try:
+        rows = kiosk_dossier.search(query, drafts(), b.procedures(), paths=b.paths, config=b.config, limit=50)
+    except SohoaError as exc:
+        flash(t("dossiers.refused", message=describe(exc)), "error")
+        rows = []
     return _render("officer/desk.html", open_drafts=[d for d in listed if d.state == "open"][:20],
-                   submitted=[d for d in listed if d.state == "submitted"][:20],
-                   done=[d for d in listed if d.state == "finalized"][:10])
+                   submitted=[d for d in listed if d.state == "submitted"][:20], rows=rows, query=query,
+                   statuses=kiosk_dossier.STATUSES)
 
 
 @bp.post("/d/<draft_id>/discard")
@@ -107,7 +132,8 @@ def new() -> Response:
 def validate_id() -> Response:
     """Live validation of a typed identifier (CCCD, old ID, passport, tax code, organisation)."""
     check = kiosk_desk.check_owner(request.args.get("value", ""))
-    return jsonify({"ok": check.ok, "kind": check.kind, "message": t(check.message_key, **check.params)})
+    params = {**check.params, **({"reason": reason_of(check.params["reason"])} if "reason" in check.params else {})}
+    return jsonify({"ok": check.ok, "kind": check.kind, "message": t(check.message_key, **params)})
 
 
 @bp.route("/d/<draft_id>/owner", methods=["GET", "POST"])
@@ -131,7 +157,7 @@ def owner(draft_id: str) -> Response | str:
                 audit("owner.typed", d.id)
             return _go("officer.procedure", draft_id=d.id)
         except SohoaError as exc:
-            error = t("owner.invalid", reason=exc.message)
+            error = t("owner.invalid", reason=describe(exc))
     return _render("officer/owner.html", d, "owner", error=error)
 
 
@@ -259,11 +285,13 @@ def review(draft_id: str) -> Response | str:
         try:
             changed = backend().apply_review(d, request.form, actor())
         except SohoaError as exc:
-            flash(exc.message, "error")
+            flash(describe(exc), "error")
             return _go("officer.review", draft_id=d.id)
         audit("review.save", d.id, corrected=str(changed))
         return _go("officer.sign", draft_id=d.id)
-    return _render("officer/review.html", d, "review", fields=backend().review_rows(d))
+    return _render("officer/review.html", d, "review", fields=backend().review_rows(d),
+                   checks=kiosk_desk.consistency_checks(d), date_fields=kiosk_desk.DATE_FIELDS,
+                   page_url=lambda sha: url_for("officer.page", draft_id=d.id, sha=sha))
 
 
 @bp.get("/d/<draft_id>/sign")
@@ -271,7 +299,8 @@ def review(draft_id: str) -> Response | str:
 def sign(draft_id: str) -> str:
     """Confirm with the card PIN."""
     d = _draft(draft_id)
-    return _render("officer/sign.html", d, "sign")
+    return _render("officer/sign.html", d, "sign", checks=kiosk_desk.consistency_checks(d),
+                   result=d.kind == RESULT_DRAFT)
 
 
 @bp.post("/d/<draft_id>/sign")
@@ -283,10 +312,19 @@ def sign_post(draft_id: str) -> Response:
     if not pin.isdigit():
         flash(t("auth.pin_format"), "error")
         return _go("officer.sign", draft_id=d.id)
+    checks = kiosk_desk.consistency_checks(d)  # checked before the PIN reaches the card
+    if any(c.level == "fix" for c in checks):
+        flash(t("check.fix_needed"), "error")
+        return _go("officer.review", draft_id=d.id)
+    if any(c.ack for c in checks) and not request.form.get("ack"):
+        flash(t("check.ack_needed"), "error")
+        return _go("officer.sign", draft_id=d.id)
     me = security.current()
     assert me is not None
     b = backend()  # bound now: the job runs outside the request
-    job = b.jobs.submit(me.sid, "sign", url_for("officer.receipt", draft_id=d.id),
+    done_url = url_for("dossiers.detail", code=d.dossier_code) if d.kind == RESULT_DRAFT \
+        else url_for("officer.receipt", draft_id=d.id)
+    job = b.jobs.submit(me.sid, "sign", done_url,
                         lambda progress: b.finalize(d.id, pin, me.display_name, me.user_id, progress),
                         retry_url=url_for("officer.sign", draft_id=d.id))
     audit("sign.start", d.id)

@@ -91,17 +91,14 @@ def _wrap(c: Canvas, text: str, font: str, size: float, width: float) -> list[st
     return [*lines, cur] if cur else lines
 
 
-def render_receipt(r: Receipt) -> bytes:
-    """The receipt as a one-page A4 PDF (fonts embedded), QR code in the top-left corner."""
+def draw_header(c: Canvas, payload: str, office_name: str, printed_at: dt.datetime) -> float:
+    """The QR code of ``payload`` top-left, the office block beside it and the national motto right
+    (NĐ 30/2020 layout); returns the QR side, the height the header takes."""
     regular, bold, italic = _fonts()
-    buf = io.BytesIO()
-    c = Canvas(buf, pagesize=A4, pageCompression=1, initialFontName=regular, initialFontSize=11)
-    c.setTitle(f"{DOCUMENT_NAME} {r.dossier_code}")
-    c.setAuthor(r.issuing_system)
     w, h = A4
     left, top = 15 * mm, h - 12 * mm
     # QR top-left (vector modules, quiet zone of 4 modules included in the size).
-    qr = segno.make(qr_payload(r), error="m", micro=False)
+    qr = segno.make(payload, error="m", micro=False)
     side = 34 * mm
     cols = len(qr.matrix) + 8
     mod = side / cols
@@ -115,7 +112,7 @@ def render_receipt(r: Receipt) -> bytes:
     ax = left + side + 2 * mm
     mx = w - 47 * mm
     c.setFont(regular, 10)
-    c.drawCentredString(ax + 35 * mm, top - 6 * mm, r.office_name.upper())
+    c.drawCentredString(ax + 35 * mm, top - 6 * mm, office_name.upper())
     c.setFont(bold, 10)
     c.drawCentredString(ax + 35 * mm, top - 11 * mm, "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ")
     c.setFont(bold, 10.5)
@@ -123,14 +120,16 @@ def render_receipt(r: Receipt) -> bytes:
     c.drawCentredString(mx, top - 11 * mm, "Độc lập - Tự do - Hạnh phúc")
     c.line(mx - 22 * mm, top - 12.5 * mm, mx + 22 * mm, top - 12.5 * mm)
     c.setFont(italic, 11)
-    c.drawCentredString(mx, top - 19 * mm, f"Ngày {r.printed_at:%d} tháng {r.printed_at:%m} năm {r.printed_at:%Y}")
-    y = top - side - 10 * mm
-    c.setFont(bold, 14)
-    c.drawCentredString(w / 2, y, DOCUMENT_NAME.upper())
-    c.setFont(regular, 12)
-    y -= 7 * mm
-    c.drawCentredString(w / 2, y, f"Mã hồ sơ: {r.dossier_code}")
-    y -= 11 * mm
+    c.drawCentredString(mx, top - 19 * mm, f"Ngày {printed_at:%d} tháng {printed_at:%m} năm {printed_at:%Y}")
+    return side
+
+
+def render_receipt(r: Receipt) -> bytes:
+    """The receipt as a one-page A4 PDF (fonts embedded), QR code in the top-left corner."""
+    regular, bold, italic = _fonts()
+    c, buf, y = begin_page(DOCUMENT_NAME, qr_payload(r), r.dossier_code, r.office_name, r.issuing_system,
+                           r.printed_at)
+    w, left = A4[0], 15 * mm
     body = [
         f"{r.office_name} - Bộ phận tiếp nhận và trả kết quả đã tiếp nhận hồ sơ của:",
         f"Ông/Bà: {r.owner_name or '—'}",
@@ -169,6 +168,35 @@ def render_receipt(r: Receipt) -> bytes:
     y -= 6.5 * mm
     c.setFont(italic, 11)
     c.drawString(left, y, "Quét mã QR ở góc trên bên trái để tra cứu tình trạng hồ sơ.")
+    return finish_page(c, buf, y, r.officer_name, r.issuing_system, r.printed_at)
+
+
+def begin_page(document_name: str, payload: str, dossier_code: str, office_name: str, issuing_system: str,
+               printed_at: dt.datetime) -> tuple[Canvas, io.BytesIO, float]:
+    """An A4 canvas in Liberation Serif with the header (:func:`draw_header`), the paper's name and
+    the dossier code; returns it, its buffer and where the body starts."""
+    regular, bold, _ = _fonts()
+    buf = io.BytesIO()
+    c = Canvas(buf, pagesize=A4, pageCompression=1, initialFontName=regular, initialFontSize=11)
+    c.setTitle(f"{document_name} {dossier_code}")
+    c.setAuthor(issuing_system)
+    header = draw_header(c, payload, office_name, printed_at)
+    w, h = A4
+    y = h - 12 * mm - header - 10 * mm
+    c.setFont(bold, 14)
+    c.drawCentredString(w / 2, y, document_name.upper())
+    c.setFont(regular, 12)
+    y -= 7 * mm
+    c.drawCentredString(w / 2, y, f"Mã hồ sơ: {dossier_code}")
+    return c, buf, y - 11 * mm
+
+
+def finish_page(c: Canvas, buf: io.BytesIO, y: float, officer_name: str, issuing_system: str,
+                printed_at: dt.datetime) -> bytes:
+    """Both parties' signature blocks below ``y``, the print line, and the finished PDF's bytes."""
+    regular, bold, italic = _fonts()
+    w, _h = A4
+    left = 15 * mm
     y -= 16 * mm
     c.setFont(bold, 12)
     c.drawCentredString(left + 35 * mm, y, "NGƯỜI NỘP HỒ SƠ")
@@ -177,9 +205,9 @@ def render_receipt(r: Receipt) -> bytes:
     c.drawCentredString(left + 35 * mm, y - 5 * mm, "(Ký và ghi rõ họ tên)")
     c.drawCentredString(w - left - 40 * mm, y - 5 * mm, "(Ký và ghi rõ họ tên)")
     c.setFont(bold, 12)
-    c.drawCentredString(w - left - 40 * mm, y - 28 * mm, r.officer_name)
+    c.drawCentredString(w - left - 40 * mm, y - 28 * mm, officer_name)
     c.setFont(regular, 8)
-    c.drawString(left, 10 * mm, f"{r.issuing_system} · in lúc {r.printed_at.isoformat(timespec='seconds')}")
+    c.drawString(left, 10 * mm, f"{issuing_system} · in lúc {printed_at.isoformat(timespec='seconds')}")
     c.showPage()
     c.save()
     return buf.getvalue()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from service.domain.errors import ConfigError, StoreError
 from service.domain.fields import FieldValue
 from service.domain.identifiers import parse_identifier
 from service.domain.result_code import component_document_type_code
+from service.ocr.types import OcrPage
 from service.paths import Paths, get_paths
 from service.procedures.catalogue import Procedure, ProcedureCatalogue, all_procedures, load_catalogue
 from service.signing.signer import PinProvider, SignatureRole
@@ -155,6 +156,12 @@ class Paper:
     sticky_notes: tuple[int, ...] = ()
     run_ocr: bool = False
     extract_fields: bool = False
+    #: values the officer confirmed on the review screen (typed > reviewed > extracted)
+    reviewed: Mapping[str, FieldValue] = field(default_factory=dict)
+    #: the pages' OCR already made for the review (no second reading)
+    ocr_pages: tuple[OcrPage | None, ...] | None = None
+    #: each page's side as captured (a blank back after a page is not counted)
+    sides: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,8 +183,13 @@ class AttachResult:
 
 def attach_component(dossier_id: str, component_code: str, paper: Paper, *, document_type_code: str | None = None,
                      owner_id: str | None = None, actor: str = "officer", signing: SignStep | None = None,
-                     paths: Paths | None = None, config: Config | None = None) -> AttachResult:
-    """Digitize one component of the dossier through the spine (document type from the template)."""
+                     paths: Paths | None = None, config: Config | None = None,
+                     on_stored: Callable[[DigitizeResult], None] | None = None) -> AttachResult:
+    """Digitize one component of the dossier through the spine (document type from the template).
+
+    ``on_stored`` is told once the paper is stored, before its signature (a resumable caller
+    records the result code there, so a failed signature does not store it twice).
+    """
     p, cfg = _ctx(paths, config)
     with open_store(p, cfg) as store:
         rec = store.dossier(dossier_id)
@@ -191,7 +203,8 @@ def attach_component(dossier_id: str, component_code: str, paper: Paper, *, docu
     owner = _owner(rec, owner_id)
     doc_type = document_type_code or component_document_type_code(
         proc.code, component_code, seq, template=cfg.codes.component_type_template)
-    result = _run(rec, paper, doc_type, owner, DocumentKind.COMPONENT, component_code, actor, signing, p, cfg)
+    result = _run(rec, paper, doc_type, owner, DocumentKind.COMPONENT, component_code, actor, signing, p, cfg,
+                  on_stored=on_stored)
     nxt = rules.after_component(status)
     if nxt is not None:
         _transition(rec.id, nxt, actor=actor, paths=p, config=cfg)
@@ -199,7 +212,8 @@ def attach_component(dossier_id: str, component_code: str, paper: Paper, *, docu
 
 
 def digitize_result(dossier_id: str, paper: Paper, pin_provider: PinProvider | None, *, actor: str = "officer",
-                    paths: Paths | None = None, config: Config | None = None) -> AttachResult:
+                    paths: Paths | None = None, config: Config | None = None,
+                    on_stored: Callable[[DigitizeResult], None] | None = None) -> AttachResult:
     """Digitize the procedure's result (KQ type from the catalogue), signed by officer then agency.
 
     The dossier is result-ready as soon as the result is stored; a signature that fails (wrong PIN,
@@ -219,8 +233,10 @@ def digitize_result(dossier_id: str, paper: Paper, pin_provider: PinProvider | N
                           remedy="import a catalogue whose procedure has 'result_type' (e.g. KQ.G15.000031)")
     step = SignStep((SignatureRole.OFFICER, SignatureRole.AGENCY), pin_provider, actor=actor)
 
-    def ready(_stored: DigitizeResult) -> None:  # before the signatures: a failed one leaves a ready result
+    def ready(stored: DigitizeResult) -> None:  # before the signatures: a failed one leaves a ready result
         _transition(rec.id, DossierStatus.RESULT_READY, actor=actor, paths=p, config=cfg)
+        if on_stored is not None:
+            on_stored(stored)
 
     return _run(rec, paper, proc.result_type, _owner(rec, None), DocumentKind.RESULT, None, actor, step, p, cfg,
                 on_stored=ready)
@@ -241,7 +257,8 @@ def _run(rec: DossierRecord, paper: Paper, doc_type: str, owner: str | None, kin
         pages=paper.pages, document_type_code=doc_type, owner_id=owner, fields=paper.fields,
         declared_pages=paper.declared_pages, mismatch_reason=paper.mismatch_reason, duplex=paper.duplex,
         sticky_notes=paper.sticky_notes, run_ocr=paper.run_ocr, extract_fields=paper.extract_fields,
-        dossier_id=rec.id, actor=actor, kind=kind, component_code=component_code)
+        dossier_id=rec.id, actor=actor, kind=kind, component_code=component_code, reviewed=paper.reviewed,
+        ocr_pages=paper.ocr_pages, sides=paper.sides)
     outcome = run(request, paths=p, config=cfg, signing=signing, on_stored=on_stored)
     found = outcome.extraction.get("owner_id") if outcome.extraction is not None else None
     differs = rules.owner_mismatch(rec.owner_id, found.value if found is not None else None)

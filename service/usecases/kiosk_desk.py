@@ -14,7 +14,8 @@ from typing import Any
 
 from service.desk.camera import DeskCamera
 from service.desk.drafts import CaptureFeedback, Draft, DraftComponent, DraftStore
-from service.domain.dates import parse_vn_date
+from service.domain.dates import DateStyle, format_vn_date, parse_vn_date
+from service.domain.dossier import owner_mismatch
 from service.domain.fields import ART9_FIELDS, FieldValue
 from service.domain.identifiers import parse_identifier
 from service.domain.result_code import component_document_type_code
@@ -27,11 +28,15 @@ from service.extract.types import DocumentType
 from service.procedures.catalogue import Procedure, ProcedureCatalogue, import_catalogue, load_catalogue
 from service.receipts.render import Receipt, ReceiptLine, render_receipt
 
-__all__ = ["CaptureFeedback", "Draft", "DraftComponent", "DeskCamera", "DraftStore", "OwnerCheck", "Procedure",
+__all__ = ["CaptureFeedback", "Check", "Draft", "DraftComponent", "DeskCamera", "DraftStore", "OwnerCheck", "Procedure",
            "ProcedureCatalogue", "ReviewRow"]  # what the views name, besides the functions below
 
 REVIEW_FIELDS: tuple[str, ...] = tuple(f for f in ART9_FIELDS)
+#: Fields shown and typed as dd/mm/yyyy on the review screen (stored ISO).
+DATE_FIELDS: frozenset[str] = frozenset({"owner_birth_date", "issue_date", "valid_until"})
 VN_TZ = dt.timezone(dt.timedelta(hours=7))
+#: ``Draft.kind`` of a draft that digitizes the procedure's result of an existing dossier.
+RESULT_DRAFT = "result"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,22 @@ class OwnerCheck:
     kind: str
     message_key: str
     params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """An inconsistency shown before the PIN: a message key and its parameters, and what it needs:
+    ``confirm`` (the officer ticks having checked it), ``fix`` (the paper's value would be refused
+    when stored: correct it on the review) or ``info`` (page counts: the review asks a reason)."""
+
+    key: str
+    params: dict[str, str]
+    level: str = "confirm"
+
+    @property
+    def ack(self) -> bool:
+        """Whether the officer must confirm it before signing."""
+        return self.level == "confirm"
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +152,58 @@ def review_rows(draft: Draft, low_confidence: float) -> list[ReviewRow]:
             conf = float(fv["confidence"]) if fv else 0.0
             src = str(fv["source"]) if fv else ""
             low = name in flagged or (bool(fv) and src == "ocr" and conf < low_confidence)
-            rows.append(ReviewRow(c.code, name, value, src, conf, low, notes.get(name, "")))
+            rows.append(ReviewRow(c.code, name, display_value(name, value), src, conf, low, notes.get(name, "")))
     return rows
+
+
+def display_value(name: str, value: str) -> str:
+    """A stored value as the desk shows it: ISO dates as dd/mm/yyyy, the rest unchanged."""
+    if name in DATE_FIELDS and value:
+        try:
+            return format_vn_date(dt.date.fromisoformat(value), DateStyle.NUMERIC)
+        except ValueError:
+            return value
+    return value
+
+
+def consistency_checks(draft: Draft) -> list[Check]:
+    """What does not fit together, shown before the PIN: the paper's owner vs the dossier's owner,
+    a CCCD's encoded birth year (and century) vs the birth date, pages captured vs declared."""
+    out: list[Check] = []
+    pairs = [("", draft.owner_id, draft.owner_birth_date)]
+    for c in draft.components:
+        if c.reuse_code:
+            continue
+        found = str(c.fields.get("owner_id", {}).get("value", "") or "")
+        if owner_mismatch(draft.owner_id, found):
+            out.append(Check("check.owner_differs", {"component": c.name, "found": found, "owner": draft.owner_id}))
+        born = str(c.fields.get("owner_birth_date", {}).get("value", "") or "")
+        pairs.append((c.name, draft.owner_id or found, born))
+        if c.pages and c.content_pages != c.declared_pages:
+            out.append(Check("check.pages", {"component": c.name, "n": str(c.content_pages),
+                                             "d": str(c.declared_pages)}, level="info"))
+    for label, ident_text, born_text in pairs:
+        # a paper is stored under the dossier's owner: its birth date must fit that identifier
+        check = _birth_check(label or draft.owner_name, ident_text, born_text, "fix" if label else "confirm")
+        if check is not None and check not in out:
+            out.append(check)
+    return out
+
+
+def _birth_check(label: str, ident_text: str, born_text: str, level: str) -> Check | None:
+    """A CCCD encodes the century (4th digit) and the year (5th-6th) of birth: they must match."""
+    if not ident_text or not born_text:
+        return None
+    try:
+        ident = parse_identifier(ident_text)
+        born = dt.date.fromisoformat(born_text)
+    except (ValidationError, ValueError):
+        return None
+    if ident.kind.value != "cccd" or ident.details["birth_year"] == born.year:
+        return None
+    return Check("check.birth_century", {"component": label, "encoded": str(ident.details["birth_year"]),
+                                         "century": str(int(ident.details["century_base"]) // 100 + 1),
+                                         "birth": format_vn_date(born, DateStyle.NUMERIC)}, level)
 
 
 def apply_review(store: DraftStore, draft: Draft, form: Mapping[str, str], actor: str,
@@ -155,7 +226,7 @@ def apply_review(store: DraftStore, draft: Draft, form: Mapping[str, str], actor
             if key in form:
                 new = nfc(form[key].strip())
                 old = str(c.fields[name]["value"]) if name in c.fields else ""
-                if new != old:
+                if new != old and new != display_value(name, old):
                     corrections[name] = new or None
         reason = form.get(f"{c.code}__mismatch", "").strip() or None
         if c.declared_pages != c.content_pages and not reason:
@@ -183,19 +254,6 @@ def add_working_days(start: dt.date, days: int) -> dt.date:
         if d.weekday() < 5:
             left -= 1
     return d
-
-
-def assign_dossier_code(store: DraftStore, draft: Draft, unit_code: str, now: dt.datetime) -> str:
-    """``<unit code>-YYMMDD-XXXX`` (TT 01/2018 Art. 19 style): the day's next running number."""
-    prefix = f"{unit_code}-{now:%y%m%d}-"
-    used = [int(d.dossier_code[len(prefix):]) for d in store.list()
-            if d.dossier_code.startswith(prefix) and d.dossier_code[len(prefix):].isdigit()]
-    code = f"{prefix}{max(used, default=0) + 1:04d}"
-    draft.dossier_code = code
-    draft.received_at = now.isoformat(timespec="seconds")
-    draft.return_date = add_working_days(now.date(), draft.return_days).isoformat()
-    store.save(draft)
-    return code
 
 
 # ------------------------------------------------------------------ the dossier draft's life (views call these)

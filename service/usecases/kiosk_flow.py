@@ -23,10 +23,11 @@ from service.paths import Paths
 from service.signing import pool
 from service.signing.errors import PinIncorrect, TokenAbsent, TokenLocked, TokenRemoved
 from service.signing.signer import SignatureRole
-from service.usecases import procedure
-from service.usecases.digitize import DigitizeRequest, DigitizeResult
-from service.usecases.kiosk_desk import assign_dossier_code, set_owner
-from service.usecases.kiosk_records import DocumentStatus, document_status
+from service.usecases import dossier, procedure
+from service.usecases.digitize import DigitizeResult
+from service.usecases.dossier import Paper
+from service.usecases.kiosk_desk import RESULT_DRAFT, add_working_days, set_owner
+from service.usecases.kiosk_records import DocumentStatus, document_status, signed_roles
 from service.usecases.progress import Progress
 
 __all__ = ["CardHolder", "DossierStatus", "PinIncorrect", "TokenAbsent", "TokenLocked", "TokenRemoved",
@@ -147,8 +148,9 @@ def extract_draft(store: DraftStore, draft_id: str, config: Config, progress: Pr
         store.save(draft)
 
 
-def _request(draft: Draft, comp: DraftComponent, store: DraftStore, actor: str, config: Config) -> DigitizeRequest:
-    """Pages in order with each sticky-note re-capture right after its page (Art. 8)."""
+def _paper(draft: Draft, comp: DraftComponent, store: DraftStore, config: Config) -> Paper:
+    """Pages in order with each sticky-note re-capture right after its page (Art. 8), the reviewed
+    fields and the OCR the review already made; the owner is the dossier's, not the paper's."""
     ordered, sticky = [], []
     for p in comp.pages:
         if p.sticky_of is not None:
@@ -161,25 +163,32 @@ def _request(draft: Draft, comp: DraftComponent, store: DraftStore, actor: str, 
     raw = tuple(RawPage(store.page_bytes(draft, p.sha256)[0], f"page {i + 1}") for i, p in enumerate(ordered))
     ocr = tuple(procedure.cached_page(p.sha256, config) if p.sticky_of is None else None for p in ordered)
     reviewed = {n: FieldValue.from_json(v) for n, v in comp.fields.items() if n != "owner_id"}
-    owner = comp.fields.get("owner_id", {}).get("value") or draft.owner_id or None
-    typed: dict[str, FieldValue] = {}
-    if not owner:  # no owner id: the name and birth date typed at the desk stand in where review left none
-        for name in ("owner_name", "owner_birth_date"):
-            own = getattr(draft, name)
-            if name not in reviewed and own:
-                typed[name] = FieldValue(own, FieldSource.MANUAL, 1.0)
-    return DigitizeRequest(pages=raw, document_type_code=comp.document_type, owner_id=owner, fields=typed,
-                           reviewed=reviewed,
-                           declared_pages=comp.declared_pages, mismatch_reason=comp.mismatch_reason,
-                           sticky_notes=tuple(sticky), ocr_pages=ocr if any(ocr) else None,
-                           sides=tuple(p.side for p in ordered),
-                           dossier_id=draft.dossier_code, actor=actor)
+    return Paper(pages=raw, fields={}, reviewed=reviewed, declared_pages=comp.declared_pages,
+                 mismatch_reason=comp.mismatch_reason, sticky_notes=tuple(sticky),
+                 ocr_pages=ocr if any(ocr) else None, sides=tuple(p.side for p in ordered))
+
+
+def _open_dossier(store: DraftStore, draft: Draft, actor: str, paths: Paths, config: Config,
+                  now_fn: Callable[[], dt.datetime]) -> None:
+    """Receive the dossier in the store (service/usecases/dossier.py) for the owner the officer entered."""
+    if not draft.owner_id:
+        raise ValidationError("owner_id", "is empty; a dossier is opened for its owner's identifier",
+                              remedy="type the owner's identifier or scan the ID card's QR")
+    now = now_fn()
+    rec = dossier.open_dossier(draft.procedure_code, draft.owner_id, actor=actor, paths=paths, config=config,
+                               now=now)
+    draft.dossier_code = rec.id
+    draft.received_at = now.isoformat(timespec="seconds")
+    draft.return_date = add_working_days(now.date(), draft.return_days).isoformat()
+    store.save(draft)
 
 
 def finalize_draft(store: DraftStore, draft_id: str, pin: str, officer_name: str, actor: str, *,
-                   paths: Paths, config: Config, unit_code: str, now_fn: Callable[[], dt.datetime],
+                   paths: Paths, config: Config, now_fn: Callable[[], dt.datetime],
                    progress: Progress) -> Draft:
-    """Digitize, sign (officer's card) and queue every captured component; resumable after a fault."""
+    """Open the dossier (or add to the reopened one), digitize, sign and queue every captured
+    component through :mod:`service.usecases.dossier`; a result draft digitizes the procedure's
+    result, signed by officer then agency. Resumable after a fault (nothing is stored twice)."""
     draft = store.get(draft_id)
     if draft.state != "open":
         raise ValidationError("dossier", "is already finalized")
@@ -192,22 +201,31 @@ def finalize_draft(store: DraftStore, draft_id: str, pin: str, officer_name: str
     pool.logout(SignatureRole.OFFICER)
     signer.login(lambda: pin)  # a wrong PIN stops here, before anything is stored
     if not draft.dossier_code:
-        assign_dossier_code(store, draft, unit_code, now_fn())
-    signing = procedure.SignStep((SignatureRole.OFFICER,), lambda: pin, actor=actor)
+        _open_dossier(store, draft, actor, paths, config, now_fn)
+    result = draft.kind == RESULT_DRAFT
+    roles = (SignatureRole.OFFICER, SignatureRole.AGENCY) if result else (SignatureRole.OFFICER,)
     step = 1
     for comp in comps:
-        def stored(result: DigitizeResult, comp: DraftComponent = comp, step: int = step) -> None:
-            comp.result_code = result.result_code  # resumable: a failed signature does not store it twice
+        def stored(done: DigitizeResult, comp: DraftComponent = comp, step: int = step) -> None:
+            comp.result_code = done.result_code  # resumable: a failed signature does not store it twice
             store.save(draft)
             progress("job.sign", step + 1, total)
 
         if comp.result_code is None:
             progress("job.digitize", step, total)
-            procedure.run(_request(draft, comp, store, actor, config), paths=paths, config=config,
-                          signing=signing, on_stored=stored)
+            paper = _paper(draft, comp, store, config)
+            if result:
+                dossier.digitize_result(draft.dossier_code, paper, lambda: pin, actor=actor, paths=paths,
+                                        config=config, on_stored=stored)
+            else:
+                dossier.attach_component(draft.dossier_code, comp.code, paper, actor=actor, paths=paths,
+                                         config=config, on_stored=stored,
+                                         signing=procedure.SignStep(roles, lambda: pin, actor=actor))
         elif not comp.signed:
             progress("job.sign", step + 1, total)
-            procedure.sign(comp.result_code, signing, paths=paths, config=config)
+            missing = tuple(r for r in roles if r.value not in signed_roles(paths, comp.result_code))
+            procedure.sign(comp.result_code, procedure.SignStep(missing, lambda: pin, actor=actor),
+                           paths=paths, config=config)
         if not comp.signed:
             comp.signed = True
             store.save(draft)

@@ -105,3 +105,10 @@ def queue_summary(paths: Paths) -> QueueSummary:
         when = dt.datetime.fromtimestamp(int(sync_state["last_connect"]), dt.UTC)
         sync_state["last_connect"] = when.isoformat(timespec="seconds")
     return QueueSummary(counts, last, sync_state)
+
+
+def signed_roles(paths: Paths, result_code: str) -> set[str]:
+    """The roles (``officer``, ``agency``) whose signatures a stored document carries."""
+    with Store.open(paths) as store:
+        doc = store.get(result_code)
+        return {s.role for s in store.signatures_of(doc.id)}

@@ -37,7 +37,7 @@ def test_admin_sees_the_device_that_sent_telemetry_and_the_document_that_arrived
         page: Any, ingest: Ingest, replica: Callable[..., str]) -> None:
     ingest.telemetry(DEVICE_A, queue=3, disk_free_bytes=12_345_678_901, cpu_temp_c=51.5,
                      last_sync_success_ts=int(time.time()) - 125, oldest_queued_age_s=40,
-                     software_version="0.14.0", model_versions="asternet-int8:1a2b3c")
+                     software_version="0.14.0", model_versions="rec-asternet-int8@1a2b3c4d")
     ingest.telemetry(DEVICE_B, documents=1)  # an older device: none of the new keys
     ingest.document(DEVICE_A, "doc-a-1")
     register_device(ingest.dsn, "dev-c-0003", PROVINCE, OFFICE_A)  # enrolled, never heard of

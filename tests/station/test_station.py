@@ -161,7 +161,11 @@ def _walk_kiosk_flow(base: str, pin: str, devices: Path) -> str:
             page.get_by_test_id("capture").click()
         page.get_by_test_id("to-review").click()
         page.wait_for_url("**/review", timeout=240_000)
+        # The sample paper names another person; the dossier is the QR owner's: the paper is stored under
+        # her identifier, so its birth date must fit her CCCD (corrected), and the other owner is confirmed.
+        page.get_by_test_id("field-TK-owner_birth_date").locator("input").fill("02/03/1995")
         page.get_by_test_id("review-next").click()
+        page.get_by_test_id("check-ack").check()
         page.get_by_test_id("sign-pin").fill(pin)
         page.get_by_test_id("sign-submit").click()
         page.wait_for_url("**/receipt", timeout=240_000)

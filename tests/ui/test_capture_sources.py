@@ -198,7 +198,8 @@ def _flash(page: Any) -> str:
     return " | ".join(page.locator(".flash").all_inner_texts())
 
 
-def test_scanner_upload_and_quality_refusal_in_chromium(page: Any, kiosk: Any, sohoa_home: Path, tmp_path: Path) -> None:
+def test_scanner_upload_and_quality_refusal_in_chromium(page: Any, kiosk: Any, sohoa_home: Path,
+                                                         tmp_path: Path) -> None:
     import img2pdf
     from playwright.sync_api import expect
 

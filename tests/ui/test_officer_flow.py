@@ -133,12 +133,20 @@ def test_officer_desk_flow(page: Any, kiosk: Any, dev_token: str, tmp_path: Path
     page.get_by_test_id("field-TK-issue_date").locator("input").fill("31/02/2024")
     page.get_by_test_id("field-GCS-summary").locator("input").fill("Giấy tờ kèm theo hồ sơ khai sinh")
     _press(page, page.get_by_test_id("review-next"))
-    assert "issue_date" in _flash(page) and page.url.endswith("/review")
-    assert page.get_by_test_id("field-TK-issue_date").locator("input").input_value() == "2024-03-05"
+    assert "Ngày ban hành" in _flash(page) and "không phải là ngày có thật" in _flash(page)  # Vietnamese, field named
+    assert page.url.endswith("/review")
+    assert page.get_by_test_id("field-TK-issue_date").locator("input").input_value() == "05/03/2024"  # dd/mm/yyyy
     assert page.get_by_test_id("field-GCS-summary").locator("input").input_value() == ""
     page.get_by_test_id("field-GCS-summary").locator("input").fill("Giấy tờ kèm theo hồ sơ khai sinh")
+    # The paper's birth date (1995) contradicts the dossier owner's CCCD (1988): shown before the PIN,
+    # and signing waits until it is corrected; the other owner read on the paper is confirmed with a tick.
+    checks = page.get_by_test_id("check-item")
+    assert checks.filter(has_text="036195004321").count() == 1
+    assert page.locator("[data-testid=check-item][data-level=fix]").count() == 1
+    page.get_by_test_id("field-GCS-owner_birth_date").locator("input").fill("14/02/1988")
     page.get_by_test_id("review-next").click()
     page.wait_for_url("**/sign")
+    assert page.locator("[data-testid=check-item][data-level=fix]").count() == 0
     page.get_by_test_id("step-capture").click()  # back to the pages before signing: nothing was lost
     page.wait_for_url("**/capture/TK")
     assert "1 / 1" in page.get_by_test_id("counter").inner_text()
@@ -151,12 +159,14 @@ def test_officer_desk_flow(page: Any, kiosk: Any, dev_token: str, tmp_path: Path
     # Sign with the card PIN: first a wrong PIN (nothing stored), then the right one.
     page.wait_for_url("**/sign")
     screenshot(page, "17-sign")
+    page.get_by_test_id("check-ack").check()
     page.get_by_test_id("sign-pin").fill("000000")
     page.get_by_test_id("sign-submit").click()
     page.get_by_test_id("job-error").wait_for(state="visible", timeout=60_000)
     assert "Mã PIN không đúng" in page.get_by_test_id("job-error").inner_text()
     screenshot(page, "17b-sign-wrong-pin")
     page.go_back()
+    page.get_by_test_id("check-ack").check()
     page.get_by_test_id("sign-pin").fill(dev_token)
     page.get_by_test_id("sign-submit").click()
     page.wait_for_url("**/receipt", timeout=180_000)
@@ -164,7 +174,7 @@ def test_officer_desk_flow(page: Any, kiosk: Any, dev_token: str, tmp_path: Path
     assert code.startswith("000.00.70.H99-")
     results = page.get_by_test_id("result-code").all_inner_texts()
     assert len(results) == 2 and all(".1.001193." in r for r in results)
-    assert results[0].startswith(OWNER)  # the second paper names its own owner (read by OCR)
+    assert all(r.startswith(OWNER) for r in results)  # the dossier's owner, the one the officer entered
     assert "đã ký số" in page.content()
     screenshot(page, "18-receipt-screen")
 
@@ -336,7 +346,7 @@ def test_manual_entry_when_ocr_cannot_run(page: Any, kiosk: Any, dev_token: str,
     _press(page, page.get_by_test_id("capture"))
     page.get_by_test_id("to-review").click()
     page.get_by_test_id("job-error").wait_for(state="visible", timeout=60_000)
-    assert "manifest" in page.get_by_test_id("job-error").inner_text()
+    assert "mô hình OCR" in page.get_by_test_id("job-error").inner_text()
     screenshot(page, "16b-ocr-unavailable")
     page.get_by_test_id("job-retry").click()
     page.wait_for_url("**/review")

@@ -2,7 +2,8 @@
 
 Same surface the driver uses: ``Picamera2()``, ``create_still_configuration``, ``configure``,
 ``start``, ``capture_array(stream)``, ``stop``, ``close``, ``camera_controls``, ``set_controls``,
-``autofocus_cycle`` (a Camera Module 3 with autofocus; ``has_af = False`` plays a module without). ``main`` frames are RGB888 as picamera2
+``autofocus_cycle`` (a Camera Module 3 with autofocus; ``has_af = False`` plays a module without).
+``main`` frames are RGB888 as picamera2
 delivers them (BGR byte order), ``lores`` frames are YUV420 (I420). ``Picamera2.mode`` selects a
 behaviour: "ok", "no-camera" (like an unplugged ribbon), "hang" (capture never returns).
 """
