@@ -30,9 +30,9 @@ from service.ocr.metrics import match_lines, normalize
 
 # GNU time (apt "time") reports the child's own peak RSS; without it the column reads 0
 TIME = ["/usr/bin/time", "-f", "MAXRSS_KB %M"] if Path("/usr/bin/time").exists() else []
-ENGINES = {"int8": ("sohoa, AsterNet int8 (shipped)", "rec-asternet-int8"),
-           "fp32": ("sohoa, AsterNet fp32 reference", "rec-asternet"), "tesseract": ("tesseract 5 vie", ""),
-           "cascade": ("sohoa, int8 → fp32 cascade (weakest char < 0.5)", "rec-asternet-int8+cascade")}
+ENGINES = {"int8": ("sohoa, int8 DBNet + AsterNet (shipped)", "rec-asternet-int8"),
+           "fp32": ("sohoa, fp32 DBNet + AsterNet reference", "rec-asternet"), "tesseract": ("tesseract 5 vie", ""),
+           "cascade": ("sohoa, int8 → fp32 AsterNet cascade (weakest char < 0.5)", "rec-asternet-int8+cascade")}
 
 
 @dataclass
@@ -100,14 +100,15 @@ def _worker(recognizer: str, items: list[str]) -> int:
     from service.ocr.config import OcrConfig
     from service.ocr.engine import get_engine
 
-    # int8 with the shipped settings; the fp32 original unsqueezed, as the accuracy reference.
+    # int8 with the shipped settings; the fp32 originals (detector and recognizer), unsqueezed, as
+    # the accuracy reference.
     # BENCH_OCR_CONFIG (JSON) overrides settings for layout experiments.
     extra = json.loads(os.environ.get("BENCH_OCR_CONFIG", "{}"))
     if recognizer.endswith("+cascade"):
         recognizer = recognizer.removesuffix("+cascade")
         extra = {"fallback_recognizer": "rec-asternet", "fallback_below": 0.5, **extra}
     elif not recognizer.endswith("int8"):
-        extra = {"rec_squeeze": 1.0, "rec_short_squeeze": 1.0, **extra}
+        extra = {"detector": "det-ppocrv4", "rec_squeeze": 1.0, "rec_short_squeeze": 1.0, **extra}
     engine = get_engine(OcrConfig(**{"threads": 1, "recognizer": recognizer, **extra}))
     for item in items:
         condition, name = item.split(":", 1)

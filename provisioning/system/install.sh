@@ -19,6 +19,7 @@ python="${PYTHON:-python3}"
 root="${dest:-/}"
 [ "$(id -u)" -eq 0 ] || { echo "install: run as root (sudo make install)" >&2; exit 1; }
 [ -f "$src/models/asternet-int8.onnx" ] || { echo "install: models/asternet-int8.onnx missing: run 'make setup' first" >&2; exit 1; }
+[ -f "$src/models/det-ppocrv4-int8.onnx" ] || { echo "install: models/det-ppocrv4-int8.onnx missing: run 'make setup' first" >&2; exit 1; }
 
 if [ -z "$dest" ]; then
   bash "$src/provisioning/system/setup-host.sh"

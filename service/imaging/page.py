@@ -57,7 +57,7 @@ def to_gray(image: Array | Image.Image, max_pixels: int = MAX_PIXELS) -> Array:
     if isinstance(image, Image.Image):
         w, h = image.size
         _check_size(w, h, max_pixels)
-        return np.asarray(image.convert("L"))
+        return np.asarray(image if image.mode == "L" else image.convert("L"))
     if not isinstance(image, np.ndarray):
         raise InputError(f"expected an image array or PIL image, got {type(image).__name__}",
                          remedy="pass a numpy BGR uint8 array or a PIL image")

@@ -16,7 +16,8 @@ class OcrConfig(StrictModel):
     """
 
     manifest: Path | None = Field(default=None, description="models manifest; default: the repository's models/")
-    detector: str = Field(default="det-ppocrv4", description="manifest name of the text-line detector")
+    detector: str = Field(default="det-ppocrv4-int8",
+                          description="manifest name of the text-line detector (det-ppocrv4: float32 original)")
     recognizer: str = Field(default="rec-asternet-int8",
                             description="manifest name of the line recognizer (rec-asternet: float32 original)")
     fallback_recognizer: str | None = Field(

@@ -64,8 +64,8 @@ class Detector:
         self.threshold = threshold
         self.box_threshold = box_threshold
 
-    def probability(self, image: Array) -> tuple[Array, float, float]:
-        """Text probability map of ``image`` and the x/y scale factors back to page pixels."""
+    def tensor(self, image: Array) -> Array:
+        """The model input for a page: long side ``long_side`` (multiples of 32), ``(x/255 − 0.5)/0.5``."""
         h, w = image.shape[:2]
         ratio = self.long_side / max(h, w)
         ratio = max(ratio, min(1.0, 64 / min(h, w)))  # a long strip (one line) keeps its text readable
@@ -73,9 +73,14 @@ class Detector:
         interp = cv2.INTER_AREA if nh < h else cv2.INTER_LINEAR
         small = cv2.resize(image, (nw, nh), interpolation=interp).astype(np.float32) * (2.0 / 255.0) - 1.0
         if small.ndim == 2:  # a grey page: the same plane in all three input channels
-            x = np.ascontiguousarray(np.broadcast_to(small, (1, 3, nh, nw)))
-        else:
-            x = np.ascontiguousarray(small.transpose(2, 0, 1)[None])
+            return np.ascontiguousarray(np.broadcast_to(small, (1, 3, nh, nw)))
+        return np.ascontiguousarray(small.transpose(2, 0, 1)[None])
+
+    def probability(self, image: Array) -> tuple[Array, float, float]:
+        """Text probability map of ``image`` and the x/y scale factors back to page pixels."""
+        h, w = image.shape[:2]
+        x = self.tensor(image)
+        nh, nw = x.shape[2:]
         try:
             prob = self.session.run(None, {self.input_name: x})[0][0, 0]
         except Exception as exc:

@@ -6,11 +6,13 @@ built; :func:`get_engine` builds one engine per process and configuration.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import re
 import threading
 import time
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -30,6 +32,27 @@ log = logging.getLogger(__name__)
 Array = np.ndarray
 _ARTICLE = re.compile(r"^(Điều|Chương|Mục|Khoản) (\d+|[IVXL]+),(?= )")
 _CLAUSE = re.compile(r"^(\d{1,3}), (?=\w)")
+
+
+def _load_malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim  # type: ignore[no-any-return]
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        return None
+
+
+_MALLOC_TRIM = _load_malloc_trim()
+
+
+def release_heap() -> None:
+    """Hand freed heap pages back to the OS (glibc ``malloc_trim``).
+
+    A page's big temporary arrays (masks, the detector's activations) are freed into glibc's heap,
+    which keeps them: without this the resident size crept by ~150 MB over a few pages (measured
+    166 → 321 MB) although each page needs only ~50 MB at once. Costs ~1 ms.
+    """
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 def tidy(text: str) -> str:
@@ -77,8 +100,11 @@ class OcrEngine:
         """OCR a prepared page; boxes are in ``clean.image`` pixels."""
         gray = clean.image
         kernels = self.detector.detect(gray)
+        release_heap()
+        layout = lay_out(kernels, gray)
+        release_heap()
         lines: list[OcrLine] = []
-        for ln in lay_out(kernels, gray):
+        for ln in layout:
             x0, y0, x1, y1 = crop_box(ln.box, gray.shape[:2])
             reading = self.recognizer.read(gray[y0:y1, x0:x1])
             self.lines_read += 1
@@ -91,6 +117,7 @@ class OcrEngine:
             text = tidy(reading.text)
             lines.append(OcrLine(text, ln.box, float(min(1.0, max(0.0, reading.confidence)))))
         h, w = gray.shape[:2]
+        release_heap()
         return OcrPage(w, h, tuple(lines))
 
     def read_page(self, image: Array | Image.Image, *, source: Source = "scanner") -> OcrPage:

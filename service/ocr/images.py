@@ -14,7 +14,18 @@ from service.domain.errors import InputError
 
 MAX_FRAMES = 500
 _COLOUR_MODES = ("RGB", "RGBA", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV")
+ORIENTATION = 0x0112  # EXIF tag
 RED_MARGIN = 50  # red minus the larger of green/blue above which a pixel is seal/stamp ink
+
+
+BAND = 256  # rows converted at a time: a colour page never exists twice in memory
+
+
+def _lift_red(gray: np.ndarray, r: np.ndarray, g: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``gray`` with every red-ink pixel set to its red-channel value (in place)."""
+    red = cv2.subtract(r, cv2.max(g, b)) > RED_MARGIN  # saturating: never wraps below zero
+    gray[red] = r[red]
+    return gray
 
 
 def without_red_ink(image: np.ndarray | Image.Image) -> np.ndarray | Image.Image:
@@ -22,23 +33,31 @@ def without_red_ink(image: np.ndarray | Image.Image) -> np.ndarray | Image.Image
 
     A red pixel takes its red-channel value, which is about the paper's brightness there, so text
     under a seal stays and the seal's ring text and star do not reach the detector. Grayscale
-    input is returned unchanged; numpy colour arrays are BGR(A), as OpenCV reads them.
+    input is returned unchanged; numpy colour arrays are BGR(A), as OpenCV reads them. The page is
+    converted in bands of ``BAND`` rows, so the only full-size copy made is the grey result
+    (a 300 dpi colour page is 26–36 MB; converting it whole cost ~150 MB of peak memory).
     """
     if isinstance(image, Image.Image):
         if image.mode not in _COLOUR_MODES:
             return image
-        rgb = image if image.mode == "RGB" else image.convert("RGB")
-        gray = np.array(rgb.convert("L"))
-        r, g, b = (np.asarray(channel) for channel in rgb.split())
-    elif (isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[2] in (3, 4) and image.dtype == np.uint8
-          and image.size):
-        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY if image.shape[2] == 3 else cv2.COLOR_BGRA2GRAY)
-        b, g, r = (np.ascontiguousarray(image[:, :, i]) for i in range(3))
-    else:
+        w, h = image.size
+        out = np.empty((h, w), np.uint8)
+        for top in range(0, h, BAND):
+            piece = image.crop((0, top, w, min(h, top + BAND)))
+            rgb = piece if piece.mode == "RGB" else piece.convert("RGB")
+            r, g, b = (np.asarray(channel) for channel in rgb.split())
+            out[top:top + BAND] = _lift_red(np.array(rgb.convert("L")), r, g, b)
+        return out
+    if not (isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[2] in (3, 4)
+            and image.dtype == np.uint8 and image.size):
         return image
-    red = cv2.subtract(r, cv2.max(g, b)) > RED_MARGIN  # saturating: never wraps below zero
-    gray[red] = r[red]
-    return gray
+    code = cv2.COLOR_BGR2GRAY if image.shape[2] == 3 else cv2.COLOR_BGRA2GRAY
+    out = np.empty(image.shape[:2], np.uint8)
+    for top in range(0, image.shape[0], BAND):
+        band = image[top:top + BAND]
+        b, g, r = (np.ascontiguousarray(band[:, :, i]) for i in range(3))
+        out[top:top + BAND] = _lift_red(cv2.cvtColor(band, code), r, g, b)
+    return out
 
 
 def iter_pages(path: Path, max_pixels: int) -> Iterator[Image.Image]:
@@ -69,8 +88,9 @@ def iter_pages(path: Path, max_pixels: int) -> Iterator[Image.Image]:
                             f"{max_pixels / 1e6:.0f} MP limit",
                             remedy="scan at 300 dpi or less; an image this large is refused as a decompression bomb")
                     frame.load()
-                    upright = ImageOps.exif_transpose(frame) if n == 1 else frame  # phone photos
-                    page = upright or frame
+                    if n == 1 and frame.getexif().get(ORIENTATION, 1) != 1:  # phone photos
+                        ImageOps.exif_transpose(frame, in_place=True)  # (not in place it copies the page)
+                    page = frame
                     if page.mode in _COLOUR_MODES:  # seals lifted here, so no colour copy outlives the frame
                         yield Image.fromarray(np.asarray(without_red_ink(page)), "L")
                     else:

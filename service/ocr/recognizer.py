@@ -116,14 +116,23 @@ class Recognizer:
         self.squeeze = squeeze
         self.short_squeeze = short_squeeze
 
-    def _run(self, gray: Array, squeeze: float) -> tuple[str, list[float]]:
+    def squeeze_for(self, gray: Array) -> float:
+        """Horizontal scale of a line crop: milder for short lines (header, "Số", dates, titles)."""
+        h, w = gray.shape[:2]
+        return self.short_squeeze if w * HEIGHT / max(1, h) <= SHORT_LINE else self.squeeze
+
+    def tensor(self, gray: Array, squeeze: float) -> Array:
+        """The model input for a line crop: 32 px high, squeezed, ``x/255``, gray in all 3 channels."""
         h, w = gray.shape[:2]
         new_w = max(16, int(round(w * HEIGHT / max(1, h) * squeeze)))
         new_w = min(self.max_width, (new_w + 3) // 4 * 4)
         # PIL's bilinear filter widens its support when shrinking (anti-aliased), as in training
         resized = Image.fromarray(gray).resize((new_w, HEIGHT), Image.Resampling.BILINEAR)
         small = np.asarray(resized, dtype=np.float32) * (1.0 / 255.0)
-        tensor = np.ascontiguousarray(np.broadcast_to(small, (1, 3, HEIGHT, new_w)))
+        return np.ascontiguousarray(np.broadcast_to(small, (1, 3, HEIGHT, new_w)))
+
+    def _run(self, gray: Array, squeeze: float) -> tuple[str, list[float]]:
+        tensor = self.tensor(gray, squeeze)
         try:
             log_probs = self.session.run(None, {self.input_name: tensor})[0][:, 0, :]
         except Exception as exc:
@@ -146,12 +155,12 @@ class Recognizer:
         """Text and confidence of a line crop (uint8 gray, dark text on light paper, any width)."""
         if gray.ndim != 2 or gray.size == 0:
             return Reading("", 0.0)
-        h, w = gray.shape
+        h = gray.shape[0]
         # the recognizer's cost is linear in input width (~0.2 ms per column on one x86 core), so
         # every line is squeezed horizontally; short lines (header, "Số", dates, titles) less so,
         # since their exactness matters most (bench: long 0.5 / short 0.75 keeps page CER ~0.3 %;
         # 0.45 / 0.6 rises to 0.44 % and 0.4 / 0.7 falls off a cliff at 0.93 % with dates missed)
-        squeeze = self.short_squeeze if w * HEIGHT / max(1, h) <= SHORT_LINE else self.squeeze
+        squeeze = self.squeeze_for(gray)
         limit = int((self.max_width - 8) * h / HEIGHT / squeeze)
         pieces: list[str] = []
         confs: list[float] = []

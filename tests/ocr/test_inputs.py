@@ -71,21 +71,23 @@ def test_a_model_whose_hash_differs_from_the_manifest_is_refused(tmp_path: Path)
     manifest = tmp_path / "manifest.json"
     manifest.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(OcrError) as err:
-        OcrEngine(OcrConfig(manifest=manifest, recognizer="rec-asternet"))
+        OcrEngine(OcrConfig(manifest=manifest, detector="det-ppocrv4", recognizer="rec-asternet"))
     assert "SHA-256" in err.value.message and "reinstall" in (err.value.remedy or "")
 
 
-def test_a_corrupted_local_model_file_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("name", "file"), [("rec-asternet-int8", "asternet-int8.onnx"),
+                                            ("det-ppocrv4-int8", "det-ppocrv4-int8.onnx")])
+def test_a_corrupted_local_model_file_is_refused(tmp_path: Path, name: str, file: str) -> None:
     shutil.copy(DEFAULT_MANIFEST, tmp_path / "manifest.json")
-    source = DEFAULT_MANIFEST.parent / "asternet-int8.onnx"
+    source = DEFAULT_MANIFEST.parent / file
     damaged = bytearray(source.read_bytes())
     damaged[len(damaged) // 2] ^= 0xFF
-    (tmp_path / "asternet-int8.onnx").write_bytes(bytes(damaged))
+    (tmp_path / file).write_bytes(bytes(damaged))
     with pytest.raises(OcrError, match="SHA-256"):
-        resolve("rec-asternet-int8", tmp_path / "manifest.json")
-    (tmp_path / "asternet-int8.onnx").unlink()
+        resolve(name, tmp_path / "manifest.json")
+    (tmp_path / file).unlink()
     with pytest.raises(OcrError, match="missing") as err:
-        resolve("rec-asternet-int8", tmp_path / "manifest.json")
+        resolve(name, tmp_path / "manifest.json")
     assert "service.ocr.quantize" in (err.value.remedy or "")
 
 
@@ -204,3 +206,23 @@ def test_a_red_seal_over_the_signer_does_not_reach_the_text(tmp_path: Path) -> N
     assert gray.mode == "L" and int(np.asarray(gray)[110, 22:28].min()) > 200  # the ring is paper now
     page = get_engine().read_file(path)[0]
     assert [ln.text for ln in page.lines] == ["CHỦ TỊCH"]
+
+
+def test_a_colour_page_is_lifted_band_by_band_without_losing_a_row() -> None:
+    from PIL import Image
+
+    from service.ocr.images import BAND, RED_MARGIN, without_red_ink
+
+    rng = np.random.default_rng(7)
+    rgb = rng.integers(0, 256, (2 * BAND + 37, 300, 3), dtype=np.uint8)  # two bands and a partial one
+    rgb[BAND - 5:BAND + 5, :, :] = (220, 20, 30)  # red ink across the first band join
+    pil = Image.fromarray(rgb, "RGB")
+    r, gb = rgb[:, :, 0].astype(int), np.maximum(rgb[:, :, 1], rgb[:, :, 2]).astype(int)
+    expected = np.array(pil.convert("L"))
+    red = r - gb > RED_MARGIN
+    expected[red] = rgb[:, :, 0][red]
+    assert np.array_equal(np.asarray(without_red_ink(pil)), expected)
+    bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+    lifted = without_red_ink(bgr)
+    assert isinstance(lifted, np.ndarray) and lifted.shape == rgb.shape[:2]
+    assert (lifted[BAND - 5:BAND + 5] >= 200).all()  # the red band turned to paper in the numpy path too
