@@ -24,7 +24,7 @@ $(SYS_STAMP): provisioning/system/apt-packages.txt provisioning/system/setup-hos
 $(PY_STAMP): $(SYS_STAMP) requirements.lock pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
-	$(PY) -m service.ocr.quantize  # int8 recognizer, derived from the pinned wheel and hash-checked
+	$(PY) -m service.ocr.quantize  # int8 recognizer and detector, derived from the pinned wheels and hash-checked
 	touch $@
 
 run: setup
