@@ -16,7 +16,7 @@ from service.paths import Paths, get_paths
 from service.store.store import Store
 from service.store.sync_state import SyncProgress
 from service.sync import protocol as p
-from service.sync.device import ask_province, make_worker
+from service.sync.device import ask_province, make_worker, serving
 from service.sync.worker import SyncWorker
 
 log = logging.getLogger("sohoa.sync")
@@ -76,7 +76,9 @@ def _drive(args: argparse.Namespace, *, until_empty: bool, max_seconds: float | 
 
         worker.heartbeat = beat
     try:
-        stats = worker.run(cfg.sync.broker_host, cfg.sync.broker_port, max_seconds=max_seconds, until_empty=until_empty)
+        with serving(paths, worker):  # the box's one link; look-ups of the kiosk and the CLI go through it
+            stats = worker.run(cfg.sync.broker_host, cfg.sync.broker_port, max_seconds=max_seconds,
+                               until_empty=until_empty)
         depth = worker.source.queue_depth()
     finally:
         progress.close()

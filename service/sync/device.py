@@ -1,18 +1,28 @@
-"""The device's side of the link as the CLI and the use cases open it: TLS files, a worker, one look-up."""
+"""The device's side of the link as the CLI and the use cases open it: TLS files, a worker, one look-up.
+
+One MQTT connection per box (``lookup_ipc``): a running worker holds the link lock and answers
+look-ups on its own link; a look-up connects directly only when no worker runs.
+"""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from service.config import Config
-from service.domain.errors import ConfigError
+from service.domain.errors import ConfigError, SyncError
 from service.paths import Paths
 from service.store.store import Store
 from service.store.sync_state import SyncProgress
 from service.sync import protocol as p
 from service.sync.link import TlsFiles
+from service.sync.lookup_ipc import LinkLock, LookupServer, ask_worker, socket_path
 from service.sync.store_source import StoreOutbox
 from service.sync.worker import SyncWorker
+
+#: How long a starting worker waits for a direct look-up (at most its timeout) to close its connection.
+WORKER_LOCK_WAIT_S = 30.0
 
 
 def tls_files(paths: Paths, cfg: Config) -> TlsFiles | None:
@@ -41,15 +51,60 @@ def make_worker(paths: Paths, cfg: Config) -> tuple[SyncWorker, Store, SyncProgr
     return worker, store, progress
 
 
+@contextlib.contextmanager
+def serving(paths: Paths, worker: SyncWorker) -> Iterator[None]:
+    """While the block runs (``worker.run``): hold the box's link lock and serve look-ups on the worker's link.
+
+    Raises ``SyncError`` when another worker of this home holds the lock (two workers would
+    disconnect each other at the broker: the client id is the certificate identity).
+    """
+    lock = LinkLock(paths.home)
+    if not lock.acquire(WORKER_LOCK_WAIT_S):
+        raise SyncError("another sync worker of this device is running",
+                        remedy="stop it first (systemctl stop sohoa-sync) or use `sohoa sync status`")
+    server = None
+    try:
+        server = LookupServer(socket_path(paths.home), worker.lookup_on_link).start()
+        yield
+    finally:
+        if server is not None:
+            server.close()
+        lock.release()
+
+
 def ask_province(paths: Paths, cfg: Config, query: p.ReuseQuery, timeout_s: float) -> p.ReuseAnswer:
-    """Connect, send one reuse look-up, wait for its answer, disconnect (raises ``SyncError`` when offline)."""
+    """One reuse look-up: through the running worker, else over a connection of its own (``SyncError`` offline).
+
+    The direct connection is the worker's session (same identity): it announces nothing, and the
+    ``stored`` acks queued for the worker that it receives are applied to the outbox before it closes.
+    """
+    if not cfg.sync.enabled:
+        raise ConfigError("sync is disabled in the configuration",
+                          remedy="set sync.enabled: true and the broker address")
+    answer = ask_worker(socket_path(paths.home), query, timeout_s)
+    if answer is not None:
+        return answer
+    lock = LinkLock(paths.home)
+    if not lock.acquire(timeout_s):
+        raise SyncError("the province link of this box is busy", remedy="try again; the cached answer is used")
+    try:
+        answer = ask_worker(socket_path(paths.home), query, timeout_s)  # a worker that started meanwhile
+        if answer is not None:
+            return answer
+        return _ask_directly(paths, cfg, query, timeout_s)
+    finally:
+        lock.release()
+
+
+def _ask_directly(paths: Paths, cfg: Config, query: p.ReuseQuery, timeout_s: float) -> p.ReuseAnswer:
     worker, store, progress = make_worker(paths, cfg)
     try:
-        link = worker.connect(cfg.sync.broker_host, cfg.sync.broker_port)
+        link = worker.connect(cfg.sync.broker_host, cfg.sync.broker_port, announce=False)
         try:
             return worker.lookup(link, query, timeout_s=timeout_s)
         finally:
             link.close()
+            worker.sweep()
     finally:
         progress.close()
         store.close()

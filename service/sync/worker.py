@@ -90,6 +90,8 @@ class SyncWorker:
         self._cv = threading.Condition()
         self._answers: dict[tuple[str, str], list[tuple[p.Ack, bytes | None]]] = {}
         self._reuse: dict[bytes, p.ReuseAnswer] = {}
+        self._asked: set[bytes] = set()  # correlations of look-ups still waiting (others are dropped)
+        self._link: MqttLink | None = None  # the link of :meth:`run`, for look-ups from other threads
         self._last_telemetry = 0.0
         self.stop = threading.Event()
         self.heartbeat: Callable[[float], None] | None = None  # told the Unix time of the next beat
@@ -112,6 +114,8 @@ class SyncWorker:
             elif info.kind is p.Kind.REUSE_RESP and corr is not None:
                 answer = p.ReuseAnswer.decode(bytes(msg.payload))
                 with self._cv:
+                    if bytes(corr) not in self._asked:
+                        return  # a late answer to a look-up that gave up: not kept
                     self._reuse[bytes(corr)] = answer
                     self._cv.notify_all()
         except p.ProtocolError as exc:
@@ -138,8 +142,9 @@ class SyncWorker:
                 self._cv.wait(min(left, 0.5))
         return None
 
-    def _sweep(self) -> None:
-        """Apply final acks that arrived for rows outside the current wait (late or repeated)."""
+    def sweep(self) -> None:
+        """Apply final acks that arrived for rows outside the current wait (late or repeated, or queued
+        in the session and received by a direct look-up's link)."""
         with self._cv:
             found = [(k, a) for k, lst in self._answers.items() for a, _ in lst if a.status is p.AckStatus.STORED]
             self._answers.clear()
@@ -215,7 +220,7 @@ class SyncWorker:
         """One round over up to ``window`` due rows; returns how many rows it looked at."""
         items = self.source.pending(self.cfg.window, time.time())
         if not items:
-            self._sweep()
+            self.sweep()
             return 0
         self.stats.rounds += 1
         transfers = [t for t in (self._prepare(i) for i in items) if t is not None]
@@ -254,7 +259,7 @@ class SyncWorker:
             for t in open_rows.values():
                 self._retry(t.item, "link lost during transfer")
             raise
-        self._sweep()
+        self.sweep()
         self._telemetry(link)
         return len(items)
 
@@ -310,8 +315,12 @@ class SyncWorker:
         return released
 
     # -- connection management ---------------------------------------------------------
-    def connect(self, host: str, port: int) -> MqttLink:
-        """Open the link, announce ``online`` (retained) with an ``offline`` last will, subscribe."""
+    def connect(self, host: str, port: int, *, announce: bool = True) -> MqttLink:
+        """Open the link, announce ``online`` (retained) with an ``offline`` last will, subscribe.
+
+        ``announce=False`` (a direct look-up while no worker runs) keeps the last will but does not
+        say ``online``: the retained status is the worker's.
+        """
         status_topic = p.topic(self.province, self.device_id, p.Kind.STATUS)
         link = MqttLink(client_id=self.device_id, host=host, port=port, tls=self.tls, on_message=self._on_message,
                         keepalive_s=self.cfg.keepalive_s, session_expiry_s=self.cfg.session_expiry_s,
@@ -319,6 +328,8 @@ class SyncWorker:
                         max_inflight=self.cfg.max_inflight)
         link.connect()
         link.subscribe(p.device_subscription(self.province, self.device_id), qos=1)
+        if not announce:
+            return link
         link.publish(status_topic, p.status_payload(self.device_id, "online"), retain=True,
                      properties=publish_properties(content_type=p.CT_JSON))
         return link
@@ -337,8 +348,9 @@ class SyncWorker:
                 if link is None or not link.up:
                     if link is not None:
                         link.close()
-                    link = self.connect(host, port)
+                    link = self._link = self.connect(host, port)
                     self.progress.put("last_connect", str(int(time.time())))
+                    self.progress.bump("connects")
                 n = self.run_round(link)
                 self._backoff.reset()
                 self.release_expired()
@@ -354,7 +366,7 @@ class SyncWorker:
                 log.info("link down (%s); retrying in %.1f s", exc.message, delay)
                 if link is not None:
                     link.close()
-                    link = None
+                    link = self._link = None
                 self._beat(delay + BEAT_GRACE_S)
                 self.stop.wait(delay if deadline is None else max(0.0, min(delay, deadline - time.monotonic())))
             except StoreError as exc:
@@ -370,6 +382,7 @@ class SyncWorker:
                 log.debug("could not announce offline; the last will covers it")
         if link is not None:
             link.close()
+        self._link = None
         return self.stats
 
     def lookup(self, link: MqttLink, query: p.ReuseQuery, timeout_s: float = 10.0) -> p.ReuseAnswer:
@@ -380,15 +393,36 @@ class SyncWorker:
         """
         corr = os.urandom(8)
         reply = p.topic(self.province, self.device_id, p.Kind.REUSE_RESP)
-        info = link.publish(p.topic(self.province, self.device_id, p.Kind.REUSE_REQ), query.encode(),
-                            properties=publish_properties(content_type=p.CT_JSON, correlation=corr,
-                                                          response_topic=reply, expiry_s=60))
-        link.wait_published(info, timeout_s)
-        deadline = time.monotonic() + timeout_s
         with self._cv:
-            while corr not in self._reuse:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise SyncError("no answer to the reuse look-up", remedy="check the link and the gateway")
-                self._cv.wait(min(left, 0.5))
-            return self._reuse.pop(corr)
+            self._asked.add(corr)
+        try:
+            info = link.publish(p.topic(self.province, self.device_id, p.Kind.REUSE_REQ), query.encode(),
+                                properties=publish_properties(content_type=p.CT_JSON, correlation=corr,
+                                                              response_topic=reply, expiry_s=60))
+            link.wait_published(info, timeout_s)
+            deadline = time.monotonic() + timeout_s
+            with self._cv:
+                while corr not in self._reuse:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise SyncError("no answer to the reuse look-up", remedy="check the link and the gateway")
+                    self._cv.wait(min(left, 0.5))
+                return self._reuse.pop(corr)
+        finally:
+            with self._cv:
+                self._asked.discard(corr)
+                self._reuse.pop(corr, None)
+
+    def lookup_on_link(self, query: p.ReuseQuery, timeout_s: float) -> p.ReuseAnswer:
+        """A look-up on the running worker's own link (served to local processes; see ``lookup_ipc``).
+
+        Waits up to ``timeout_s`` for the link while it reconnects; :class:`LinkDown` if it stays down.
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            link = self._link
+            if link is not None and link.up:
+                return self.lookup(link, query, timeout_s=max(1.0, deadline - time.monotonic()))
+            if time.monotonic() >= deadline or self.stop.is_set():
+                raise LinkDown("the sync worker is not connected to the province now")
+            time.sleep(0.1)
