@@ -61,9 +61,9 @@ def _query() -> p.ReuseQuery:
     return p.ReuseQuery(PROCEDURE, (), owner_id=OWNER, dossier_code=DOSSIER, document_types=(DOC_TYPE,))
 
 
-def test_lookups_while_the_worker_delivers_never_disconnect_it(
+def test_lookups_while_the_worker_delivers_never_disconnect_it(  # type: ignore[no-untyped-def]
         sohoa_home: Path, tmp_path: Path, pki: LabPki, idents: Idents, broker: Broker, gateway: ThreadGateway,
-        dsn: str, gw_files: Path, signer, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+        dsn: str, gw_files: Path, signer, capsys: pytest.CaptureFixture[str]) -> None:
     paths = get_paths(sohoa_home)
     write_device_home(paths, pki, idents.a, broker.port, bandwidth_bytes_per_s=40_000)
     register_dossier(dsn, OFFICES[idents.a.name], DOSSIER, OWNER, PROCEDURE)
@@ -125,9 +125,9 @@ def test_lookups_while_the_worker_delivers_never_disconnect_it(
     assert {o for _, o in logged} <= {"answered", "not-found"}
 
 
-def test_without_a_worker_a_lookup_connects_itself_and_keeps_the_acks_queued_for_the_worker(
+def test_without_a_worker_a_lookup_connects_itself_and_keeps_the_acks_queued_for_the_worker(  # type: ignore[no-untyped-def]
         sohoa_home: Path, pki: LabPki, idents: Idents, broker: Broker, gateway: ThreadGateway, dsn: str,
-        signer) -> None:  # type: ignore[no-untyped-def]
+        signer) -> None:
     paths = get_paths(sohoa_home)
     write_device_home(paths, pki, idents.a, broker.port)
     register_dossier(dsn, OFFICES[idents.a.name], DOSSIER, OWNER, PROCEDURE)
@@ -200,9 +200,9 @@ def test_the_worker_socket_serves_reuse_lookups_only(
         good = _raw(sock, json.dumps({"timeout_s": 8, "query": json.loads(_query().encode())}).encode() + b"\n")
         assert p.ReuseAnswer.decode(json.dumps(good["answer"]).encode()).error_code in (p.FOUND, p.NOT_FOUND)
         with psycopg.connect(dsn) as conn:
-            assert conn.execute("SELECT count(*) FROM gw_lookup").fetchone()[0] == 1
+            assert conn.execute("SELECT count(*) FROM gw_lookup").fetchone() == (1,)
             assert conn.execute("SELECT count(*) FROM gw_event WHERE device_id=%s AND event != 'telemetry'",
-                                (idents.a.name,)).fetchone()[0] == 0
+                                (idents.a.name,)).fetchone() == (0,)
         # a second worker of the same home would take the link over at the broker: the lock refuses it
         other = LinkLock(sohoa_home)
         assert not other.acquire(0.3)
@@ -211,3 +211,21 @@ def test_the_worker_socket_serves_reuse_lookups_only(
         t.join(30)
     assert done.is_set() and worker.stats.link_failures == 0 and not sock.exists()
     assert LinkLock(sohoa_home).acquire(0.3)  # released with the worker
+
+
+def test_a_second_connection_of_the_box_takes_the_worker_over_whatever_client_id_it_asks(
+        sohoa_home: Path, pki: LabPki, idents: Idents, broker: Broker, store: Store) -> None:
+    """Why look-ups go through the worker: the broker sets the client id to the certificate identity
+    (``use_username_as_clientid``), so ``<device>/lookup`` is renamed to ``<device>`` and kicks the worker.
+    A separate look-up client id would need a second certificate identity per box."""
+    worker = make_worker(store, pki, idents, broker.port)
+    link = worker.connect("127.0.0.1", broker.port)
+    second = MqttLink(client_id=f"{idents.a.name}/lookup", host="127.0.0.1", port=broker.port,
+                      tls=device_tls(pki, idents.a), on_message=lambda m: None)
+    try:
+        second.connect()
+        assert second.client_id != idents.a.name  # what the client asked for ...
+        assert wait_until(lambda: not link.up, 10)  # ... and still the worker's session was taken over
+    finally:
+        second.close()
+        link.close()
