@@ -7,6 +7,7 @@ look-ups on its own link; a look-up connects directly only when no worker runs.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from service.sync.lookup_ipc import LinkLock, LookupServer, ask_worker, socket_p
 from service.sync.store_source import StoreOutbox
 from service.sync.worker import SyncWorker
 
+log = logging.getLogger("sohoa.sync.device")
 #: How long a starting worker waits for a direct look-up (at most its timeout) to close its connection.
 WORKER_LOCK_WAIT_S = 30.0
 
@@ -64,7 +66,10 @@ def serving(paths: Paths, worker: SyncWorker) -> Iterator[None]:
                         remedy="stop it first (systemctl stop sohoa-sync) or use `sohoa sync status`")
     server = None
     try:
-        server = LookupServer(socket_path(paths.home), worker.lookup_on_link).start()
+        try:
+            server = LookupServer(socket_path(paths.home), worker.lookup_on_link).start()
+        except OSError as exc:  # the worker still runs; look-ups find the lock held and use the cache
+            log.warning("cannot serve look-ups on the local socket (%s)", exc.strerror or exc.__class__.__name__)
         yield
     finally:
         if server is not None:

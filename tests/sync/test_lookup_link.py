@@ -37,7 +37,7 @@ from service.store.store import Store
 from service.sync import protocol as p
 from service.sync.device import ask_province, serving
 from service.sync.link import MqttLink, publish_properties
-from service.sync.lookup_ipc import LinkLock, socket_path
+from service.sync.lookup_ipc import LinkLock, LookupServer, ask_worker, socket_path
 from service.usecases import reuse
 from tests.support.mosquitto import Broker, LabPki
 
@@ -229,3 +229,22 @@ def test_a_second_connection_of_the_box_takes_the_worker_over_whatever_client_id
     finally:
         second.close()
         link.close()
+
+
+def test_the_socket_works_under_a_home_longer_than_a_unix_socket_path(tmp_path: Path) -> None:
+    home = tmp_path / ("h" * 120)  # sun_path holds 108 bytes; the server and the client go through /proc/self/fd
+    home.mkdir()
+    asked: list[p.ReuseQuery] = []
+
+    def handler(query: p.ReuseQuery, timeout_s: float) -> p.ReuseAnswer:
+        asked.append(query)
+        return p.ReuseAnswer((), (p.ReuseSource.PROVINCE,), p.NOT_FOUND, "không tìm thấy")
+
+    server = LookupServer(socket_path(home), handler).start()
+    try:
+        assert socket_path(home).stat().st_mode & 0o077 == 0  # only the station's user
+        answer = ask_worker(socket_path(home), _query(), 5)
+        assert answer is not None and answer.error_code == p.NOT_FOUND and asked == [_query()]
+    finally:
+        server.close()
+    assert ask_worker(socket_path(home), _query(), 5) is None  # no worker: the caller connects itself
