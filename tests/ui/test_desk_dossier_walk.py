@@ -110,7 +110,9 @@ def test_one_dossier_from_reception_to_return(page: Any, kiosk: Any, dev_token: 
 
     # Reception: the owner typed (birth year 1989 while the CCCD encodes 1988), one component.
     page.get_by_test_id("new-dossier").click()
-    assert page.get_by_test_id("owner-id").get_attribute("data-qr-fill") == "owner"
+    # the serial QR reader fills the ID card's QR field (the whole CCCD payload), not the bare identifier
+    assert page.get_by_test_id("qr-payload").get_attribute("data-qr-fill") == "owner"
+    assert page.get_by_test_id("owner-id").get_attribute("data-qr-fill") is None
     page.get_by_test_id("owner-id").fill("999088001234")  # province 999: refused live, in Vietnamese
     expect(page.get_by_test_id("id-feedback")).to_contain_text("Mã tỉnh 999 không có trong bảng 63 tỉnh")
     walk.look("owner-invalid")

@@ -87,7 +87,7 @@ def test_officer_desk_flow(page: Any, kiosk: Any, dev_token: str, tmp_path: Path
     page.get_by_test_id("procedure-next").click()
 
     # Reuse: nothing digitized yet for this owner.
-    assert "Không có giấy tờ đã số hóa" in page.content()
+    expect(page.locator("main")).to_contain_text("Không có giấy tờ đã số hóa")
     screenshot(page, "13-reuse-none")
     page.get_by_test_id("reuse-next").click()
 
@@ -104,7 +104,7 @@ def test_officer_desk_flow(page: Any, kiosk: Any, dev_token: str, tmp_path: Path
     page.wait_for_url("**/capture/GCS")
     _press(page, page.get_by_test_id("capture"))
     _press(page, page.get_by_test_id("capture-sticky"))
-    assert "kèm ghi chú" in page.content()
+    expect(page.locator("body")).to_contain_text("kèm ghi chú")
     _press(page, page.get_by_test_id("capture"))
     _press(page, page.get_by_test_id("capture"))
     assert "3 / 2" in page.get_by_test_id("counter").inner_text()
@@ -175,7 +175,7 @@ def test_officer_desk_flow(page: Any, kiosk: Any, dev_token: str, tmp_path: Path
     results = page.get_by_test_id("result-code").all_inner_texts()
     assert len(results) == 2 and all(".1.001193." in r for r in results)
     assert all(r.startswith(OWNER) for r in results)  # the dossier's owner, the one the officer entered
-    assert "đã ký số" in page.content()
+    expect(page.locator("body")).to_contain_text("đã ký số")
     screenshot(page, "18-receipt-screen")
 
     # The receipt PDF: Vietnamese text and a QR at the top-left carrying the §1.8 fields.
