@@ -27,7 +27,7 @@ from service.paths import Paths
 from service.signing import pool
 from service.signing.errors import PinIncorrect, TokenAbsent, TokenLocked, TokenRemoved
 from service.signing.signer import SignatureRole
-from service.usecases import dossier, procedure
+from service.usecases import dossier, dossier_reuse, procedure
 from service.usecases.digitize import DigitizeResult
 from service.usecases.dossier import Paper
 from service.usecases.kiosk_desk import RESULT_DRAFT, add_working_days, set_owner
@@ -240,12 +240,24 @@ def discard_draft(store: DraftStore, draft_id: str, actor: str, *, paths: Paths,
     return withdrawn
 
 
+def _record_reuse(code: str, comp: DraftComponent, actor: str, paths: Paths, config: Config) -> None:
+    """Record the reused paper in the dossier (the monthly report counts it); idempotent."""
+    assert comp.reuse_code is not None
+    try:
+        dossier_reuse.reuse_paper(code, comp.code, comp.reuse_code, actor=actor, paths=paths, config=config)
+    except DossierRuleError as exc:
+        if exc.key != "dossier.reuse_twice":  # already recorded by an earlier, interrupted finalize
+            raise
+    except NotFoundError:  # a province paper: this box holds no document to point the record at
+        log.info("reused paper of component %s is not stored on this box; not recorded as reused", comp.code)
+
+
 def finalize_draft(store: DraftStore, draft_id: str, pin: str, officer_name: str, actor: str, *,
                    paths: Paths, config: Config, now_fn: Callable[[], dt.datetime],
                    progress: Progress) -> Draft:
     """Digitize, sign and queue every captured component into the draft's dossier (received at the
     procedure step; received now for a draft that never passed it) through
-    :mod:`service.usecases.dossier`; a result draft digitizes the
+    :mod:`service.usecases.dossier`, and record each reused paper in it; a result draft digitizes the
     procedure's result, signed by officer then agency. Resumable after a fault (nothing is stored twice)."""
     draft = store.get(draft_id)
     if draft.state != "open":
@@ -258,7 +270,9 @@ def finalize_draft(store: DraftStore, draft_id: str, pin: str, officer_name: str
     signer = pool.signer_for(SignatureRole.OFFICER, config.signing, paths)
     pool.logout(SignatureRole.OFFICER)
     signer.login(lambda: pin)  # a wrong PIN stops here, before anything is stored
-    receive_dossier(store, draft, actor, paths=paths, config=config, now_fn=now_fn)
+    code = receive_dossier(store, draft, actor, paths=paths, config=config, now_fn=now_fn)
+    for reused in (c for c in draft.components if c.reuse_code):
+        _record_reuse(code, reused, actor, paths, config)
     result = draft.kind == RESULT_DRAFT
     roles = (SignatureRole.OFFICER, SignatureRole.AGENCY) if result else (SignatureRole.OFFICER,)
     step = 1

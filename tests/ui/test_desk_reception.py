@@ -4,17 +4,22 @@ and a reused paper is recorded in the dossier so the monthly report counts it.""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import io
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
+from service.cli.main import main as sohoa_main
 from service.paths import get_paths
 from service.store.store import Store
 from service.usecases import dossier
 from service.usecases.kiosk_desk import DraftStore
 from service.usecases.kiosk_flow import DISCARD_REASON, PROCEDURE_CHANGED
 from service.usecases.kiosk_records import recent_audit
+from tests.support.papers import add_paper
 from tests.ui.desk_client import Desk, desk_app
 
 OWNER = "036088001234"
@@ -89,3 +94,61 @@ def test_a_reopened_dossiers_draft_is_discarded_without_touching_the_dossier(soh
         desk.post(f"/officer/d/{draft_id}/discard")
     assert dossier.show(code, paths=get_paths())["status"] == "received"
     assert len(dossier.list_dossiers(paths=get_paths())) == 1
+
+
+def test_a_reused_and_a_digitized_paper_are_both_counted_in_the_monthly_report(
+        sohoa_home: Path, dev_token: str, tmp_path: Path) -> None:
+    paths = get_paths(sohoa_home).ensure()
+    with Store.open(paths) as store:
+        marriage = add_paper(store, 1, MARRIAGE, "Giấy chứng nhận kết hôn", OWNER, issued="2015-09-01")
+    with desk_app() as app:
+        desk = Desk(app.test_client())
+        draft_id = desk.new(OWNER)
+        desk.procedure(draft_id, "1.001193", ["TK", "GKH"])
+        code = _drafts().get(draft_id).dossier_code
+        page = desk.client.get(f"/officer/d/{draft_id}/reuse").get_data(as_text=True)
+        assert marriage in page
+        resp = desk.post(f"/officer/d/{draft_id}/reuse", reuse_TK="", reuse_GKH=marriage)
+        assert resp.headers["Location"].endswith("/capture/TK")
+        resp = desk.post(f"/officer/d/{draft_id}/capture/TK", action="upload",
+                         file=(io.BytesIO(_page_png()), "to-khai.png"))
+        assert _drafts().get(draft_id).component("TK").pages, desk.client.get("/officer/").get_data(as_text=True)
+        desk.post(f"/officer/d/{draft_id}/review", TK__document_name="Tờ khai đăng ký khai sinh")
+        state = desk.sign(draft_id, dev_token)
+        assert state["state"] == "ok", state
+        assert _drafts().get(draft_id).dossier_code == code  # finalize attached to the dossier received
+    shown = dossier.show(code, paths=paths)
+    assert shown["status"] == "in_progress" and [d["kind"] for d in shown["documents"]] == ["component"]
+    with Store.open(paths) as store:
+        assert [c for c, _ in store.dossier_reuses(code)] == ["GKH"]
+
+    out = tmp_path / "r.csv"
+    month = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).strftime("%Y-%m")
+    assert sohoa_main(["report", "monthly", "--month", month, "--out", str(out)]) == 0
+    rows = list(csv.reader(out.open(encoding="utf-8-sig")))
+    header = next(r for r in rows if "Giấy tờ tái sử dụng" in r)
+    for row in (next(r for r in rows if r[1] == "1.001193"), next(r for r in rows if r[1] == "officer:canbo")):
+        counted = {name: row[header.index(name)] for name in ("Hồ sơ tiếp nhận", "Thành phần hồ sơ đã số hóa",
+                                                              "Giấy tờ tái sử dụng", "Tỷ lệ tái sử dụng (%)")}
+        assert counted == {"Hồ sơ tiếp nhận": "1", "Thành phần hồ sơ đã số hóa": "1", "Giấy tờ tái sử dụng": "1",
+                           "Tỷ lệ tái sử dụng (%)": "50.0"}, rows
+
+
+def test_a_dossier_whose_every_paper_is_reused_is_still_a_lifecycle_dossier(sohoa_home: Path,
+                                                                             dev_token: str) -> None:
+    paths = get_paths(sohoa_home).ensure()
+    with Store.open(paths) as store:
+        marriage = add_paper(store, 1, MARRIAGE, "Giấy chứng nhận kết hôn", OWNER, issued="2015-09-01")
+    with desk_app() as app:
+        desk = Desk(app.test_client())
+        draft_id = desk.new(OWNER)
+        desk.procedure(draft_id, "1.001193", ["GKH"])
+        resp = desk.post(f"/officer/d/{draft_id}/reuse", reuse_GKH=marriage)
+        assert resp.headers["Location"].endswith("/review")
+        assert desk.sign(draft_id, dev_token)["state"] == "ok"
+        again: Any = _drafts().get(draft_id)
+    shown = dossier.show(again.dossier_code, paths=paths)
+    assert shown["status"] == "in_progress" and shown["documents"] == []
+    assert [h["status"] for h in shown["history"]] == ["received", "in_progress"]
+    with Store.open(paths) as store:
+        assert len(store.dossier_reuses(again.dossier_code)) == 1
