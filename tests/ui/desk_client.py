@@ -6,12 +6,15 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from html import unescape
+from html.parser import HTMLParser
 from typing import Any
 
 from flask.testing import FlaskClient
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _BODY_CSRF = re.compile(r'data-csrf="([^"]+)"')
+_FLASH = re.compile(r'<div class="flash[^"]*"[^>]*>(.*?)</div>', re.S)
 
 
 @contextmanager
@@ -69,3 +72,45 @@ class Desk:
                 return dict(state)
             time.sleep(0.3)
         raise AssertionError("the signing job did not end")
+
+
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class _Visible(HTMLParser):
+    """The text a reader sees: no scripts, styles, hidden parts, code-like ``.mono`` text or language switch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.out: list[str] = []
+        self.stack: list[bool] = []  # per open element: whether it hides its content
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _VOID:
+            return
+        a = dict(attrs)
+        classes = (a.get("class") or "").split()
+        hides = (tag in ("script", "style", "noscript", "template", "head") or "hidden" in a or "mono" in classes
+                 or "hidden" in classes or a.get("data-testid") == "lang-switch")
+        self.stack.append(hides)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in _VOID and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not any(self.stack):
+            self.out.append(data)
+
+
+def visible_text(html: str) -> str:
+    """What a page shows as text (the Chromium walk's ``innerText`` scan, without a browser)."""
+    parser = _Visible()
+    parser.feed(html)
+    parser.close()
+    return " ".join(" ".join(parser.out).split())
+
+
+def flashes(html: str) -> str:
+    """The flash messages of a page, joined."""
+    return " | ".join(" ".join(unescape(m).split()) for m in _FLASH.findall(html))
