@@ -13,7 +13,7 @@ from typing import Any
 from PIL import Image
 
 from service.cli.main import main as sohoa_main
-from service.paths import get_paths
+from service.paths import Paths, get_paths
 from service.store.store import Store
 from service.usecases import dossier
 from service.usecases.kiosk_desk import DraftStore
@@ -28,6 +28,13 @@ MARRIAGE = "KQ.G15.000035"  # the expected type of component GKH of procedure 1.
 
 def _drafts() -> DraftStore:
     return DraftStore(get_paths().home / "kiosk" / "drafts")
+
+
+def _stored_marriage(home: Path) -> tuple[Paths, str]:
+    """The owner's marriage certificate, digitized earlier (component GKH may reuse it)."""
+    paths = get_paths(home).ensure()
+    with Store.open(paths) as store:
+        return paths, add_paper(store, 1, MARRIAGE, "Giấy chứng nhận kết hôn", OWNER, issued="2015-09-01")
 
 
 def _page_png() -> bytes:
@@ -98,9 +105,7 @@ def test_a_reopened_dossiers_draft_is_discarded_without_touching_the_dossier(soh
 
 def test_a_reused_and_a_digitized_paper_are_both_counted_in_the_monthly_report(
         sohoa_home: Path, dev_token: str, tmp_path: Path) -> None:
-    paths = get_paths(sohoa_home).ensure()
-    with Store.open(paths) as store:
-        marriage = add_paper(store, 1, MARRIAGE, "Giấy chứng nhận kết hôn", OWNER, issued="2015-09-01")
+    paths, marriage = _stored_marriage(sohoa_home)
     with desk_app() as app:
         desk = Desk(app.test_client())
         draft_id = desk.new(OWNER)
@@ -136,9 +141,7 @@ def test_a_reused_and_a_digitized_paper_are_both_counted_in_the_monthly_report(
 
 def test_a_dossier_whose_every_paper_is_reused_is_still_a_lifecycle_dossier(sohoa_home: Path,
                                                                              dev_token: str) -> None:
-    paths = get_paths(sohoa_home).ensure()
-    with Store.open(paths) as store:
-        marriage = add_paper(store, 1, MARRIAGE, "Giấy chứng nhận kết hôn", OWNER, issued="2015-09-01")
+    paths, marriage = _stored_marriage(sohoa_home)
     with desk_app() as app:
         desk = Desk(app.test_client())
         draft_id = desk.new(OWNER)

@@ -6,37 +6,24 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from bench.sync_common import GATEWAY_USER, PROVINCE, gateway_settings, start_thread_gateway, write_device_home
+from bench.sync_common import gateway_settings, start_thread_gateway, write_device_home
 from province_gateway.db import register_dossier
 from service.paths import get_paths
 from service.usecases.kiosk_desk import DraftStore
 from tests.support.mosquitto import Broker, LabPki
 from tests.sync import conftest as lab
+from tests.sync import test_reuse_find as reuse_find
 from tests.sync.conftest import OFFICES, Idents
 from tests.sync.test_reuse_find import MARRIAGE, OWNER, _upload_from_office_b
 from tests.ui.desk_client import Desk, desk_app
 
 # the sync room's lab: one PKI, PostgreSQL and signer per session, a fresh gateway database per test
 pki, idents, pg, dsn, signer = lab.pki, lab.idents, lab.pg, lab.dsn, lab.signer
+own_broker = reuse_find.own_broker  # a broker of this test only: it is stopped to cut the link
 _STATE = re.compile(r'data-testid="reuse-province" data-state="([^"]+)">([^<]+)')
-
-
-@pytest.fixture
-def own_broker(pki: LabPki, idents: Idents) -> Iterator[Broker]:
-    """A broker of this test only: it is stopped to cut the link."""
-    b = Broker(pki, gateway_user=GATEWAY_USER, max_packet_size=2 * 1024 * 1024)
-    for dev in (idents.a, idents.b):
-        b.enrol(dev.name, PROVINCE)
-    b.start()
-    yield b
-    if b.running():
-        b.stop()
 
 
 def _province(desk: Desk, draft_id: str) -> tuple[str, str, str]:
