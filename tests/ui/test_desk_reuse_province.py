@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,8 @@ def test_the_reuse_step_asks_the_province_under_the_received_dossier(
     gw = start_thread_gateway(gateway_settings(pki, idents.gw, own_broker.port, dsn, tmp_path / "gw-files",
                                                f"gw-{uuid.uuid4().hex[:8]}", session_expiry_s=0))
     try:
-        codes = _upload_from_office_b(tmp_path, pki, idents, own_broker.port, signer)
+        with ThreadPoolExecutor(1) as pool:  # pyHanko runs its own event loop; a Chromium test's may be running
+            codes = pool.submit(_upload_from_office_b, tmp_path, pki, idents, own_broker.port, signer).result()
         write_device_home(get_paths(sohoa_home), pki, idents.a, own_broker.port)
         with desk_app() as app:
             desk = Desk(app.test_client())
