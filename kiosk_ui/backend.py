@@ -170,12 +170,21 @@ class Backend:
             except NotFoundError:
                 wanted[c.code] = (f"{draft.procedure_code}.{c.code}.",)
         union = tuple(dict.fromkeys(t for types in wanted.values() for t in types))
-        # the lifecycle dossier the draft belongs to, once it has one (the province authorises by it)
-        dossier = getattr(draft, "dossier_id", "") or draft.dossier_code or None
-        found = reuse.find_reuse(draft.owner_id, union, dossier_id=dossier,
+        # the draft's lifecycle dossier, received at the procedure step (the province authorises by it)
+        found = reuse.find_reuse(draft.owner_id, union, dossier_id=draft.dossier_code or None,
                                  procedure_code=draft.procedure_code, offline=offline, paths=self.paths,
                                  config=self.config)
         return {code: found.for_types(types) for code, types in wanted.items()}, found.province
+
+    def receive(self, draft: Draft, actor: str) -> str:
+        """Receive the draft's dossier (owner and procedure confirmed); returns its code."""
+        return kiosk_flow.receive_dossier(self.drafts, draft, actor, paths=self.paths, config=self.config,
+                                          now_fn=self.now)
+
+    def discard(self, draft: Draft, actor: str, reason: str = "") -> str | None:
+        """Discard an open draft; the dossier it received is withdrawn with the reason (its code returned)."""
+        return kiosk_flow.discard_draft(self.drafts, draft.id, actor, paths=self.paths, config=self.config,
+                                        reason=reason)
 
     def reuse_preview(self, draft: Draft, result_code: str, kind: str) -> tuple[bytes, str]:
         """The first page image or PDF of a local paper of this draft's owner."""

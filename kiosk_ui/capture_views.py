@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from flask import Response, abort, flash, jsonify
 from werkzeug.datastructures import FileStorage
 
-from kiosk_ui.context import audit, camera, drafts, scanner, t
-from kiosk_ui.i18n import catalogue
+from kiosk_ui.context import audit, camera, drafts, lang, scanner, t
+from kiosk_ui.i18n import catalogue, error_text
+from kiosk_ui.messages import describe
 from service.errors import DeviceError, NotFoundError
 from service.usecases import kiosk_capture, kiosk_desk
 from service.usecases.kiosk_capture import CaptureSources, ScannerFault
@@ -23,6 +24,16 @@ from service.usecases.kiosk_desk import CaptureFeedback, Draft, DraftComponent
 def _index(text: str) -> int | None:
     """A 0-based page position from a form field ("" = none)."""
     return int(text) if text.strip() else None
+
+
+def feedback_text(text: str) -> str:
+    """A capture, quality or driver feedback text in the page's language, from the message catalogue
+    (an ``errtext.*`` entry whose ``match`` fits it); a text the catalogue does not know is never
+    shown on a Vietnamese page as it came: the generic refusal replaces it."""
+    found = error_text(text, lang())
+    if found is not None:
+        return found
+    return text if lang() == "en" else t("capture.feedback_unknown")
 
 
 def _flash_feedback(fb: CaptureFeedback, n: int | None = None) -> bool:
@@ -36,17 +47,18 @@ def _flash_feedback(fb: CaptureFeedback, n: int | None = None) -> bool:
         elif n is None:
             flash(t("capture.ok", dpi=f"{fb.dpi:.0f}"), "ok")
         for warning in fb.warnings:  # live quality control: accepted, but worth a retake
-            flash(prefix + t("capture.warning", message=warning), "warn")
+            flash(prefix + t("capture.warning", message=feedback_text(warning)), "warn")
         return True
     if fb.kind == "quality":
-        text = t("capture.refused_quality", message="; ".join(fb.problems) or t("capture.qc_rules"),
+        text = t("capture.refused_quality", message="; ".join(map(feedback_text, fb.problems)) or t("capture.qc_rules"),
                  remedy=t("capture.qc_remedy"))
     elif fb.kind == "unreadable":
         key = f"capture.unreadable_{fb.reason}"
         text = t("capture.refused_unreadable", message=t(key if key in catalogue() else "capture.unreadable_corrupt"),
                  remedy=t("capture.unreadable_remedy"))
     else:
-        text = t("capture.refused_" + fb.kind, message=fb.message, remedy=fb.remedy)
+        key = f"capture.refused_{fb.kind}"
+        text = t(key if key in catalogue() else "capture.refused_other", message=feedback_text(fb.message))
     flash(prefix + text, "error")
     return False
 
@@ -112,7 +124,7 @@ def apply_capture_action(draft: Draft, component: str, form: Mapping[str, str],
         _scanner_fault(exc, 0)
         audit("capture.device_error", draft.id, device="scanner", fault=exc.kind)
     except DeviceError as exc:
-        flash(t("capture.device", message=exc.message), "error")
+        flash(t("capture.device", message=describe(exc)), "error")
         audit("capture.device_error", draft.id)
     except NotFoundError:
         abort(404)
@@ -164,7 +176,8 @@ def preview_quality_response() -> Response:
         resp.status_code = 503
         return resp
     resp = jsonify({"ok": q.ok, "offline": False, "ok_text": t("capture.qc_ok"),
-                    "problems": [{"kind": p.kind, "severity": p.severity, "message": p.message} for p in q.problems]})
+                    "problems": [{"kind": p.kind, "severity": p.severity, "message": feedback_text(p.message)}
+                                 for p in q.problems]})
     resp.headers["Cache-Control"] = "no-store"
     return resp
 

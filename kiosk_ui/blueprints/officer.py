@@ -100,9 +100,13 @@ def desk() -> str:
 def discard(draft_id: str) -> Response:
     """Abandon a dossier that was never finalized (its captured images are deleted)."""
     d = _draft(draft_id)
-    kiosk_desk.discard_draft(drafts(), d.id)
-    audit("dossier.discard", d.id)
-    flash(t("desk.discarded"), "ok")
+    try:
+        withdrawn = backend().discard(d, actor(), request.form.get("reason", ""))
+    except SohoaError as exc:
+        flash(describe(exc), "error")
+        return _go("officer.desk")
+    audit("dossier.discard", d.id, **({"withdrawn": withdrawn} if withdrawn else {}))
+    flash(t("desk.discarded_withdrawn", code=withdrawn) if withdrawn else t("desk.discarded"), "ok")
     return _go("officer.desk")
 
 
@@ -141,6 +145,8 @@ def validate_id() -> Response:
 def owner(draft_id: str) -> Response | str:
     """Identify the owner: type the identifier, or scan the ID card's QR (reader types the payload)."""
     d = _draft(draft_id)
+    if d.dossier_code:  # received: the owner is the dossier's now
+        return _go("officer.procedure", draft_id=d.id)
     error = ""
     if request.method == "POST":
         qr = request.form.get("qr_payload", "").strip()
@@ -182,6 +188,12 @@ def procedure(draft_id: str) -> Response | str:
             pages = {c: request.form.get(f"pages_{c}", "") for c in picked}
             kiosk_desk.set_procedure(drafts(), d, chosen, picked, pages)
             audit("dossier.procedure", d.id, procedure=chosen.code)
+            try:  # received now: the reuse step asks the province under the dossier's code
+                code = backend().receive(d, actor())
+            except SohoaError as exc:
+                flash(t("procedure.not_received", message=describe(exc)), "error")
+                return _render("officer/procedure.html", d, "procedure", catalogue=cat, chosen=chosen)
+            audit("dossier.received", d.id, dossier=code)
             return _go("officer.reuse", draft_id=d.id)
     return _render("officer/procedure.html", d, "procedure", catalogue=cat, chosen=chosen)
 

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from service.capture.rules import RawPage
 from service.config import Config
 from service.desk.drafts import Draft, DraftComponent, DraftStore
+from service.domain.dossier import FINAL as FINAL_STATUSES
+from service.domain.dossier import DossierRuleError
+from service.domain.dossier import DossierStatus as DossierStatusCode
 from service.domain.fields import FieldSource, FieldValue
 from service.errors import NotFoundError, SohoaError, ValidationError
 from service.extract.qr import decode_qr_image, parse_cccd_qr, read_cccd_qr_image
@@ -23,16 +27,20 @@ from service.paths import Paths
 from service.signing import pool
 from service.signing.errors import PinIncorrect, TokenAbsent, TokenLocked, TokenRemoved
 from service.signing.signer import SignatureRole
-from service.usecases import dossier, procedure
+from service.usecases import dossier, dossier_reuse, procedure
 from service.usecases.digitize import DigitizeResult
 from service.usecases.dossier import Paper
 from service.usecases.kiosk_desk import RESULT_DRAFT, add_working_days, set_owner
+from service.usecases.kiosk_desk import discard_draft as discard_plain
 from service.usecases.kiosk_records import DocumentStatus, document_status, signed_roles
 from service.usecases.progress import Progress
 
 __all__ = ["CardHolder", "DossierStatus", "PinIncorrect", "TokenAbsent", "TokenLocked", "TokenRemoved",
-           "card_login", "card_logout", "card_present", "dossier_status", "extract_draft", "finalize_draft",
-           "owner_from_qr", "owner_from_qr_image", "qr_texts", "release_cards"]
+           "card_login", "card_logout", "card_present", "discard_draft", "dossier_status", "extract_draft",
+           "finalize_draft", "owner_from_qr", "owner_from_qr_image", "qr_texts", "receive_dossier", "received_here",
+           "release_cards"]
+
+log = logging.getLogger("sohoa.kiosk")
 
 
 
@@ -168,9 +176,37 @@ def _paper(draft: Draft, comp: DraftComponent, store: DraftStore, config: Config
                  ocr_pages=ocr if any(ocr) else None, sides=tuple(p.side for p in ordered))
 
 
-def _open_dossier(store: DraftStore, draft: Draft, actor: str, paths: Paths, config: Config,
-                  now_fn: Callable[[], dt.datetime]) -> None:
-    """Receive the dossier in the store (service/usecases/dossier.py) for the owner the officer entered."""
+#: The history's reason when a dossier received at the desk is withdrawn because its draft was discarded.
+DISCARD_REASON = "Hủy tại quầy tiếp nhận trước khi số hóa xong"
+#: The history's reason when the officer changed the procedure of a dossier just received.
+PROCEDURE_CHANGED = "Đổi thủ tục hành chính khi tiếp nhận"
+
+
+def received_here(draft: Draft) -> bool:
+    """Whether ``draft`` received its dossier (a reopened dossier's draft or a result draft did not:
+    their owner comes from the dossier)."""
+    return bool(draft.dossier_code) and draft.kind != RESULT_DRAFT and draft.owner_source != "dossier"
+
+
+def receive_dossier(store: DraftStore, draft: Draft, actor: str, *, paths: Paths, config: Config,
+                    now_fn: Callable[[], dt.datetime]) -> str:
+    """Receive the dossier in the store (status ``received``) once the officer confirmed the owner
+    and the procedure; its code is kept on the draft, so the reuse step asks the province under it.
+
+    Idempotent: a draft that already has its dossier keeps it. When the officer changed the
+    procedure of a dossier this draft received and nothing is in it yet, that dossier is withdrawn
+    (reason :data:`PROCEDURE_CHANGED`) and a new one is received; with papers in it, refused.
+    """
+    if draft.dossier_code:
+        view = dossier.show(draft.dossier_code, paths=paths, config=config)
+        if view["procedure"] == draft.procedure_code or not received_here(draft):
+            return draft.dossier_code
+        if view["status"] != DossierStatusCode.RECEIVED.value:
+            raise DossierRuleError("procedure_fixed", "the dossier already holds papers; its procedure cannot change",
+                                   remedy="discard this dossier and receive a new one")
+        dossier.withdraw(draft.dossier_code, PROCEDURE_CHANGED, actor=actor, paths=paths, config=config)
+        draft.dossier_code = ""
+        store.save(draft)
     if not draft.owner_id:
         raise ValidationError("owner_id", "is empty; a dossier is opened for its owner's identifier",
                               remedy="type the owner's identifier or scan the ID card's QR")
@@ -181,14 +217,48 @@ def _open_dossier(store: DraftStore, draft: Draft, actor: str, paths: Paths, con
     draft.received_at = now.isoformat(timespec="seconds")
     draft.return_date = add_working_days(now.date(), draft.return_days).isoformat()
     store.save(draft)
+    return rec.id
+
+
+def discard_draft(store: DraftStore, draft_id: str, actor: str, *, paths: Paths, config: Config,
+                  reason: str = "") -> str | None:
+    """Delete an open draft and its page images; the dossier it received is withdrawn first, with
+    ``reason`` (else :data:`DISCARD_REASON`), so no received dossier is left without a decision.
+    Returns the withdrawn dossier's code (None when there was none). A reopened dossier's draft
+    leaves its dossier as it is."""
+    draft = store.get(draft_id)
+    if draft.state != "open":
+        raise ValidationError("draft", "a finalized dossier cannot be discarded")
+    withdrawn = None
+    if received_here(draft):
+        status = dossier.show(draft.dossier_code, paths=paths, config=config)["status"]
+        if DossierStatusCode(status) not in FINAL_STATUSES:
+            dossier.withdraw(draft.dossier_code, reason.strip() or DISCARD_REASON, actor=actor, paths=paths,
+                             config=config)
+            withdrawn = draft.dossier_code
+    discard_plain(store, draft_id)
+    return withdrawn
+
+
+def _record_reuse(code: str, comp: DraftComponent, actor: str, paths: Paths, config: Config) -> None:
+    """Record the reused paper in the dossier (the monthly report counts it); idempotent."""
+    assert comp.reuse_code is not None
+    try:
+        dossier_reuse.reuse_paper(code, comp.code, comp.reuse_code, actor=actor, paths=paths, config=config)
+    except DossierRuleError as exc:
+        if exc.key != "dossier.reuse_twice":  # already recorded by an earlier, interrupted finalize
+            raise
+    except NotFoundError:  # a province paper: this box holds no document to point the record at
+        log.info("reused paper of component %s is not stored on this box; not recorded as reused", comp.code)
 
 
 def finalize_draft(store: DraftStore, draft_id: str, pin: str, officer_name: str, actor: str, *,
                    paths: Paths, config: Config, now_fn: Callable[[], dt.datetime],
                    progress: Progress) -> Draft:
-    """Open the dossier (or add to the reopened one), digitize, sign and queue every captured
-    component through :mod:`service.usecases.dossier`; a result draft digitizes the procedure's
-    result, signed by officer then agency. Resumable after a fault (nothing is stored twice)."""
+    """Digitize, sign and queue every captured component into the draft's dossier (received at the
+    procedure step; received now for a draft that never passed it) through
+    :mod:`service.usecases.dossier`, and record each reused paper in it; a result draft digitizes the
+    procedure's result, signed by officer then agency. Resumable after a fault (nothing is stored twice)."""
     draft = store.get(draft_id)
     if draft.state != "open":
         raise ValidationError("dossier", "is already finalized")
@@ -200,8 +270,9 @@ def finalize_draft(store: DraftStore, draft_id: str, pin: str, officer_name: str
     signer = pool.signer_for(SignatureRole.OFFICER, config.signing, paths)
     pool.logout(SignatureRole.OFFICER)
     signer.login(lambda: pin)  # a wrong PIN stops here, before anything is stored
-    if not draft.dossier_code:
-        _open_dossier(store, draft, actor, paths, config, now_fn)
+    code = receive_dossier(store, draft, actor, paths=paths, config=config, now_fn=now_fn)
+    for reused in (c for c in draft.components if c.reuse_code):
+        _record_reuse(code, reused, actor, paths, config)
     result = draft.kind == RESULT_DRAFT
     roles = (SignatureRole.OFFICER, SignatureRole.AGENCY) if result else (SignatureRole.OFFICER,)
     step = 1
