@@ -8,6 +8,11 @@ after another, as two desk stations' pipelines would on one appliance. Pages are
 document. The wall time runs from the first page handed to a worker to the last signed document
 queued; each worker's one-time model load and warm-up is before it and reported apart.
 
+CPU time per stage (the machine may be shared: wall time is noisy, CPU time is not) is read at
+the spine's named hook points (:mod:`service.hooks`): capture + quality control → ``quality_checked``
+→ OCR → ``text_read`` → extraction → ``captured`` → PDF/A → ``pdf_built`` → store and queue → end of
+``digitize``; the officer signature is timed apart.
+
     python -m bench e2e --quick    # 4 documents (8 pages)
     python -m bench e2e            # 12 documents (24 pages)
 """
@@ -26,6 +31,9 @@ from typing import Any
 ADF_PAGES_PER_MIN = 60
 DOC_TYPE = "KQ.G15.000031"
 WORKERS = 2
+#: (column, hook point that ends the stage); the stage starts where the previous one ended
+STAGES = (("capture+QC", "quality_checked"), ("OCR", "text_read"), ("extraction", "captured"),
+          ("PDF/A", "pdf_built"), ("store+queue", None))
 
 
 def _pages(folder: Path, n: int) -> list[Path]:
@@ -49,6 +57,7 @@ def _worker(home: str, docs: list[list[str]]) -> int:
     """Digitize and sign ``docs`` (lists of page files) one after another; one JSON line each."""
     os.environ["SOHOA_HOME"] = home
     from provisioning.devtoken import DEV_PIN
+    from service import hooks
     from service.capture import FileCamera, capture_all
     from service.config import load_config
     from service.domain.fields import ART9_FIELDS, FieldSource, FieldValue
@@ -61,23 +70,35 @@ def _worker(home: str, docs: list[list[str]]) -> int:
 
     paths = get_paths()
     config = load_config(paths.config)
+    marks: dict[str, float] = {}
+
+    def mark(name: str) -> None:  # CPU time when the spine first reaches each named point
+        marks.setdefault(name, time.process_time())
+
+    hooks.HOOKS.append(mark)
     t0 = time.perf_counter()
     get_engine(config.ocr)  # model load + warm-up, once per process as in the service
     print(json.dumps({"load_s": time.perf_counter() - t0}), flush=True)
     fields = {"document_name": FieldValue("Quyết định", FieldSource.MANUAL)}
     for files in docs:
+        marks.clear()
         c0, t0 = time.process_time(), time.perf_counter()
         raws = tuple(capture_all(FileCamera([Path(f) for f in files]), len(files)))
         result = digitize(DigitizeRequest(pages=raws, document_type_code=DOC_TYPE, owner_id="001099012345",
                                           fields=fields, extract_fields=True), paths=paths, config=config)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         sign_document(result.result_code, SignatureRole.OFFICER, lambda: DEV_PIN, paths=paths, config=config)
         t2 = time.perf_counter()
+        stages, start = {}, c0
+        for column, point in STAGES:
+            end = c1 if point is None else marks.get(point, start)
+            stages[column], start = end - start, end
+        stages["officer sign"] = time.process_time() - c1
         with Store.open(paths, config.store) as store:
             outbox = store.outbox_for(result.document_id)
         state = outbox[-1].state.value if outbox else "none"
         print(json.dumps({"pages": result.pages, "digitize_s": t1 - t0, "sign_s": t2 - t1, "end": time.time(),
-                          "cpu_s": time.process_time() - c0, "outbox": state,
+                          "cpu_s": time.process_time() - c0, "outbox": state, "stages": stages,
                           "extracted": [n for n in ART9_FIELDS if (v := result.document.metadata.get(n)) is not None
                                         and v.source is FieldSource.OCR]}), flush=True)
     return 0
@@ -120,6 +141,8 @@ def run(quick: bool) -> str:
     cpu = sum(float(r["cpu_s"]) for r in rows) / pages
     queued = sum(r["outbox"] == "queued" for r in rows)
     filled = sum(len(r["extracted"]) for r in rows) / len(rows)
+    columns = [c for c, _ in STAGES] + ["officer sign"]
+    per_stage = {c: sum(float(r["stages"][c]) for r in rows) / pages for c in columns}
     return "\n".join([
         f"end-to-end: {len(rows)} documents / {pages} pages (A4 300 dpi JPEG, held-out tune pages), "
         f"{WORKERS} workers on {os.cpu_count()} CPUs, 1 thread each",
@@ -128,6 +151,11 @@ def run(quick: bool) -> str:
         "|---|---|---|---|---|---|---|---|---|",
         f"| {per_min:.1f} | {ADF_PAGES_PER_MIN} | {wall:.1f} | {dig:.2f} | {sig:.2f} | {cpu:.2f} | "
         f"{queued}/{len(rows)} | {filled:.1f} | {max(loads):.1f} |",
+        "",
+        "CPU s/page by stage (both workers; sign is per page of its document):",
+        "| " + " | ".join(columns) + " | total |",
+        "|" + "---|" * (len(columns) + 1),
+        "| " + " | ".join(f"{per_stage[c]:.3f}" for c in columns) + f" | {sum(per_stage.values()):.3f} |",
     ])
 
 

@@ -1,6 +1,7 @@
 """Capture stage: page images under the TT 01/2023 Art. 8 rules.
 
-May import: ``service.domain``, ``service.configbase``; drivers reach it as raw bytes (no ``firmware`` import needed).
+May import: ``service.domain``, ``service.configbase``, ``service.imaging`` (pure pixel helpers); drivers
+reach it as raw bytes (no ``firmware`` import needed).
 """
 
 from service.capture.camera import FileCamera, PageSource, capture_all

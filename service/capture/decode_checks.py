@@ -72,9 +72,12 @@ def check_jpeg(data: bytes, name: str) -> None:
         raise InputError(f"{name}: image is corrupt or truncated (JPEG has no end-of-image marker)", remedy=_REMEDY)
 
 
-def check_plausible(img: Image.Image, name: str) -> None:
-    """Refuse a decode that is mostly one flat black tone (what damaged image data looks like)."""
-    grey = img.convert("L")
+def check_plausible(img: Image.Image, name: str, *, grey: Image.Image | None = None) -> None:
+    """Refuse a decode that is mostly one flat black tone (what damaged image data looks like).
+
+    ``grey`` is ``img.convert("L")`` when the caller already made it.
+    """
+    grey = grey if grey is not None else img.convert("L")
     if grey.width > _PROBE:
         grey = grey.resize((_PROBE, max(1, grey.height * _PROBE // grey.width)), Image.Resampling.NEAREST)
     arr = np.asarray(grey, dtype=np.uint8)

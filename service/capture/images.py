@@ -113,13 +113,14 @@ def _local_max(arr: np.ndarray, size: int) -> np.ndarray:
     return res
 
 
-def ink_ratio(img: Image.Image, config: CaptureConfig) -> float:
+def ink_ratio(img: Image.Image, config: CaptureConfig, *, grey: Image.Image | None = None) -> float:
     """Fraction of the page (margins excluded) darker than the local paper tone by ``blank_contrast``.
 
     The paper tone is a local maximum (dilation), so uneven light, tinted paper and show-through
     from the other side do not count as ink; the margins hold the table around a phone photo.
+    ``grey`` is ``img.convert("L")`` when the caller already made it.
     """
-    grey = img.convert("L")
+    grey = grey if grey is not None else img.convert("L")
     if grey.width > _BLANK_PROBE_WIDTH:
         ratio = _BLANK_PROBE_WIDTH / grey.width
         grey = grey.resize((_BLANK_PROBE_WIDTH, max(1, int(grey.height * ratio))), Image.Resampling.BOX)
@@ -132,9 +133,9 @@ def ink_ratio(img: Image.Image, config: CaptureConfig) -> float:
     return float(core.mean())
 
 
-def is_blank(img: Image.Image, config: CaptureConfig) -> bool:
+def is_blank(img: Image.Image, config: CaptureConfig, *, grey: Image.Image | None = None) -> bool:
     """True when the page carries (almost) no ink: a blank back, an empty sheet."""
-    return ink_ratio(img, config) < config.blank_ink_ratio
+    return ink_ratio(img, config, grey=grey) < config.blank_ink_ratio
 
 
 def _embeddable(img: Image.Image, fmt: str, data: bytes) -> tuple[bytes, str]:
@@ -177,7 +178,8 @@ def load_page_image(data: bytes, *, name: str, config: CaptureConfig, side: Side
     wide = to_8bit(img)
     if wide is not img:  # a 16-bit grey scan: stored as 8-bit grey (PDF/A and OCR read 8 bits)
         img, fmt = wide, ""
-    check_plausible(img, name)
+    grey = img.convert("L")  # one grey copy for the plausibility, blank and quality checks
+    check_plausible(img, name, grey=grey)
     dpi = _effective_dpi(img, config)
     if dpi + 0.5 < config.min_dpi:
         raise QualityError(f"{name}: effective resolution {dpi:.0f} dpi is below the {config.min_dpi:.0f} dpi minimum",
@@ -187,12 +189,13 @@ def load_page_image(data: bytes, *, name: str, config: CaptureConfig, side: Side
     if config.require_colour and colour is not ColourMode.COLOUR:
         raise QualityError(f"{name}: page is {colour.value}, colour is required",
                            remedy="switch the scanner or camera to colour mode and capture the page again")
-    blank = is_blank(img, config)
+    blank = is_blank(img, config, grey=grey)
     warned: tuple[tuple[str, str], ...] = ()
     if config.quality.enabled:
         # A page the blank rule calls empty is still checked: heavy blur also leaves too little ink.
         found = [p for p in assess(img, dpi, source=source, cfg=config.quality, min_dpi=config.min_dpi,
-                                   require_colour=config.require_colour, colour=colour is ColourMode.COLOUR)
+                                   require_colour=config.require_colour, colour=colour is ColourMode.COLOUR,
+                                   grey=grey)
                  if not (blank and p.kind == "bright")]
         refused = blocking(found)
         if refused:
@@ -218,10 +221,11 @@ def quality_report(data: bytes, *, name: str, config: CaptureConfig, source: str
         raise InputError(f"{name}: image is {img.width}×{img.height} pixels, too small to be a page",
                          remedy="capture the whole page again at 300 dpi")
     img = to_8bit(img)
-    check_plausible(img, name)
+    grey = img.convert("L")
+    check_plausible(img, name, grey=grey)
     dpi = _effective_dpi(img, config)
     colour = _colour_mode(img) is ColourMode.COLOUR
-    blank = is_blank(img, config)
+    blank = is_blank(img, config, grey=grey)
     return [p for p in assess(img, dpi, source=source, cfg=config.quality, min_dpi=config.min_dpi,
-                              require_colour=config.require_colour, colour=colour)
+                              require_colour=config.require_colour, colour=colour, grey=grey)
             if not (blank and p.kind == "bright")]

@@ -18,9 +18,10 @@ from enum import StrEnum
 
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageChops
 
 from service.capture.config import QualityConfig
+from service.imaging.geometry import row_sums
 
 Array = np.ndarray
 
@@ -88,20 +89,25 @@ def _resample(arr: Array, scale: float) -> Array:
     return cv2.resize(arr, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
 
 
-def _grey_work(img: Image.Image, dpi: float, work_dpi: float) -> tuple[Array, Array, Array]:
+def _grey_work(img: Image.Image, dpi: float, work_dpi: float,
+               grey_l: Image.Image | None = None) -> tuple[Array, Array, Array]:
     """Native grey array, a copy resampled to ``work_dpi`` and the darkest channel at ``work_dpi``.
 
     The darkest channel keeps a red seal or blue ink dark, so only washed-out ink looks light.
+    ``grey_l`` is ``img.convert("L")`` when the caller already made it (used unless the page is
+    flattened first).
     """
     if img.mode in ("RGBA", "LA", "PA", "P") or "transparency" in img.info:
         rgba = img.convert("RGBA")  # measured as it is embedded: flattened over white paper
         flat = Image.new("RGB", rgba.size, (255, 255, 255))
         flat.paste(rgba, mask=rgba.getchannel("A"))
-        img = flat
-    grey = np.asarray(img.convert("L"), dtype=np.uint8)
+        img, grey_l = flat, None
+    grey = np.asarray(grey_l if grey_l is not None else img.convert("L"), dtype=np.uint8)
     scale = work_dpi / max(dpi, 1.0)
     if img.mode in ("RGB", "RGBA", "RGBX"):
-        darkest = np.asarray(img.convert("RGB"), dtype=np.uint8).min(axis=2)
+        # per-pixel minimum of the bands, by Pillow: a numpy min over the colour axis cost ~10x more
+        r, g, b = img.split()[:3]
+        darkest = np.asarray(ImageChops.darker(ImageChops.darker(r, g), b), dtype=np.uint8)
     else:
         darkest = grey
     return grey, _resample(grey, scale), _resample(darkest, scale)
@@ -212,7 +218,7 @@ def _skew(ink: Array) -> float | None:
         c = best if centre is None else centre
         for a in np.arange(c - span, c + span + step / 2, step):
             m = cv2.getRotationMatrix2D((sw / 2, sh / 2), float(a), 1.0)
-            rows = cv2.warpAffine(binary, m, (sw, sh), flags=cv2.INTER_NEAREST).sum(axis=1, dtype=np.float64)
+            rows = row_sums(cv2.warpAffine(binary, m, (sw, sh), flags=cv2.INTER_NEAREST))
             score = float(np.square(np.diff(rows)).sum())
             if score > best_score:
                 best, best_score = float(a), score
@@ -233,9 +239,9 @@ def _char_px(grey: Array) -> float | None:
     return float(np.median(hs[keep]))
 
 
-def measure(img: Image.Image, dpi: float, cfg: QualityConfig) -> Measures:
-    """Every measure of one decoded page at its effective ``dpi``."""
-    grey, work, darkest = _grey_work(img, dpi, cfg.work_dpi)
+def measure(img: Image.Image, dpi: float, cfg: QualityConfig, *, grey: Image.Image | None = None) -> Measures:
+    """Every measure of one decoded page at its effective ``dpi`` (``grey``: its ``convert("L")``, if made)."""
+    grey_arr, work, darkest = _grey_work(img, dpi, cfg.work_dpi, grey)
     paper, ink = _ink_mask(work, cfg)
     size = max(8, int(cfg.work_dpi * cfg.tile_mm / 25.4))
     tiles_ink = _tiles(ink, size)
@@ -252,7 +258,7 @@ def measure(img: Image.Image, dpi: float, cfg: QualityConfig) -> Measures:
         glare=_glare(_tiles(darkest, size), text, cfg) if has_text else 0.0,
         cutoff=_cutoff(ink, strip), paper=paper_tone, contrast=contrast,
         skew=_skew(ink) if has_text else None,
-        char_px=_char_px(grey) if has_text else None,
+        char_px=_char_px(grey_arr) if has_text else None,
         text_tiles=int(text.sum()),
         outline=_outline_cutoff(work, paper_tone, strip, cfg),
     )
@@ -299,13 +305,14 @@ def judge(m: Measures, *, dpi: float, colour: bool, source: str, cfg: QualityCon
 
 
 def assess(img: Image.Image, dpi: float, *, source: str, cfg: QualityConfig, min_dpi: float,
-           require_colour: bool, colour: bool | None = None) -> list[Problem]:
+           require_colour: bool, colour: bool | None = None, grey: Image.Image | None = None) -> list[Problem]:
     """Measure one decoded page and return its problems (empty: the page is fine).
 
-    ``colour`` is whether the image was captured in colour (default: from its mode).
+    ``colour`` is whether the image was captured in colour (default: from its mode); ``grey`` is
+    the page's ``convert("L")`` when the caller already has it (saves converting it again).
     """
     is_colour = img.mode not in ("1", "L", "LA", "I", "I;16", "F") if colour is None else colour
-    return judge(measure(img, dpi, cfg), dpi=dpi, colour=is_colour, source=source, cfg=cfg,
+    return judge(measure(img, dpi, cfg, grey=grey), dpi=dpi, colour=is_colour, source=source, cfg=cfg,
                  min_dpi=min_dpi, require_colour=require_colour)
 
 

@@ -8,11 +8,16 @@ import numpy as np
 Array = np.ndarray
 
 
+def row_sums(binary: Array) -> Array:
+    """Sum of each row of a uint8 image, as float64 (exact: cv2's integer reduce, ~10x numpy's sum)."""
+    return cv2.reduce(binary, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel().astype(np.float64)
+
+
 def _profile_score(binary: Array, angle: float) -> float:
     h, w = binary.shape
     m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
     rotated = cv2.warpAffine(binary, m, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
-    rows = rotated.sum(axis=1, dtype=np.float64)
+    rows = row_sums(rotated)
     return float(np.square(np.diff(rows)).sum())
 
 

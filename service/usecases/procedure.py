@@ -90,8 +90,8 @@ def read_page(data: bytes, config: Config, *, sha256: str | None = None) -> OcrP
     if hit is not None:
         return hit
     started = time.monotonic()
-    with Image.open(io.BytesIO(data)) as img:
-        page = get_engine(config.ocr).read_page(img.convert("RGB"), source="scanner")
+    with Image.open(io.BytesIO(data)) as img:  # an RGB page is read as decoded (no second full-size copy)
+        page = get_engine(config.ocr).read_page(img if img.mode == "RGB" else img.convert("RGB"), source="scanner")
     ocr_timing.note(sha256 or hashlib.sha256(data).hexdigest(), time.monotonic() - started)
     with _ocr_lock:
         _ocr_cache[key] = page
@@ -182,9 +182,11 @@ def run(request: DigitizeRequest, *, paths: Paths | None = None, config: Config 
     p = paths or get_paths()
     cfg = config or load_config(p.config)
     metadata, capture = _capture(request, cfg)                                       # Art. 8
+    fault_point("quality_checked")
     ocr_pages = request.ocr_pages
     if ocr_pages is None and (request.run_ocr or request.extract_fields):
         ocr_pages = read_text(capture, cfg)                                          # text layer
+    fault_point("text_read")
     extraction = extract(ocr_pages, cfg) if request.extract_fields and ocr_pages is not None else None
     if extraction is not None:                                                       # Art. 9
         fields = merge_fields(request.fields, request.reviewed, extraction)

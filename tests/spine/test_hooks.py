@@ -49,3 +49,17 @@ def test_a_bad_plugin_name_is_a_config_error(name: str, fresh_hooks: list[str],
     with pytest.raises(ConfigError) as err:
         hooks.point("captured")
     assert err.value.exit_code is ExitCode.CONFIG and hooks.PLUGINS_ENV in str(err.value) and err.value.remedy
+
+
+def test_digitize_names_its_steps_in_spine_order(fresh_hooks: list[str], sohoa_home: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The points the e2e benchmark times its stages at are reached once each, in the spine's order."""
+    from service.capture import RawPage
+    from service.usecases.digitize import DigitizeRequest, digitize
+
+    from .helpers import DOC_TYPE, OWNER, page_image
+
+    monkeypatch.setenv(hooks.PLUGINS_ENV, "sohoa_test_recorder")
+    digitize(DigitizeRequest(pages=(RawPage(page_image(), "p1"),), document_type_code=DOC_TYPE, owner_id=OWNER))
+    assert fresh_hooks == ["quality_checked", "text_read", "captured", "pdf_built", "files_written",
+                           "store.add_document.before_commit", "store.add_document.committed"]

@@ -170,3 +170,23 @@ def test_digitize_stores_a_page_with_a_warning_and_records_it(run: Run, pages: l
         recorded = [e.details for e in store.audit_entries(subject=doc_id) if e.action == "capture_warnings"]
     assert recorded == [{"pages": [{"page": 1, "kind": "blur"}]}]
     assert OWNER not in json.dumps(recorded)
+
+
+def test_a_callers_grey_copy_measures_like_a_fresh_conversion(pages: list[Clean]) -> None:
+    """``measure`` with the page's grey copy handed in (as ``load_page_image`` does) gives the same
+    measures; a page with transparency is still measured flattened over white, whatever grey is given."""
+    import numpy as np
+
+    from service.capture.quality import measure
+
+    glare = DEGRADATIONS["glare"][0]
+    for page in pages:
+        for img in (page.image, glare(page.image, STRENGTH["glare"], page.dpi)):
+            assert measure(img, page.dpi, CFG.quality, grey=img.convert("L")) == measure(img, page.dpi, CFG.quality)
+    rgba = np.asarray(pages[0].image.convert("RGBA")).copy()
+    rgba[: rgba.shape[0] // 3, :, 3] = 0  # the top third transparent: white paper once flattened
+    img = Image.fromarray(rgba, "RGBA")
+    flat = Image.new("RGB", img.size, (255, 255, 255))
+    flat.paste(img, mask=img.getchannel("A"))
+    expected = measure(flat, 200, CFG.quality)
+    assert measure(img, 200, CFG.quality, grey=img.convert("L")) == expected == measure(img, 200, CFG.quality)
