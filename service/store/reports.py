@@ -47,15 +47,21 @@ class ReportQueries:
         def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
             """A write transaction (``BEGIN IMMEDIATE``)."""
 
-    def record_reuse(self, dossier_id: str, component_code: str, document_id: str, *, actor: str) -> None:
-        """Record that ``document_id`` was reused as the dossier's component ``component_code``."""
+    def record_reuse(self, dossier_id: str, component_code: str, document_id: str | None, *, actor: str,
+                     province_reference: str | None = None) -> None:
+        """Record that ``document_id`` (a stored document) — or, for a paper held only by the province,
+        the digest ``province_reference`` of its result code — was reused as ``component_code``."""
+        if (document_id is None) == (province_reference is None):
+            raise ValueError("record_reuse needs exactly one of document_id and province_reference")
         with self.transaction() as c:
             if c.execute("SELECT 1 FROM dossiers WHERE id = ?", (dossier_id,)).fetchone() is None:
                 raise NotFoundError(f"no dossier {dossier_id}", remedy="check the code with 'sohoa dossier list'")
-            if c.execute("SELECT 1 FROM documents WHERE id = ?", (document_id,)).fetchone() is None:
+            if document_id is not None and \
+                    c.execute("SELECT 1 FROM documents WHERE id = ?", (document_id,)).fetchone() is None:
                 raise NotFoundError("no document has that id", remedy="check the code with 'sohoa list'")
-            audit.append(c, actor=actor, action=REUSED, subject=dossier_id,
-                         details={"component_code": component_code, "document_id": document_id})
+            details = {"component_code": component_code, "document_id": document_id} if document_id is not None \
+                else {"component_code": component_code, "source": "province", "reference_sha256": province_reference}
+            audit.append(c, actor=actor, action=REUSED, subject=dossier_id, details=details)
 
     def dossier_reuses(self, dossier_id: str) -> list[tuple[str, str]]:
         """``(component code, reused document id)`` recorded for the dossier, oldest first."""
@@ -64,7 +70,7 @@ class ReportQueries:
         out = []
         for r in rows:
             d = json.loads(r["details_json"])
-            out.append((str(d.get("component_code", "")), str(d.get("document_id", ""))))
+            out.append((str(d.get("component_code", "")), str(d.get("document_id") or "")))
         return out
 
     def report_facts(self, start: str, end: str, *, settled_statuses: Sequence[str]) -> list[Fact]:

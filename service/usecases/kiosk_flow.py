@@ -248,8 +248,13 @@ def _record_reuse(code: str, comp: DraftComponent, actor: str, paths: Paths, con
     except DossierRuleError as exc:
         if exc.key != "dossier.reuse_twice":  # already recorded by an earlier, interrupted finalize
             raise
-    except NotFoundError:  # a province paper: this box holds no document to point the record at
-        log.info("reused paper of component %s is not stored on this box; not recorded as reused", comp.code)
+    except NotFoundError:  # a paper the province answered for this owner: recorded by its code's digest
+        try:
+            dossier_reuse.reuse_paper(code, comp.code, comp.reuse_code, actor=actor, paths=paths, config=config,
+                                      from_province=True)
+        except DossierRuleError as exc:
+            if exc.key != "dossier.reuse_twice":
+                raise
 
 
 def finalize_draft(store: DraftStore, draft_id: str, pin: str, officer_name: str, actor: str, *,

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from service.capture import RawPage
 from service.cli.main import main
-from service.domain.errors import ValidationError
+from service.domain.errors import NotFoundError, ValidationError
 from service.domain.reports import Period, local_date, parse_day, parse_month
 from service.paths import get_paths
 from service.store import Store
@@ -125,3 +125,23 @@ def test_reports_config_is_validated_with_its_line(tmp_path: Path, capsys: pytes
     path.write_text("reports:\n  ratios:\n    settled_statuses: [returned]\n    required_components_only: false\n",
                     encoding="utf-8")
     assert main(["config", "validate", str(path)]) == 0
+
+
+def test_a_paper_reused_from_the_province_is_recorded_without_its_code_and_counted(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A paper the province holds (no local document) is still a reuse: the record keeps only a digest."""
+    province_code = f"{OWNER}.G12.99.001"  # not stored on this box
+    rec = dossier.open_dossier("1.000894", OWNER)
+    with pytest.raises(NotFoundError):
+        reuse_paper(rec.id, "XNTTHN", province_code)  # a local reuse needs the stored document
+    assert reuse_paper(rec.id, "XNTTHN", province_code, from_province=True).status == "in_progress"
+    with pytest.raises(ValidationError, match="already reused"):
+        reuse_paper(rec.id, "XNTTHN", province_code, from_province=True)
+    with Store.open(get_paths()) as store:
+        assert store.dossier_reuses(rec.id) == [("XNTTHN", "")]
+        details = [e.details for e in store.audit_entries(rec.id) if e.action == "dossier_paper_reused"]
+        assert OWNER not in str(details) and province_code not in str(details)  # no personal data in the audit
+        assert store.verify().ok
+    out = tmp_path / "r.csv"
+    assert main(["report", "monthly", "--out", str(out)]) == 0
+    assert "received=1 components=0 results=0 reused=1" in capsys.readouterr().out
