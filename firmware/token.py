@@ -132,9 +132,13 @@ def load_module(module: str, softhsm2_conf: str | None = None) -> Any:
             if _open_sessions.get(module, 0):
                 raise ModuleLoadError("the PKCS#11 module is already in use with another configuration")
             _set_conf(softhsm2_conf)
+            try:
+                lib = pkcs11.lib(module)
+                lib.reinitialize()
+            except (p11e.PKCS11Error, OSError, RuntimeError) as exc:
+                _module_env.pop(module, None)  # state unknown: the next call loads it afresh
+                raise ModuleLoadError(f"cannot load PKCS#11 module {module}: {exc}") from exc
             _module_env[module] = softhsm2_conf
-            lib = pkcs11.lib(module)
-            lib.reinitialize()
             return lib
         _set_conf(softhsm2_conf)
         try:
