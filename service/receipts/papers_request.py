@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 
-from service.receipts.render import _fonts, _vn_dt, _wrap, begin_page, finish_page
+from service.receipts.render import _fonts, _vn_dt, _wrap, begin_page, draw_paragraphs, finish_page
 
 DOCUMENT_NAME = "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ"
 
@@ -57,10 +57,7 @@ def render_papers_request(r: PapersRequest) -> bytes:
         f"Số định danh cá nhân / mã số: {r.owner_id or '—'}",
         f"bổ sung, hoàn thiện hồ sơ {r.procedure_name} (mã thủ tục {r.procedure_code}) gồm:",
     ]
-    for text in body:
-        for ln in _wrap(c, text, regular, 12, w - 2 * left):
-            c.drawString(left, y, ln)
-            y -= 6.5 * mm
+    y = draw_paragraphs(c, body, regular, y)
     for i, paper in enumerate(r.papers, 1):
         for j, ln in enumerate(_wrap(c, paper, regular, 12, w - 2 * left - 10 * mm)):
             c.drawString(left + 4 * mm, y, f"{i}." if j == 0 else "")
@@ -70,9 +67,7 @@ def render_papers_request(r: PapersRequest) -> bytes:
     c.setFont(bold, 12)
     c.drawString(left, y, "Lý do:")
     c.setFont(regular, 12)
-    for ln in _wrap(c, r.reason, regular, 12, w - 2 * left - 16 * mm):
-        c.drawString(left + 16 * mm, y, ln)
-        y -= 6.5 * mm
+    y = draw_paragraphs(c, [r.reason], regular, y, x=left + 16 * mm, width=w - 2 * left - 16 * mm)
     y -= 2 * mm
     c.drawString(left, y, f"Thời gian yêu cầu: {_vn_dt(r.requested_at)}")
     y -= 6.5 * mm

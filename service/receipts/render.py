@@ -91,6 +91,16 @@ def _wrap(c: Canvas, text: str, font: str, size: float, width: float) -> list[st
     return [*lines, cur] if cur else lines
 
 
+def draw_paragraphs(c: Canvas, texts: list[str], font: str, y: float, *, x: float = 15 * mm,
+                    width: float = A4[0] - 30 * mm, size: float = 12, leading: float = 6.5 * mm) -> float:
+    """Draw each text wrapped to ``width`` from ``(x, y)`` downwards; returns the ``y`` below the last line."""
+    for text in texts:
+        for ln in _wrap(c, text, font, size, width):
+            c.drawString(x, y, ln)
+            y -= leading
+    return y
+
+
 def draw_header(c: Canvas, payload: str, office_name: str, printed_at: dt.datetime) -> float:
     """The QR code of ``payload`` top-left, the office block beside it and the national motto right
     (NĐ 30/2020 layout); returns the QR side, the height the header takes."""
@@ -137,10 +147,7 @@ def render_receipt(r: Receipt) -> bytes:
         f"Nội dung yêu cầu giải quyết: {r.procedure_name} (mã thủ tục {r.procedure_code})",
         "Thành phần hồ sơ nộp gồm:",
     ]
-    for text in body:
-        for ln in _wrap(c, text, regular, 12, w - 2 * left):
-            c.drawString(left, y, ln)
-            y -= 6.5 * mm
+    y = draw_paragraphs(c, body, regular, y)
     cols_x = (left, left + 10 * mm, left + 100 * mm, left + 118 * mm)
     c.setFont(bold, 10.5)
     for x, head in zip(cols_x, ("STT", "Tên giấy tờ", "Số trang", "Mã kết quả số hóa"), strict=True):

@@ -10,6 +10,7 @@ comes from ``codes.component_type_template`` unless one is given; the result's f
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -192,12 +193,7 @@ def attach_component(dossier_id: str, component_code: str, paper: Paper, *, docu
     """
     p, cfg = _ctx(paths, config)
     with open_store(p, cfg) as store:
-        rec = store.dossier(dossier_id)
-        status = _status(rec)
-        rules.can_attach(status)
-        rules.after_component(status)  # refuses once the result is ready
-        proc = _procedure(rec, p)
-        rules.check_components([component_code], [c.code for c in proc.components])
+        rec, status, proc = _component_target(store, dossier_id, component_code, p)
         seq = 1 + sum(1 for _, kind, code in store.dossier_documents(rec.id)
                       if kind == DocumentKind.COMPONENT.value and code == component_code)
     owner = _owner(rec, owner_id)
@@ -209,6 +205,53 @@ def attach_component(dossier_id: str, component_code: str, paper: Paper, *, docu
     if nxt is not None:
         _transition(rec.id, nxt, actor=actor, paths=p, config=cfg)
     return result
+
+
+def _component_target(store: Store, dossier_id: str, component_code: str,
+                      p: Paths) -> tuple[DossierRecord, DossierStatus, Procedure]:
+    """The dossier, its status and procedure, once the rules allow it one more ``component_code``."""
+    rec = store.dossier(dossier_id)
+    status = _status(rec)
+    rules.can_attach(status)
+    rules.after_component(status)  # refuses once the result is ready
+    proc = _procedure(rec, p)
+    rules.check_components([component_code], [c.code for c in proc.components])
+    return rec, status, proc
+
+
+def reuse_paper(dossier_id: str, component_code: str, result_code: str, *, actor: str = "officer",
+                paths: Paths | None = None, config: Config | None = None,
+                from_province: bool = False) -> DossierRecord:
+    """Attach the owner's earlier paper ``result_code`` as the component ``component_code`` instead of a new scan.
+
+    TT 01/2023 Art. 25.3 puts reuse first, and the monthly report counts each reuse. The paper is a
+    stored document of the dossier's owner, or with ``from_province`` one the province answered for
+    this owner (not stored on the box: the record keeps only its result code's SHA-256). The first
+    paper moves a received or papers-requested dossier to ``in_progress``, as a digitized one does.
+    """
+    p, cfg = _ctx(paths, config)
+    with open_store(p, cfg) as store:
+        rec, status, _proc = _component_target(store, dossier_id, component_code, p)
+        document_id: str | None = None
+        reference: str | None = None
+        if from_province:
+            reference = hashlib.sha256(result_code.encode("utf-8")).hexdigest()
+        else:
+            doc = store.get(result_code)
+            if rec.owner_id and doc.owner_id != rec.owner_id:
+                raise DossierRuleError("owner_differs", "the paper belongs to another owner than the dossier's",
+                                       remedy="reuse only papers of the dossier's owner")
+            if doc.dossier_id == rec.id:
+                raise DossierRuleError("reuse_own", "the paper is already part of this dossier",
+                                       remedy="reuse a paper of an earlier dossier")
+            document_id = doc.id
+        if any(code == component_code for code, _ in store.dossier_reuses(rec.id)):
+            raise DossierRuleError("reuse_twice", f"component {component_code} is already reused in this dossier")
+        store.record_reuse(rec.id, component_code, document_id, actor=actor, province_reference=reference)
+    nxt = rules.after_component(status)
+    if nxt is not None:
+        return _transition(rec.id, nxt, actor=actor, paths=p, config=cfg)
+    return rec
 
 
 def digitize_result(dossier_id: str, paper: Paper, pin_provider: PinProvider | None, *, actor: str = "officer",

@@ -27,7 +27,7 @@ from service.paths import Paths
 from service.signing import pool
 from service.signing.errors import PinIncorrect, TokenAbsent, TokenLocked, TokenRemoved
 from service.signing.signer import SignatureRole
-from service.usecases import dossier, dossier_reuse, procedure
+from service.usecases import dossier, procedure
 from service.usecases.digitize import DigitizeResult
 from service.usecases.dossier import Paper
 from service.usecases.kiosk_desk import RESULT_DRAFT, add_working_days, set_owner
@@ -242,19 +242,21 @@ def discard_draft(store: DraftStore, draft_id: str, actor: str, *, paths: Paths,
 
 def _record_reuse(code: str, comp: DraftComponent, actor: str, paths: Paths, config: Config) -> None:
     """Record the reused paper in the dossier (the monthly report counts it); idempotent."""
-    assert comp.reuse_code is not None
-    try:
-        dossier_reuse.reuse_paper(code, comp.code, comp.reuse_code, actor=actor, paths=paths, config=config)
-    except DossierRuleError as exc:
-        if exc.key != "dossier.reuse_twice":  # already recorded by an earlier, interrupted finalize
-            raise
-    except NotFoundError:  # a paper the province answered for this owner: recorded by its code's digest
+    reuse_code = comp.reuse_code
+    assert reuse_code is not None
+
+    def record(from_province: bool) -> None:
         try:
-            dossier_reuse.reuse_paper(code, comp.code, comp.reuse_code, actor=actor, paths=paths, config=config,
-                                      from_province=True)
+            dossier.reuse_paper(code, comp.code, reuse_code, actor=actor, paths=paths, config=config,
+                                from_province=from_province)
         except DossierRuleError as exc:
-            if exc.key != "dossier.reuse_twice":
+            if exc.key != "dossier.reuse_twice":  # already recorded by an earlier, interrupted finalize
                 raise
+
+    try:
+        record(from_province=False)
+    except NotFoundError:  # a paper the province answered for this owner: recorded by its code's digest
+        record(from_province=True)
 
 
 def finalize_draft(store: DraftStore, draft_id: str, pin: str, officer_name: str, actor: str, *,

@@ -48,7 +48,7 @@ def _run(batch: str, home: Path) -> None:
     from service.paths import get_paths
     from service.signing import pool
     from service.usecases import dossier as d
-    from service.usecases.dossier_reuse import reuse_paper
+    from service.usecases.dossier import reuse_paper
 
     ids_file = home / "activity-ids.json"
     ids: dict[str, str] = json.loads(ids_file.read_text()) if ids_file.exists() else {}

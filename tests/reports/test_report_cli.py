@@ -15,7 +15,7 @@ from service.domain.reports import Period, local_date, parse_day, parse_month
 from service.paths import get_paths
 from service.store import Store
 from service.usecases import dossier, reports
-from service.usecases.dossier_reuse import reuse_paper
+from service.usecases.dossier import reuse_paper
 from tests.spine.helpers import DOC_TYPE, OWNER, page_image
 
 
