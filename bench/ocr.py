@@ -1,4 +1,5 @@
-"""OCR benchmark: shipped int8, fp32 AsterNet reference and Tesseract 5 ``vie`` side by side.
+"""OCR benchmark: shipped AsterNet int8, the opt-in cascade (fast CTC → AsterNet int8), the fast CTC
+alone, the fp32 AsterNet reference and Tesseract 5 ``vie`` side by side.
 
 Pages (bench/ocr_pages.py): the independent held-out generator's ``tune`` and ``never`` slices
 (300 dpi, fonts and texts no other renderer uses; ``never`` is never looked at while tuning) and,
@@ -30,9 +31,16 @@ from service.ocr.metrics import match_lines, normalize
 
 # GNU time (apt "time") reports the child's own peak RSS; without it the column reads 0
 TIME = ["/usr/bin/time", "-f", "MAXRSS_KB %M"] if Path("/usr/bin/time").exists() else []
-ENGINES = {"int8": ("sohoa, int8 DBNet + AsterNet (shipped)", "rec-asternet-int8"),
-           "fp32": ("sohoa, fp32 DBNet + AsterNet reference", "rec-asternet"), "tesseract": ("tesseract 5 vie", ""),
-           "cascade": ("sohoa, int8 → fp32 AsterNet cascade (weakest char < 0.5)", "rec-asternet-int8+cascade")}
+#: key -> (row label, engine settings over the shipped OcrConfig; None: Tesseract)
+ENGINES: dict[str, tuple[str, dict[str, object] | None]] = {
+    "int8": ("sohoa, int8 DBNet + AsterNet int8 (shipped)", {}),
+    "cascade": ("sohoa, fast CTC → AsterNet int8 where its weakest char < 0.5 (opt-in)",
+                {"recognizer": "rec-fastctc", "fallback_recognizer": "rec-asternet-int8", "fallback_below": 0.5}),
+    "fast": ("sohoa, fast CTC alone (no fallback)", {"recognizer": "rec-fastctc", "fallback_recognizer": None}),
+    "fp32": ("sohoa, fp32 DBNet + AsterNet reference", {"detector": "det-ppocrv4", "recognizer": "rec-asternet",
+                                                       "fallback_recognizer": None, "rec_squeeze": 1.0,
+                                                       "rec_short_squeeze": 1.0}),
+    "tesseract": ("tesseract 5 vie", None)}
 
 
 @dataclass
@@ -65,10 +73,9 @@ def _measured(cmd: list[str]) -> tuple[str, str, float, float]:
     return out, err, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def run_ours(pages: list[Page], recognizer: str) -> Result:
+def run_ours(pages: list[Page], engine: str) -> Result:
     """Our engine in a worker subprocess; CPU per page excludes the one-time model load."""
-    cmd = [sys.executable, "-m", "bench.ocr", "--worker", recognizer,
-           *[f"{p.condition}:{p.path}" for p in pages]]
+    cmd = [sys.executable, "-m", "bench.ocr", "--worker", engine, *[f"{p.condition}:{p.path}" for p in pages]]
     out, err, _, _ = _measured(cmd)
     res = Result()
     for line in out.splitlines():
@@ -96,20 +103,13 @@ def run_tesseract(pages: list[Page]) -> Result:
     return res
 
 
-def _worker(recognizer: str, items: list[str]) -> int:
+def _worker(key: str, items: list[str]) -> int:
     from service.ocr.config import OcrConfig
     from service.ocr.engine import get_engine
 
-    # int8 with the shipped settings; the fp32 originals (detector and recognizer), unsqueezed, as
-    # the accuracy reference.
-    # BENCH_OCR_CONFIG (JSON) overrides settings for layout experiments.
-    extra = json.loads(os.environ.get("BENCH_OCR_CONFIG", "{}"))
-    if recognizer.endswith("+cascade"):
-        recognizer = recognizer.removesuffix("+cascade")
-        extra = {"fallback_recognizer": "rec-asternet", "fallback_below": 0.5, **extra}
-    elif not recognizer.endswith("int8"):
-        extra = {"detector": "det-ppocrv4", "rec_squeeze": 1.0, "rec_short_squeeze": 1.0, **extra}
-    engine = get_engine(OcrConfig(**{"threads": 1, "recognizer": recognizer, **extra}))
+    # ENGINES[key] over the shipped settings; BENCH_OCR_CONFIG (JSON) overrides for experiments
+    settings = {"threads": 1, **(ENGINES[key][1] or {}), **json.loads(os.environ.get("BENCH_OCR_CONFIG", "{}"))}
+    engine = get_engine(OcrConfig(**settings))
     for item in items:
         condition, name = item.split(":", 1)
         c0 = time.process_time()
@@ -152,17 +152,18 @@ def measure(pages: list[Page], engines: list[str]) -> list[str]:
     cpu: dict[str, float] = {}
     for (slice_, condition), subset in groups.items():
         for key in engines:
-            name, recognizer = ENGINES[key]
-            res = run_ours(subset, recognizer) if recognizer else run_tesseract(subset)
+            name, settings = ENGINES[key]
+            res = run_ours(subset, key) if settings is not None else run_tesseract(subset)
             page_cer, line_cer, bag = score(subset, res.texts)
             cpu[key] = cpu.get(key, 0.0) + res.cpu
             rows.append(f"| {slice_} | {condition} | {name} | {len(subset)} | {page_cer:.2f} | {line_cer:.2f} | "
                         f"{bag:.2f} | {res.cpu / max(1, len(subset)):.2f} | {res.rss_mb:.0f} |"
                         + (f" fallback {100 * res.fallback:.0f} % of lines" if res.fallback else "")
                         + (f" {res.error}" if res.error else ""))
-    if "int8" in cpu and cpu.get("tesseract"):
-        rows.append(f"\nCPU, all pages: shipped int8 / tesseract = {cpu['int8'] / cpu['tesseract']:.2f}× "
-                    f"({cpu['int8']:.0f} s vs {cpu['tesseract']:.0f} s)")
+    for key in ("int8", "cascade", "fast"):
+        if key in cpu and cpu.get("tesseract"):
+            rows.append(f"\nCPU, all pages: {key} / tesseract = {cpu[key] / cpu['tesseract']:.2f}× "
+                        f"({cpu[key]:.0f} s vs {cpu['tesseract']:.0f} s)")
     return rows
 
 
@@ -177,7 +178,7 @@ NOTE = ("slices: tune / never = held-out generator (service.synth.heldout: Tinos
 
 
 def run(quick: bool, *, slices: tuple[str, ...] = ("tune", "never"), per: int | None = None,
-        engines: tuple[str, ...] = ("int8", "fp32", "tesseract"), keep: Path | None = None) -> str:
+        engines: tuple[str, ...] = ("int8", "cascade", "fast", "fp32", "tesseract"), keep: Path | None = None) -> str:
     """Render (or reuse) pages, run the engines per slice and condition, return the table."""
     per = per or (2 if quick else 4)
     with tempfile.TemporaryDirectory(prefix="bench-ocr-") as tmp:
@@ -194,7 +195,8 @@ def main(argv: list[str]) -> int:
     """CLI for layout work: one slice, chosen engines, a page cache folder."""
     ap = argparse.ArgumentParser(prog="python -m bench.ocr")
     ap.add_argument("--slice", action="append", choices=("tune", "never", "project"))
-    ap.add_argument("--engines", default="int8,fp32,tesseract")
+    ap.add_argument("--engines", default="int8,cascade,fast,fp32,tesseract",
+                    help=f"comma-separated, of: {', '.join(ENGINES)}")
     ap.add_argument("--pages", type=int, default=None)
     ap.add_argument("--keep", type=Path, default=None, help="folder to cache rendered pages in")
     ap.add_argument("--full", action="store_true")

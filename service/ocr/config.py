@@ -26,21 +26,21 @@ class OcrConfig(StrictModel):
     fallback_below: float = Field(default=0.5, ge=0, le=1,
                                   description="cascade: a line whose least sure character is below this "
                                               "probability is re-read by the fallback recognizer (1.0: every line)")
-    fallback_squeeze: float = Field(default=1.0, ge=0.4, le=1.25,
-                                    description="cascade: horizontal scale of the lines the fallback re-reads "
-                                                "(1.0: unsqueezed, its most accurate)")
+    fallback_squeeze: float | None = Field(default=None, ge=0.4, le=1.25,
+                                           description="cascade: horizontal scale of the lines the fallback "
+                                                       "re-reads (None: the model's own, from the manifest)")
     threads: int = Field(default=1, ge=1, le=16, description="onnxruntime intra-op threads per model")
     det_long_side: int = Field(default=800, ge=320, le=4096, description="detector input long side (pixels)")
     det_threshold: float = Field(default=0.3, gt=0, lt=1, description="text probability that counts as text")
     box_threshold: float = Field(default=0.5, gt=0, lt=1, description="mean probability a line box must reach")
     rec_max_width: int = Field(default=960, ge=128, le=1024,
                                description="widest recognizer input (AsterNet fails above 1024 at 32 px)")
-    rec_squeeze: float = Field(default=0.5, ge=0.4, le=1.25,
-                               description="horizontal scale of long line crops after resizing to 32 px "
-                                           "(speed/accuracy; below 0.45 accuracy falls off a cliff)")
-    rec_short_squeeze: float = Field(default=0.75, ge=0.4, le=1.25,
-                                     description="horizontal scale of short lines (≤ 520 px at 32 px high: "
-                                                 "header, Số, dates, titles)")
+    rec_squeeze: float | None = Field(default=None, ge=0.4, le=1.25,
+                                      description="horizontal scale of long line crops after resizing to 32 px "
+                                                  "(None: the model's own, from the manifest; speed/accuracy)")
+    rec_short_squeeze: float | None = Field(default=None, ge=0.4, le=1.25,
+                                            description="horizontal scale of short lines (≤ 520 px at 32 px "
+                                                        "high: header, Số, dates, titles; None: the model's own)")
     max_pixels: int = Field(default=80_000_000, ge=1_000_000,
                             description="largest image accepted (pixels); bigger ones are refused as a bomb")
     min_confidence: float = Field(default=0.0, ge=0, le=1, description="lines below this confidence are dropped")

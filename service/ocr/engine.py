@@ -82,7 +82,8 @@ class OcrEngine:
         if self.config.fallback_recognizer:
             fb_spec = resolve(self.config.fallback_recognizer, self.config.manifest)
             self.fallback = Recognizer(fb_spec, threads=self.config.threads, max_width=self.config.rec_max_width,
-                                       squeeze=self.config.fallback_squeeze, short_squeeze=self.config.fallback_squeeze)
+                                       squeeze=self.config.fallback_squeeze,
+                                       short_squeeze=self.config.fallback_squeeze)
         self.lines_read = 0
         self.lines_fallback = 0  # cascade: lines the fallback recognizer re-read
         self.ready = False

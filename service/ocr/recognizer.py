@@ -94,8 +94,8 @@ def join_overlapping(left: str, right: str, expected: int) -> str:
 class Recognizer:
     """AsterNet CTC recognizer; :meth:`read` takes a grayscale uint8 line crop."""
 
-    def __init__(self, spec: ModelSpec, *, threads: int = 1, max_width: int = 960, squeeze: float = 0.5,
-                 short_squeeze: float = 0.75) -> None:
+    def __init__(self, spec: ModelSpec, *, threads: int = 1, max_width: int = 960, squeeze: float | None = None,
+                 short_squeeze: float | None = None) -> None:
         if spec.vocabulary is None:
             raise OcrError(f"recognizer {spec.name} has no vocabulary in the manifest",
                            remedy="restore models/manifest.json")
@@ -113,8 +113,10 @@ class Recognizer:
             raise OcrError(f"{spec.name}: model has {classes} classes, vocabulary {len(self.chars)}",
                            remedy="the manifest pairs a model with the wrong vocabulary; restore it")
         self.max_width = min(max_width, int(spec.entry.get("max_width", MODEL_LIMIT)), MODEL_LIMIT)
-        self.squeeze = squeeze
-        self.short_squeeze = short_squeeze
+        # the model's own input scale (manifest "squeeze": the one it was measured or trained at)
+        own = spec.entry.get("squeeze", {})
+        self.squeeze = squeeze if squeeze is not None else float(own.get("long", 0.5))
+        self.short_squeeze = short_squeeze if short_squeeze is not None else float(own.get("short", 0.75))
 
     def squeeze_for(self, gray: Array) -> float:
         """Horizontal scale of a line crop: milder for short lines (header, "Số", dates, titles)."""

@@ -119,8 +119,9 @@ def vocabulary(sentences: list[str]) -> list[str]:
     return ["<blank>", *sorted(chars)]
 
 
-def make_sample(rng: random.Random, sentences: list[str], fonts: list[Path]) -> tuple[np.ndarray, str]:
-    """One (input array, text) training pair."""
+def make_sample(rng: random.Random, sentences: list[str], fonts: list[Path],
+                squeeze: tuple[float, float] = (0.6, 0.9)) -> tuple[np.ndarray, str]:
+    """One (input array, text) training pair, squeezed by a factor drawn from ``squeeze``."""
     text = sample_text(rng, sentences)
     gray = render(text, rng.choice(fonts), rng.randint(28, 56), rng)
-    return to_input(gray, rng.choice((0.5, 0.6, 0.75, 1.0))), text
+    return to_input(gray, rng.uniform(*squeeze)), text

@@ -1,0 +1,63 @@
+"""The opt-in cascade: the small recognizer trained here reads first; AsterNet re-reads what it doubts."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from service.ocr.config import OcrConfig
+from service.ocr.engine import get_engine
+from service.ocr.manifest import resolve
+from service.ocr.metrics import levenshtein
+from service.ocr.recognizer import Recognizer
+from service.synth.fonts import load_font
+
+LINES = ("Số: 1403/QĐ-SNV", "ngày 09 tháng 8 năm 2022", "Điều 2. Quyết định này có hiệu lực kể từ ngày ký.",
+         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "khoản 2 Điều 9 Nghị định số 30/2020/NĐ-CP;")
+
+
+def _crop(text: str, font: str = "liberation", size: int = 44, blur: float = 0.0) -> np.ndarray:
+    face = load_font(font, "regular", size)
+    image = Image.new("L", (int(face.getlength(text)) + 60, size * 2), 255)
+    ImageDraw.Draw(image).text((30, size // 2), text, font=face, fill=0)
+    if blur:
+        image = image.filter(ImageFilter.GaussianBlur(blur))
+    gray = np.asarray(image)
+    ys = np.flatnonzero((gray < 128).any(axis=1))
+    xs = np.flatnonzero((gray < 128).any(axis=0))
+    pad = max(1, (ys[-1] - ys[0]) // 10)
+    return gray[max(0, ys[0] - 1):ys[-1] + 2, max(0, xs[0] - pad):xs[-1] + pad]
+
+
+CASCADE = OcrConfig(recognizer="rec-fastctc", fallback_recognizer="rec-asternet-int8", fallback_below=0.5)
+
+
+def test_the_fast_recognizer_is_a_hash_checked_manifest_model() -> None:
+    spec = resolve("rec-fastctc")  # hash-checked against the manifest
+    assert spec.license.startswith("Apache-2.0") and spec.vocabulary is not None
+    assert spec.entry["squeeze"] == {"long": 0.75, "short": 0.75}
+
+
+def test_the_fast_recognizer_reads_legal_lines_in_a_font_it_was_not_trained_on() -> None:
+    fast = Recognizer(resolve("rec-fastctc"))
+    errors = total = 0
+    for text in LINES:
+        got = fast.read(_crop(text, font="noto")).text  # Noto Serif: not a training font
+        errors, total = errors + levenshtein(text, got), total + len(text)
+    assert errors / total < 0.03, f"{errors} errors in {total} characters"
+
+
+def test_sure_lines_stay_with_the_fast_recognizer_and_doubtful_ones_go_to_asternet() -> None:
+    engine = get_engine(CASCADE)
+    threshold = engine.config.fallback_below
+    sure = engine.recognizer.read(_crop(LINES[2]))
+    assert sure.weakest >= threshold and sure.text == LINES[2]
+    smeared = engine.recognizer.read(_crop(LINES[0], size=30, blur=2.2))
+    assert smeared.weakest < threshold
+    before = (engine.lines_read, engine.lines_fallback)
+    canvas = Image.new("RGB", (1400, 300), "white")
+    canvas.paste(Image.fromarray(_crop(LINES[2])).convert("RGB"), (40, 40))
+    canvas.paste(Image.fromarray(_crop(LINES[0], size=30, blur=2.2)).convert("RGB"), (40, 180))
+    page = engine.read_page(canvas)
+    assert engine.lines_read - before[0] == 2 and engine.lines_fallback - before[1] == 1
+    assert [ln.text for ln in page.lines][0] == LINES[2]
