@@ -96,7 +96,7 @@ def normalize_light(gray: Array) -> Array:
     background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     background = cv2.GaussianBlur(background, (0, 0), k / 2)
     background = cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR)
-    out = cv2.divide(gray, np.maximum(background, 1), scale=255)
+    out = cv2.divide(gray, cv2.max(background, 1), scale=255)  # type: ignore[call-overload]  # (numpy's: 10× the cost)
     return np.asarray(out)
 
 

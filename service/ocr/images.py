@@ -8,7 +8,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, ImageSequence, UnidentifiedImageError
 
 from service.domain.errors import InputError
 
@@ -60,6 +60,36 @@ def without_red_ink(image: np.ndarray | Image.Image) -> np.ndarray | Image.Image
     return out
 
 
+def _lift_rgb(rgb: np.ndarray) -> np.ndarray:
+    """:func:`without_red_ink` of an RGB array, pixel for pixel what it gives for the same PIL image
+    (Pillow's grey formula, which OpenCV's differs from by one level on some colours)."""
+    h, w = rgb.shape[:2]
+    out = np.empty((h, w), np.uint8)
+    for top in range(0, h, BAND):
+        band = rgb[top:top + BAND]
+        grey = Image.frombuffer("RGB", (w, band.shape[0]), band, "raw", "RGB", 0, 1).convert("L")
+        r, g, b = cv2.split(band)
+        out[top:top + BAND] = _lift_red(np.array(grey), r, g, b)
+    return out
+
+
+def _decoded_png(path: Path, frame: Image.Image) -> np.ndarray | None:
+    """The page of an 8-bit RGB or grey PNG decoded by OpenCV, grey, red ink lifted: the pixels
+    Pillow gives, for ~25 ms less CPU per 300 dpi colour page (no 4-byte RGBX copy of the page).
+    None for any other file, or when OpenCV cannot read it: Pillow then reads it, with its errors."""
+    if not isinstance(frame, ImageFile.ImageFile) or frame.format != "PNG" or getattr(frame, "n_frames", 1) != 1 \
+            or frame.mode not in ("RGB", "L") or len(frame.tile) != 1 or frame.tile[0].args != frame.mode:
+        return None  # 16-bit, palette, alpha, APNG: Pillow's own conversions
+    data = path.read_bytes()
+    if b"eXIf" in data:  # an orientation to apply: Pillow's way
+        return None
+    flags = (cv2.IMREAD_COLOR_RGB if frame.mode == "RGB" else cv2.IMREAD_GRAYSCALE) | cv2.IMREAD_IGNORE_ORIENTATION
+    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    if decoded is None or decoded.shape[:2] != (frame.size[1], frame.size[0]):
+        return None
+    return _lift_rgb(decoded) if decoded.ndim == 3 else decoded
+
+
 def iter_pages(path: Path, max_pixels: int) -> Iterator[Image.Image]:
     """Yield each page (frame) of an image file as a grayscale (mode "L") PIL image, red seal ink of
     colour files lifted to paper (:func:`without_red_ink`), turned upright by its EXIF orientation
@@ -67,6 +97,7 @@ def iter_pages(path: Path, max_pixels: int) -> Iterator[Image.Image]:
 
     The header is read first: images above ``max_pixels`` are refused before any pixel is
     decoded (decompression bombs). InputError for missing, empty, truncated or non-image files.
+    Plain 8-bit RGB or grey PNGs (scans) are decoded by OpenCV, to the same pixels (:func:`_decoded_png`).
     """
     if not path.exists():
         raise InputError(f"{path}: no such file", remedy="check the path")
@@ -87,6 +118,10 @@ def iter_pages(path: Path, max_pixels: int) -> Iterator[Image.Image]:
                             f"{path}: page {n} is {w}×{h} = {w * h / 1e6:.0f} MP, above the "
                             f"{max_pixels / 1e6:.0f} MP limit",
                             remedy="scan at 300 dpi or less; an image this large is refused as a decompression bomb")
+                    decoded = _decoded_png(path, frame) if n == 1 else None
+                    if decoded is not None:
+                        yield Image.fromarray(decoded, "L")
+                        continue
                     frame.load()
                     if n == 1 and frame.getexif().get(ORIENTATION, 1) != 1:  # phone photos
                         ImageOps.exif_transpose(frame, in_place=True)  # (not in place it copies the page)

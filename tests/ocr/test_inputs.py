@@ -228,3 +228,26 @@ def test_a_colour_page_is_lifted_band_by_band_without_losing_a_row() -> None:
     lifted = without_red_ink(bgr)
     assert isinstance(lifted, np.ndarray) and lifted.shape == rgb.shape[:2]
     assert (lifted[BAND - 5:BAND + 5] >= 200).all()  # the red band turned to paper in the numpy path too
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_a_png_page_decodes_to_the_pixels_pillow_gives(tmp_path: Path, mode: str) -> None:
+    # OpenCV decodes 8-bit PNGs (cheaper); the grey page, seal lifted, must be Pillow's to the pixel,
+    # and a file missing only its end marker still reads as it always did
+    from PIL import Image
+
+    from service.ocr.images import iter_pages, without_red_ink
+
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 256, (300, 420, 3), dtype=np.uint8)
+    pixels[40:60, :] = (215, 30, 40)  # seal ink
+    image = Image.fromarray(pixels, "RGB").convert(mode)
+    path = tmp_path / "page.png"
+    image.save(path)
+    expected = np.asarray(without_red_ink(image) if mode == "RGB" else image)
+    pages = list(iter_pages(path, 10_000_000))
+    assert len(pages) == 1 and pages[0].mode == "L"
+    assert np.array_equal(np.asarray(pages[0]), expected)
+    cut = tmp_path / "no-end.png"
+    cut.write_bytes(path.read_bytes()[:-12])  # IEND chunk gone
+    assert np.array_equal(np.asarray(next(iter_pages(cut, 10_000_000))), expected)

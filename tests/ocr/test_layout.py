@@ -84,3 +84,27 @@ def test_red_seal_ink_is_lifted_and_black_text_under_it_kept() -> None:
     assert np.array_equal(np.asarray(without_red_ink(bgr)), gray)
     plain = np.full((20, 20), 128, np.uint8)
     assert without_red_ink(plain) is plain
+
+
+def test_rules_are_found_exactly_as_a_full_page_opening_finds_them() -> None:
+    # rules inside the page, running off each edge, thicker bars and text-like specks: only the rows
+    # and columns that may hold a rule are opened, and that must not change a single rule pixel
+    import cv2
+
+    from service.ocr.layout import open_line
+
+    rng = np.random.default_rng(11)
+    page = (rng.random((700, 900)) < 0.25).astype(np.uint8)  # specks and short strokes
+    page[100:102, 50:850] = 1  # an underline
+    page[300:304, 0:95] = 1  # a rule running off the left edge, shorter than the line
+    page[500:502, 820:900] = 1  # and off the right edge
+    page[0:60, 400:402] = 1  # a vertical rule off the top edge
+    page[640:700, 600:603] = 1  # and off the bottom edge
+    page[200:600, 120:122] = 1  # a table's vertical rule
+    page[600:620, 200:700] = 1  # a thick bar
+    for length in (15, 40, 75, 120, 181):
+        for axis, shape in ((1, (1, length)), (0, (length, 1))):
+            expected = cv2.morphologyEx(page, cv2.MORPH_OPEN, np.ones(shape, np.uint8))
+            assert np.array_equal(open_line(page, length, axis), expected), (length, axis)
+    blank = np.zeros((50, 60), np.uint8)
+    assert not open_line(blank, 40, 1).any() and not open_line(blank, 40, 0).any()
