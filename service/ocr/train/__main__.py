@@ -210,8 +210,8 @@ def evaluate(args: argparse.Namespace) -> None:
     for cond in sorted({r[0] for r in rows}):
         sub = [r for r in rows if r[0] == cond]
         n = max(1, sum(r[1] for r in sub))
-        fast, ref = 100 * sum(r[2] for r in sub) / n, 100 * sum(r[3] for r in sub) / n
-        print(f"| {cond} | {len(sub)} | {fast:.2f} | {ref:.2f} |")
+        fast_cer, ref_cer = 100 * sum(r[2] for r in sub) / n, 100 * sum(r[3] for r in sub) / n
+        print(f"| {cond} | {len(sub)} | {fast_cer:.2f} | {ref_cer:.2f} |")
     n = max(1, sum(r[1] for r in rows))
     params = sum(p.numel() for p in model.parameters()) / 1e6
     print(f"\nfast {params:.2f} M params: {1000 * t_fast / max(1, len(rows)):.1f} CPU ms/line (torch); "
