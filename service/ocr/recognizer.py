@@ -91,6 +91,24 @@ def join_overlapping(left: str, right: str, expected: int) -> str:
     return left + right[min(expected, len(right)):]
 
 
+def ctc_greedy(log_probs: Array, chars: list[str]) -> tuple[str, list[float]]:
+    """Greedy CTC decoding of ``(T, classes)`` log-probabilities (blank = 0): the raw text and each
+    emitted character's probability (the best frame of its run)."""
+    best = log_probs.argmax(axis=1)
+    probs = np.exp(log_probs[np.arange(len(best)), best])
+    out: list[str] = []
+    confs: list[float] = []
+    prev = -1
+    for idx, p in zip(best.tolist(), probs.tolist(), strict=True):
+        if idx != prev and idx != 0:
+            out.append(chars[idx] if idx < len(chars) else "")
+            confs.append(p)
+        elif idx == prev and idx != 0 and confs:
+            confs[-1] = max(confs[-1], p)
+        prev = idx
+    return "".join(out), confs
+
+
 class Recognizer:
     """AsterNet CTC recognizer; :meth:`read` takes a grayscale uint8 line crop."""
 
@@ -139,19 +157,7 @@ class Recognizer:
             log_probs = self.session.run(None, {self.input_name: tensor})[0][:, 0, :]
         except Exception as exc:
             raise OcrError(f"line recognition failed: {exc}", remedy="report the image; it should not happen") from exc
-        best = log_probs.argmax(axis=1)
-        probs = np.exp(log_probs[np.arange(len(best)), best])
-        out: list[str] = []
-        confs: list[float] = []
-        prev = -1
-        for idx, p in zip(best.tolist(), probs.tolist(), strict=True):
-            if idx != prev and idx != 0:
-                out.append(self.chars[idx] if idx < len(self.chars) else "")
-                confs.append(p)
-            elif idx == prev and idx != 0 and confs:
-                confs[-1] = max(confs[-1], p)
-            prev = idx
-        return "".join(out), confs
+        return ctc_greedy(log_probs, self.chars)
 
     def read(self, gray: Array) -> Reading:
         """Text and confidence of a line crop (uint8 gray, dark text on light paper, any width)."""

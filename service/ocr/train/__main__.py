@@ -24,7 +24,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from service.ocr.metrics import levenshtein
+from service.ocr.manifest import sha256_of
+from service.ocr.metrics import levenshtein, normalize
+from service.ocr.recognizer import ctc_greedy
 from service.ocr.train.lines import corpus_text, font_files, make_sample, to_input, vocabulary
 from service.ocr.train.model import FastCtc
 
@@ -85,18 +87,6 @@ def load_crops(paths: list[str]) -> list[tuple[np.ndarray, str, str]]:
         with open(p, "rb") as fh:
             crops.extend(pickle.load(fh))  # noqa: S301 - our own harvest files
     return crops
-
-
-def decode(log_probs: np.ndarray, chars: list[str]) -> tuple[str, float]:
-    """Greedy CTC decoding of ``(T, classes)``: text and mean max-probability of emitted characters."""
-    best = log_probs.argmax(axis=1)
-    out, confs, prev = [], [], -1
-    for t, idx in enumerate(best.tolist()):
-        if idx != prev and idx != 0:
-            out.append(chars[idx])
-            confs.append(float(np.exp(log_probs[t, idx])))
-        prev = idx
-    return unicodedata.normalize("NFC", " ".join("".join(out).split())), float(np.mean(confs)) if confs else 0.0
 
 
 def _lr(step: int, args: argparse.Namespace) -> float:
@@ -165,13 +155,6 @@ def _tone(ch: str) -> str:
     return TONES[marks[0]] if marks else "ngang"
 
 
-def _weakest(log_probs: np.ndarray) -> float:
-    """The least sure emitted character's probability (what the engine's cascade decides on)."""
-    best = log_probs.argmax(axis=1)
-    emitted = [float(np.exp(log_probs[t, i])) for t, i in enumerate(best.tolist()) if i != 0]
-    return min(emitted) if emitted else 0.0
-
-
 def evaluate(args: argparse.Namespace) -> None:
     """CER of the checkpoint and of AsterNet int8 on held-out harvested crops (never trained on), per
     condition; the cascade's fallback share and CER per threshold; per-tone confusions."""
@@ -195,11 +178,13 @@ def evaluate(args: argparse.Namespace) -> None:
         t0 = time.process_time()
         with torch.no_grad():
             lp = model(torch.from_numpy(x)[None, None])[:, 0].numpy()
-        got, _ = decode(lp, chars)
+        raw, confs = ctc_greedy(lp, chars)
+        got = normalize(raw)
         t1 = time.process_time()
         ref = aster.read(gray).text
         t_fast, t_aster = t_fast + t1 - t0, t_aster + time.process_time() - t1
-        rows.append((condition, len(text), levenshtein(text, got), levenshtein(text, ref), _weakest(lp), x.shape[1]))
+        rows.append((condition, len(text), levenshtein(text, got), levenshtein(text, ref),
+                     min(confs) if confs else 0.0, x.shape[1]))
         if len(got) == len(text):
             for a, b in zip(text, got, strict=True):
                 if unicodedata.normalize("NFD", a)[:1].lower() == unicodedata.normalize("NFD", b)[:1].lower():
@@ -256,8 +241,6 @@ def export(args: argparse.Namespace) -> None:
     target.with_suffix(".vocab.json").write_text(json.dumps({"chars": state["chars"]}, ensure_ascii=False),
                                                  encoding="utf-8")
     vocab = target.with_suffix(".vocab.json")
-    from service.ocr.manifest import sha256_of
-
     print(f"exported {target} (step {state['step']}): sha256 {sha256_of(target)}; "
           f"{vocab.name}: sha256 {sha256_of(vocab)}, {len(state['chars'])} symbols")
 

@@ -16,28 +16,22 @@ from __future__ import annotations
 import argparse
 import pickle
 import random
-import re
 import sys
-import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from service.ocr.metrics import levenshtein
+from service.ocr.metrics import levenshtein, normalize
+from service.ocr.train.lines import HEIGHT
 
-HEIGHT = 32
 CONDITIONS = ("clean", "scanner", "phone")
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
 
 
 def label_for(reading: str, truths: list[str], tolerance: float = 0.1) -> str | None:
     """The truth line ``reading`` is a close reading of (edit distance ≤ ``tolerance`` × length), or None."""
-    reading = _norm(reading)
+    reading = normalize(reading)
     if len(reading) < 2:
         return None
     best, best_d = None, 1 << 30
@@ -88,7 +82,7 @@ def harvest(first: int, count: int) -> list[tuple[np.ndarray, str, str]]:
     samples: list[tuple[np.ndarray, str, str]] = []
     seen = kept = 0
     for condition, page in _pages(first, count):
-        truths = [_norm(t.text) for t in page.lines]  # type: ignore[attr-defined]
+        truths = [normalize(t.text) for t in page.lines]  # type: ignore[attr-defined]
         image = np.asarray(page.image.convert("RGB"))[:, :, ::-1]  # type: ignore[attr-defined]
         clean = prepare(without_red_ink(image), "camera" if condition == "phone" else "scanner")
         gray = clean.image
