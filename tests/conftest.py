@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,3 +22,27 @@ def sohoa_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     home.mkdir()
     monkeypatch.setenv("SOHOA_HOME", str(home))
     yield home
+
+
+FREEZE_LIMIT_S = 720  # above pytest-timeout's 600 s, which cannot fire while a C call holds the GIL
+
+
+@pytest.fixture(scope="session")
+def _terminal_stderr(request: pytest.FixtureRequest) -> int:
+    """A descriptor of the terminal's stderr that pytest's output capture does not swallow."""
+    capman = request.config.pluginmanager.getplugin("capturemanager")
+    try:
+        fd = int(capman._global_capturing.err.targetfd_save)  # noqa: SLF001 - the saved real stderr
+    except (AttributeError, TypeError):
+        fd = 2
+    return os.dup(fd)
+
+
+@pytest.fixture(autouse=True)
+def _freeze_watchdog(_terminal_stderr: int) -> Iterator[None]:
+    """A test frozen in C (a deadlocked driver, GIL held) dumps every thread's stack and ends the
+    run after FREEZE_LIMIT_S, instead of hanging CI until its own limit."""
+    faulthandler.dump_traceback_later(FREEZE_LIMIT_S, exit=True, file=_terminal_stderr)
+    yield
+    faulthandler.cancel_dump_traceback_later()
+

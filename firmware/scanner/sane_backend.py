@@ -24,6 +24,7 @@ from firmware.errors import (
     ScannerJam,
 )
 from firmware.scanner.base import ScannedPage, side_of
+from firmware.scanner.native_threads import task_ids, wait_quiet
 from firmware.timeouts import call_with_timeout
 
 _init_lock = threading.Lock()
@@ -95,6 +96,7 @@ def _choose(options: list[str], wanted: str | None, words: tuple[str, ...]) -> s
 
 
 START_SETTLE_S = 0.02  # see _scan: the reader thread must be past its allocations before a cancel
+READER_QUIET_S = 1.0  # the longest wait for libsane's reader thread to park or leave
 
 
 class SaneScanner:
@@ -224,13 +226,21 @@ class SaneScanner:
         dev = self._dev
 
         def one() -> Any:
-            dev.start()
             # libsane's backends read in a thread they cancel asynchronously (sanei_thread): a cancel
-            # that lands while that thread is still allocating its buffer leaves the malloc arena
-            # locked and deadlocks the process (seen with the test backend when a read fails at
-            # once, e.g. a jam). Letting the reader start first closes that window; 20 ms per page.
-            time.sleep(START_SETTLE_S)
-            return dev.snap()
+            # that lands while that thread allocates or frees its buffer leaves the malloc arena
+            # locked and freezes the process (seen with the test backend on a jam, and at the end
+            # of an ADF page under load). The reader is let reach a blocking call, or leave, both
+            # before a read can fail and before the next start or cancel (native_threads).
+            before = task_ids()
+            dev.start()
+            readers = task_ids() - before
+            if not readers:
+                time.sleep(START_SETTLE_S)  # no /proc: the old fixed settle
+            wait_quiet(readers, READER_QUIET_S)
+            try:
+                return dev.snap()
+            finally:
+                wait_quiet(readers, READER_QUIET_S)
 
         for position in range(self.config.max_pages if feeder else 1):
             try:

@@ -69,7 +69,8 @@ def _open(data: bytes, name: str, config: CaptureConfig) -> Image.Image:
             raise InputError(f"{name}: image is corrupt or truncated (unreadable header)",
                              remedy="capture or copy the page image again") from exc
         raise InputError(f"{name}: not an image file", remedy="give a JPEG or PNG page image") from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except (OSError, SyntaxError, ValueError, EOFError, TypeError, KeyError, IndexError) as exc:
+        # (Pillow's TIFF reader raises TypeError/KeyError for damaged tags of a later frame)
         raise InputError(f"{name}: image is corrupt or truncated ({type(exc).__name__})",
                          remedy="capture or copy the page image again") from exc
     return img

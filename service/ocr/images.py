@@ -137,5 +137,7 @@ def iter_pages(path: Path, max_pixels: int) -> Iterator[Image.Image]:
     except UnidentifiedImageError as exc:
         raise InputError(f"{path} is not a readable image ({exc.__class__.__name__})",
                          remedy="use a PNG, JPEG or TIFF scan of the page") from exc
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise InputError(f"{path} is corrupt or truncated ({exc})", remedy="scan or capture the page again") from exc
+    except (OSError, SyntaxError, ValueError, EOFError, TypeError, KeyError, IndexError) as exc:
+        # (Pillow's TIFF reader raises TypeError/KeyError for damaged tags of a later frame)
+        raise InputError(f"{path} is corrupt or truncated ({exc.__class__.__name__}: {exc})",
+                         remedy="scan or capture the page again") from exc

@@ -142,11 +142,12 @@ def find_rules(ink: Array, kh: int) -> tuple[Array, list[Box]]:
     return rules, boxes
 
 
-def _grow(kernel: Kernel, ink: Array, ceiling: int, floor: int) -> Box:
-    """Grow a kernel box to its ink: sideways by half a height, up/down across diacritic gaps."""
+def _grow(kernel: Kernel, ink: Array, ceiling: int, floor: int, reach: int = 0) -> Box:
+    """Grow a kernel box to its ink: sideways by half a height, up/down across diacritic gaps;
+    ``reach``: the least height to search by (a small mark's kernel is a sliver of its glyph)."""
     h_img, w_img = ink.shape
     x0, y0, x1, y1 = kernel.box
-    kh = max(2, y1 - y0)
+    kh = max(2, y1 - y0, reach)
     gx0, gx1 = max(0, x0 - kh // 2), min(w_img, x1 + kh // 2)
     tol = max(2, int(DIACRITIC_GAP * kh))
     top, bottom = max(ceiling, y0 - int(1.1 * kh)), min(floor, y1 + int(0.8 * kh))
@@ -342,7 +343,7 @@ def lay_out(kernels: list[Kernel], gray: Array) -> list[LayoutLine]:
                 ceiling = max(ceiling, other.box[3])
             elif other.box[1] >= k.box[3]:
                 floor = min(floor, other.box[1])
-        box = _grow(k, ink, ceiling, floor)
+        box = _grow(k, ink, ceiling, floor, reach=kh if k.height < kh // 2 else 0)
         if int(ink[box[1]:box[3], box[0]:box[2]].sum()) < 0.04 * k.height ** 2:
             continue  # a detection on a rule or a speck: nothing left to read
         grown.append(LayoutLine(box, max(2, k.height)))
