@@ -33,6 +33,9 @@ def test_a_new_thread_is_seen_and_a_blocked_one_counts_as_parked() -> None:
     assert state(tid) == "S"
     release.set()
     t.join(5)
+    deadline = time.monotonic() + 5  # (the kernel thread ends a moment after Python's join returns)
+    while state(tid) is not None and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert state(tid) is None
     assert wait_quiet(frozenset({tid}), 0.0)  # gone: nothing to wait for
 
