@@ -177,6 +177,21 @@ NOTE = ("slices: tune / never = held-out generator (service.synth.heldout: Tinos
         "lines were cut (fair to an engine that reads a table row or the two header columns as one line).")
 
 
+def cpu_line() -> str:
+    """The CPU and its int8 dot-product instructions: int8 accuracy differs between CPUs with and
+    without them (onnxruntime's u8s8 kernels on plain AVX2 can saturate 16-bit sums)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "CPU: unknown"
+    model = next((ln.split(":", 1)[1].strip() for ln in info.splitlines()
+                  if ln.startswith(("model name", "Model"))), "unknown")
+    flags = set(next((ln.split(":", 1)[1].split() for ln in info.splitlines()
+                      if ln.startswith(("flags", "Features"))), []))
+    dot = sorted(flags & {"avx512_vnni", "avx_vnni", "asimddp", "i8mm"})
+    return f"CPU: {model}; int8 dot-product instructions: {', '.join(dot) or 'none'}"
+
+
 def run(quick: bool, *, slices: tuple[str, ...] = ("tune", "never"), per: int | None = None,
         engines: tuple[str, ...] = ("int8", "cascade", "fast", "fp32", "tesseract"), keep: Path | None = None) -> str:
     """Render (or reuse) pages, run the engines per slice and condition, return the table."""
@@ -188,7 +203,7 @@ def run(quick: bool, *, slices: tuple[str, ...] = ("tune", "never"), per: int | 
             pages += project_pages(folder, max(1, per // 2))
         rows = measure(pages, list(engines))
     return f"OCR ({'quick' if quick else 'full'}, {per} pages per held-out slice and condition)\n{HEAD}\n" \
-           + "\n".join(rows) + f"\n{NOTE}"
+           + "\n".join(rows) + f"\n{cpu_line()}\n{NOTE}"
 
 
 def main(argv: list[str]) -> int:
