@@ -178,8 +178,8 @@ NOTE = ("slices: tune / never = held-out generator (service.synth.heldout: Tinos
 
 
 def cpu_line() -> str:
-    """The CPU and its int8 dot-product instructions: int8 accuracy differs between CPUs with and
-    without them (onnxruntime's u8s8 kernels on plain AVX2 can saturate 16-bit sums)."""
+    """The CPU and its int8 dot-product instructions: the same int8 models read differently on
+    different CPUs (models/README.md), so a table says which one it was measured on."""
     try:
         info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
     except OSError:

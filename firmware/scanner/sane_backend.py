@@ -235,7 +235,7 @@ class SaneScanner:
             dev.start()
             readers = task_ids() - before
             if not readers:
-                time.sleep(START_SETTLE_S)  # no /proc: the old fixed settle
+                time.sleep(START_SETTLE_S)  # no /proc (or the reader is done already): the old fixed settle
             wait_quiet(readers, READER_QUIET_S)
             try:
                 return dev.snap()

@@ -17,7 +17,7 @@ from service.capture.config import CaptureConfig
 from service.capture.decode_checks import check_jpeg, check_plausible, check_png, to_8bit
 from service.capture.quality import Problem, assess, blocking
 from service.capture.types import ColourMode, PageImage, Side
-from service.domain.errors import InputError, QualityError
+from service.domain.errors import DAMAGED_FILE_ERRORS, InputError, QualityError
 
 #: Formats accepted from a camera, scanner or upload. JPEG and PNG pass into the PDF unchanged;
 #: the others are converted losslessly to PNG.
@@ -69,8 +69,7 @@ def _open(data: bytes, name: str, config: CaptureConfig) -> Image.Image:
             raise InputError(f"{name}: image is corrupt or truncated (unreadable header)",
                              remedy="capture or copy the page image again") from exc
         raise InputError(f"{name}: not an image file", remedy="give a JPEG or PNG page image") from exc
-    except (OSError, SyntaxError, ValueError, EOFError, TypeError, KeyError, IndexError) as exc:
-        # (Pillow's TIFF reader raises TypeError/KeyError for damaged tags of a later frame)
+    except DAMAGED_FILE_ERRORS as exc:
         raise InputError(f"{name}: image is corrupt or truncated ({type(exc).__name__})",
                          remedy="capture or copy the page image again") from exc
     return img

@@ -52,6 +52,12 @@ class InputError(SohoaError):
     exit_code = ExitCode.INPUT
 
 
+# What an image decoder (Pillow) raises on a damaged or truncated file, besides its own error
+# types: a damaged TIFF tag of a later frame gives TypeError or KeyError while frames are counted.
+DAMAGED_FILE_ERRORS: tuple[type[Exception], ...] = (OSError, SyntaxError, ValueError, EOFError, TypeError,
+                                                    KeyError, IndexError)
+
+
 class QualityError(SohoaError):
     """An input is readable but breaks a capture rule (resolution, colour, ...)."""
 

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, ImageSequence, UnidentifiedImageError
 
-from service.domain.errors import InputError
+from service.domain.errors import DAMAGED_FILE_ERRORS, InputError
 
 MAX_FRAMES = 500
 _COLOUR_MODES = ("RGB", "RGBA", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV")
@@ -137,7 +137,6 @@ def iter_pages(path: Path, max_pixels: int) -> Iterator[Image.Image]:
     except UnidentifiedImageError as exc:
         raise InputError(f"{path} is not a readable image ({exc.__class__.__name__})",
                          remedy="use a PNG, JPEG or TIFF scan of the page") from exc
-    except (OSError, SyntaxError, ValueError, EOFError, TypeError, KeyError, IndexError) as exc:
-        # (Pillow's TIFF reader raises TypeError/KeyError for damaged tags of a later frame)
+    except DAMAGED_FILE_ERRORS as exc:
         raise InputError(f"{path} is corrupt or truncated ({exc.__class__.__name__}: {exc})",
                          remedy="scan or capture the page again") from exc
