@@ -85,6 +85,9 @@ def test_recognizer_training_data_never_touches_the_never_slice(rows: list[dict[
 
     never_fonts = {Path(f).name for fam in SLICE_FONTS["never"] for f in FAMILIES[fam][1].values()}
     assert font_files() and not {f.name for f in font_files()} & never_fonts
+    extra = font_files(extra=True)
+    assert len(extra) > len(font_files()) and not {f.name for f in extra} & never_fonts
+    assert not {f.name for f in extra} & {"FreeMono.ttf", "DejaVuSansCondensed.ttf", "NotoSansDisplay-Regular.ttf"}
     never_text = {str(p) for r in rows if r["slice"] == "never" for p in r["paragraphs"]}  # type: ignore[attr-defined]
     sentences = corpus_text()
     assert sentences and not set(sentences) & never_text

@@ -103,13 +103,20 @@ def train(args: argparse.Namespace) -> None:
     torch.manual_seed(args.seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    sentences, fonts = corpus_text(), font_files()
+    sentences, fonts = corpus_text(), font_files(args.extra_fonts)
     crops = load_crops(args.crops)
     chars = vocabulary(sentences + [t for _, t, _ in crops])
     model = FastCtc(len(chars))
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     step = 0
     ckpt = out / "checkpoint.pt"
+    if args.init and not ckpt.is_file():  # warm start from an exported model (same vocabulary)
+        from service.ocr.train.warm import from_onnx
+
+        chars = json.loads(Path(args.init).with_suffix(".vocab.json").read_text(encoding="utf-8"))["chars"]
+        index = {c: i for i, c in enumerate(chars)}
+        model, chars = from_onnx(Path(args.init), _batch(0, args, sentences, fonts, index, crops)[0])
+        opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     if ckpt.is_file():
         state = torch.load(ckpt, weights_only=False)
         chars = state["chars"]
@@ -257,6 +264,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1, help="torch threads (the appliance class has 2 cores)")
     ap.add_argument("--crops", action="append", default=[], help="harvested crops (pickle), repeatable")
+    ap.add_argument("--extra-fonts", action="store_true", help="also render lines in lines.EXTRA_FONTS")
+    ap.add_argument("--init", default="", help="exported FastCtc ONNX to start from (first chunk only)")
     ap.add_argument("--real", type=float, default=0.5, help="share of harvested crops in a batch")
     ap.add_argument("--eval", type=int, default=0, help="held-out crops to score (0: none)")
     ap.add_argument("--eval-crops", action="append", default=[], help="held-out harvested crops (pickle)")

@@ -27,12 +27,26 @@ DATA = Path(__file__).resolve().parents[3] / "bench" / "data" / "heldout_corpus.
 PUNCT = ".,;:()/-%\"'"
 
 
-def font_files() -> list[Path]:
-    """Font files used for training: project serif families + held-out tune families."""
+#: more Vietnamese-complete Debian faces, for shape variety only: none is a ``never`` family or a
+#: sibling of one (FreeMono, the DejaVu condensed cuts and Noto Sans Display are left out on purpose)
+EXTRA_FONTS = (
+    "croscore/Cousine-Regular.ttf", "croscore/Cousine-Bold.ttf", "croscore/Cousine-Italic.ttf",
+    "liberation2/LiberationMono-Regular.ttf", "liberation2/LiberationMono-Bold.ttf",
+    "dejavu/DejaVuSans-ExtraLight.ttf",
+    "noto/NotoSerifDisplay-Regular.ttf", "noto/NotoSerifDisplay-Bold.ttf", "noto/NotoSerifDisplay-Italic.ttf",
+    "noto/NotoSerifDisplay-BoldItalic.ttf",
+)
+
+
+def font_files(extra: bool = False) -> list[Path]:
+    """Font files used for training: project serif families + held-out tune families (+ ``EXTRA_FONTS``)."""
     files = [p for styles in FONT_FILES.values() for p in styles.values()]
     for family in SLICE_FONTS["tune"]:
         files.extend(_ROOT / f for f in FAMILIES[family][1].values())
-    return [f for f in files if f.is_file()]
+    if extra:
+        files.extend(_ROOT / f for f in EXTRA_FONTS)
+    never = {_ROOT / f for family in SLICE_FONTS["never"] for f in FAMILIES[family][1].values()}
+    return [f for f in files if f.is_file() and f not in never]
 
 
 def corpus_text() -> list[str]:
