@@ -12,7 +12,10 @@ import io
 import numpy as np
 from PIL import Image
 
-from service.domain.errors import InputError
+from service.domain.errors import DAMAGED_FILE_ERRORS, InputError
+
+#: What decoding a damaged, truncated or oversized image raises.
+_UNREADABLE: tuple[type[Exception], ...] = (Image.DecompressionBombError,) + DAMAGED_FILE_ERRORS
 
 #: JPEG quality of stored camera captures (4:4:4 chroma keeps coloured seals and stamps crisp).
 CAMERA_JPEG_QUALITY = 90
@@ -31,7 +34,7 @@ def camera_jpeg(data: bytes, *, dpi: float | None = None, quality: int = CAMERA_
             img.load()
             declared = img.info.get("dpi")
             rgb = img.convert("RGB")
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except _UNREADABLE as exc:
         raise InputError("camera still cannot be decoded", remedy="capture the page again") from exc
     chosen = declared if declared else ((dpi, dpi) if dpi else None)
     return _save_jpeg(rgb, chosen, quality), "image/jpeg"

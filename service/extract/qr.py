@@ -20,11 +20,14 @@ import zxingcpp
 from PIL import Image, UnidentifiedImageError
 
 from service.domain.dates import parse_compact_date
-from service.domain.errors import InputError, ValidationError
+from service.domain.errors import DAMAGED_FILE_ERRORS, InputError, ValidationError
 from service.domain.fields import FieldSource, FieldValue, Metadata
 from service.domain.identifiers import validate_cccd, validate_cmnd
 from service.domain.text import fold, hygiene_problem, nfc
 from service.extract.types import DocumentType, Extraction
+
+#: What decoding a damaged, truncated or oversized image raises.
+_UNREADABLE: tuple[type[Exception], ...] = (UnidentifiedImageError, Image.DecompressionBombError) + DAMAGED_FILE_ERRORS
 
 CCCD_QR_FIELDS = ("owner_id", "old_id", "owner_name", "owner_birth_date", "gender", "residence", "id_issue_date")
 MAX_IMAGE_BYTES = 40 * 1024 * 1024
@@ -140,7 +143,7 @@ def _load_image(source: Path | bytes) -> Image.Image:
                 raise InputError("image has too many pixels (possible decompression bomb)",
                                  remedy="take a photo of the card at a normal resolution")
             image = probe.convert("L")
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError, ValueError) as exc:
+    except _UNREADABLE as exc:
         raise InputError("the file is not a readable image", remedy="use a PNG or JPEG photo of the card") from exc
     return image
 

@@ -134,3 +134,18 @@ def test_qr_overrides_ocr_owner_fields() -> None:
     assert merged.get("residence") == ocr.get("residence")
     assert merged.get("gender") is not None and merged.get("gender").source is FieldSource.QR  # type: ignore
     assert merged.document_type == ocr.document_type
+
+
+def _tiff_with_damaged_tag() -> bytes:
+    """A TIFF whose one damaged tag makes Pillow raise TypeError, not OSError, while reading it."""
+    buf = io.BytesIO()
+    Image.new("RGB", (300, 420), (250, 250, 250)).save(buf, "TIFF", dpi=(300, 300))
+    data = bytearray(buf.getvalue())
+    data[72] = 7
+    return bytes(data)
+
+
+def test_damaged_tiff_photo_is_a_clear_input_error() -> None:
+    with pytest.raises(InputError, match="not a readable image") as err:
+        decode_qr_image(_tiff_with_damaged_tag())
+    assert err.value.remedy
