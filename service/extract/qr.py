@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import zxingcpp
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from service.domain.dates import parse_compact_date
 from service.domain.errors import DAMAGED_FILE_ERRORS, InputError, ValidationError
@@ -26,8 +26,8 @@ from service.domain.identifiers import validate_cccd, validate_cmnd
 from service.domain.text import fold, hygiene_problem, nfc
 from service.extract.types import DocumentType, Extraction
 
-#: What decoding a damaged, truncated or oversized image raises.
-_UNREADABLE: tuple[type[Exception], ...] = (UnidentifiedImageError, Image.DecompressionBombError) + DAMAGED_FILE_ERRORS
+#: What decoding a damaged, truncated or oversized image raises (UnidentifiedImageError is an OSError).
+_UNREADABLE: tuple[type[Exception], ...] = (Image.DecompressionBombError,) + DAMAGED_FILE_ERRORS
 
 CCCD_QR_FIELDS = ("owner_id", "old_id", "owner_name", "owner_birth_date", "gender", "residence", "id_issue_date")
 MAX_IMAGE_BYTES = 40 * 1024 * 1024
