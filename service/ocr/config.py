@@ -26,6 +26,10 @@ class OcrConfig(StrictModel):
     fallback_below: float = Field(default=0.5, ge=0, le=1,
                                   description="cascade: a line whose least sure character is below this "
                                               "probability is re-read by the fallback recognizer (1.0: every line)")
+    fallback_dropped_above: float = Field(
+        default=1.0, ge=0, le=1,
+        description="cascade: a line is also re-read when a character the first recognizer left out reached "
+                    "this probability (a likely dropped character; 1.0: off)")
     fallback_squeeze: float | None = Field(default=None, ge=0.4, le=1.25,
                                            description="cascade: horizontal scale of the lines the fallback "
                                                        "re-reads (None: the model's own, from the manifest)")

@@ -25,7 +25,7 @@ from service.ocr.detector import Detector
 from service.ocr.images import iter_pages, without_red_ink
 from service.ocr.layout import crop_box, lay_out
 from service.ocr.manifest import resolve
-from service.ocr.recognizer import Recognizer
+from service.ocr.recognizer import Reading, Recognizer
 from service.ocr.types import OcrLine, OcrPage
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,11 @@ class OcrEngine:
         self.read_prepared(prepare(canvas, "scanner"))
         self.ready = True
 
+    def _unsure(self, reading: Reading) -> bool:
+        """Cascade: whether the fallback recognizer should read this line again."""
+        below = self.config.fallback_below
+        return below >= 1.0 or reading.weakest < below or reading.dropped > self.config.fallback_dropped_above
+
     def read_prepared(self, clean: CleanPage) -> OcrPage:
         """OCR a prepared page; boxes are in ``clean.image`` pixels."""
         gray = clean.image
@@ -109,8 +114,7 @@ class OcrEngine:
             x0, y0, x1, y1 = crop_box(ln.box, gray.shape[:2])
             reading = self.recognizer.read(gray[y0:y1, x0:x1])
             self.lines_read += 1
-            below = self.config.fallback_below
-            if self.fallback is not None and (reading.weakest < below or below >= 1.0):
+            if self.fallback is not None and self._unsure(reading):
                 reading = self.fallback.read(gray[y0:y1, x0:x1])
                 self.lines_fallback += 1
             if not reading.text or reading.confidence < self.config.min_confidence:

@@ -34,6 +34,7 @@ class Reading:
     text: str
     confidence: float
     weakest: float = 1.0  # the least sure character's probability (what a cascade decides on)
+    dropped: float = 0.0  # the surest character the decoding left out (a likely deletion; see ctc_dropped)
 
 
 def _ink_columns(gray: Array) -> Array:
@@ -109,6 +110,28 @@ def ctc_greedy(log_probs: Array, chars: list[str]) -> tuple[str, list[float]]:
     return "".join(out), confs
 
 
+def ctc_dropped(log_probs: Array) -> float:
+    """The highest probability, in a frame where blank wins, of a character that neither
+    neighbouring emitted character is: how close greedy CTC came to emitting one more character.
+    A confident reading can still have dropped one (``Số: 298CT``); this catches it."""
+    best = log_probs.argmax(axis=1)
+    t = np.arange(len(best))
+    emitted = best != 0
+    if emitted.all() or not len(best):
+        return 0.0
+    prev_at = np.maximum.accumulate(np.where(emitted, t, -1))
+    next_at = np.minimum.accumulate(np.where(emitted, t, len(best))[::-1])[::-1]
+    blank = ~emitted
+    probs = np.exp(log_probs[blank])
+    rows = np.arange(len(probs))
+    probs[:, 0] = 0.0
+    prev_c = np.where(prev_at[blank] >= 0, best[np.clip(prev_at[blank], 0, None)], 0)
+    next_c = np.where(next_at[blank] < len(best), best[np.clip(next_at[blank], None, len(best) - 1)], 0)
+    probs[rows, prev_c] = 0.0
+    probs[rows, next_c] = 0.0
+    return float(probs.max()) if probs.size else 0.0
+
+
 class Recognizer:
     """AsterNet CTC recognizer; :meth:`read` takes a grayscale uint8 line crop."""
 
@@ -151,13 +174,14 @@ class Recognizer:
         small = np.asarray(resized, dtype=np.float32) * (1.0 / 255.0)
         return np.ascontiguousarray(np.broadcast_to(small, (1, 3, HEIGHT, new_w)))
 
-    def _run(self, gray: Array, squeeze: float) -> tuple[str, list[float]]:
+    def _run(self, gray: Array, squeeze: float) -> tuple[str, list[float], float]:
         tensor = self.tensor(gray, squeeze)
         try:
             log_probs = self.session.run(None, {self.input_name: tensor})[0][:, 0, :]
         except Exception as exc:
             raise OcrError(f"line recognition failed: {exc}", remedy="report the image; it should not happen") from exc
-        return ctc_greedy(log_probs, self.chars)
+        text, confs = ctc_greedy(log_probs, self.chars)
+        return text, confs, ctc_dropped(log_probs)
 
     def read(self, gray: Array) -> Reading:
         """Text and confidence of a line crop (uint8 gray, dark text on light paper, any width)."""
@@ -173,8 +197,10 @@ class Recognizer:
         pieces: list[str] = []
         confs: list[float] = []
         text = ""
+        dropped = 0.0
         for x0, x1, overlaps in plan_chunks(gray, max(limit, 8)):
-            piece, c = self._run(gray[:, x0:x1], squeeze)
+            piece, c, d = self._run(gray[:, x0:x1], squeeze)
+            dropped = max(dropped, d)
             piece = piece.strip()
             confs.extend(c)
             if not pieces:
@@ -186,4 +212,4 @@ class Recognizer:
             pieces.append(piece)
         text = re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
         confidence = float(np.mean(confs)) if confs else 0.0
-        return Reading(text, confidence if text else 0.0, float(min(confs)) if confs and text else 0.0)
+        return Reading(text, confidence if text else 0.0, float(min(confs)) if confs and text else 0.0, dropped)

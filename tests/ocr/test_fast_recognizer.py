@@ -9,7 +9,7 @@ from service.ocr.config import OcrConfig
 from service.ocr.engine import get_engine
 from service.ocr.manifest import resolve
 from service.ocr.metrics import levenshtein
-from service.ocr.recognizer import Recognizer
+from service.ocr.recognizer import Recognizer, ctc_dropped, ctc_greedy
 from service.synth.fonts import load_font
 
 LINES = ("Số: 1403/QĐ-SNV", "ngày 09 tháng 8 năm 2022", "Điều 2. Quyết định này có hiệu lực kể từ ngày ký.",
@@ -60,3 +60,40 @@ def test_sure_lines_stay_with_the_fast_recognizer_and_doubtful_ones_go_to_astern
     page = engine.read_page(canvas)
     assert engine.lines_read > before[0] and engine.lines_fallback >= before[1]
     assert [ln.text for ln in page.lines] == [LINES[2]]
+
+
+def _log_probs(frames: list[dict[int, float]], classes: int = 6) -> np.ndarray:
+    """(T, classes) log-probabilities: each frame's listed class probabilities, the rest shared."""
+    out = np.empty((len(frames), classes), np.float32)
+    for t, given in enumerate(frames):
+        rest = (1.0 - sum(given.values())) / (classes - len(given))
+        out[t] = [given.get(c, rest) for c in range(classes)]
+    return np.log(out)
+
+
+def test_a_character_greedy_decoding_nearly_emitted_counts_as_dropped() -> None:
+    # "a", blank (where "c" nearly won), "b": greedy reads "ab" with both characters sure
+    chars = ["", "a", "b", "c", "d", "e"]
+    lp = _log_probs([{1: 0.96}, {0: 0.55, 3: 0.41}, {2: 0.96}])
+    text, confs = ctc_greedy(lp, chars)
+    assert text == "ab" and min(confs) > 0.9
+    assert abs(ctc_dropped(lp) - 0.41) < 1e-3
+    # the same doubt about a neighbour ("a" lingering into the blank) is not a dropped character
+    assert ctc_dropped(_log_probs([{1: 0.96}, {0: 0.55, 1: 0.41}, {2: 0.96}])) < 0.02
+    assert ctc_dropped(_log_probs([{1: 0.96}, {2: 0.96}])) == 0.0  # no blank frame at all
+
+
+def test_the_cascade_also_rereads_a_line_that_may_have_dropped_a_character() -> None:
+    crop = _crop(LINES[2])
+    line_only = Image.new("RGB", (1400, 160), "white")
+    line_only.paste(Image.fromarray(crop).convert("RGB"), (40, 40))
+    by_dropped = CASCADE.model_copy(update={"fallback_below": 0.0, "fallback_dropped_above": 0.0})
+    strict = get_engine(by_dropped)
+    assert 0.0 < strict.recognizer.read(crop).dropped < 0.5
+    before = (strict.lines_read, strict.lines_fallback)
+    strict.read_page(line_only)
+    assert strict.lines_fallback - before[1] == strict.lines_read - before[0] > 0
+    off = get_engine(by_dropped.model_copy(update={"fallback_dropped_above": 1.0}))
+    before = (off.lines_read, off.lines_fallback)
+    off.read_page(line_only)
+    assert off.lines_read > before[0] and off.lines_fallback == before[1]
