@@ -13,6 +13,10 @@ the spine's named hook points (:mod:`service.hooks`): capture + quality control 
 → OCR → ``text_read`` → extraction → ``captured`` → PDF/A → ``pdf_built`` → store and queue → end of
 ``digitize``; the officer signature is timed apart.
 
+It runs twice on the same pages, each in a fresh home: with the shipped OCR settings (the cascade)
+and with AsterNet int8 alone, the previous default (``bench.ocr.ENGINES["int8"]``, written to that
+home's ``config.yaml``).
+
     python -m bench e2e --quick    # 4 documents (8 pages)
     python -m bench e2e            # 12 documents (24 pages)
 """
@@ -105,17 +109,30 @@ def _worker(home: str, docs: list[list[str]]) -> int:
 
 
 def run(quick: bool) -> str:
-    """Run the two workers over the documents; returns the table."""
+    """The table for the shipped OCR settings and for AsterNet int8 alone, measured in the same run."""
+    from bench.ocr import ENGINES
+
+    n_docs = 4 if quick else 12
+    with tempfile.TemporaryDirectory(prefix="bench-e2e-pages-") as tmp:
+        files = _pages(Path(tmp), 2 * n_docs)
+        docs = [[str(files[2 * i]), str(files[2 * i + 1])] for i in range(n_docs)]
+        return "\n\n".join(_run_one(docs, label, ENGINES[key][1] or {})
+                            for key, label in (("cascade", "shipped OCR (fast CTC → AsterNet int8 cascade)"),
+                                               ("int8", "AsterNet int8 alone (the previous default)")))
+
+
+def _run_one(docs: list[list[str]], label: str, ocr: dict[str, object]) -> str:
+    """Run the two workers over ``docs`` with ``ocr`` settings in a fresh home; returns the table."""
     from provisioning.devtoken import ensure_dev_token
     from service.paths import get_paths
 
-    n_docs = 4 if quick else 12
     with tempfile.TemporaryDirectory(prefix="bench-e2e-") as tmp:
         root = Path(tmp)
         home = root / "home"
-        ensure_dev_token(get_paths(home))
-        files = _pages(root, 2 * n_docs)
-        docs = [[str(files[2 * i]), str(files[2 * i + 1])] for i in range(n_docs)]
+        paths = get_paths(home)
+        ensure_dev_token(paths)
+        if ocr:
+            paths.config.write_text(json.dumps({"ocr": ocr}), encoding="utf-8")  # JSON is YAML
         env = dict(os.environ, OMP_THREAD_LIMIT="1", OMP_NUM_THREADS="1", SOHOA_HOME=str(home))
         procs = [subprocess.Popen([sys.executable, "-m", "bench.e2e", "--worker", str(home),
                                    json.dumps(docs[w::WORKERS])], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -144,7 +161,7 @@ def run(quick: bool) -> str:
     columns = [c for c, _ in STAGES] + ["officer sign"]
     per_stage = {c: sum(float(r["stages"][c]) for r in rows) / pages for c in columns}
     return "\n".join([
-        f"end-to-end: {len(rows)} documents / {pages} pages (A4 300 dpi JPEG, held-out tune pages), "
+        f"end-to-end, {label}: {len(rows)} documents / {pages} pages (A4 300 dpi JPEG, held-out tune pages), "
         f"{WORKERS} workers on {os.cpu_count()} CPUs, 1 thread each",
         "| pages/min | ADF target | wall s | digitize s/page (capture+QC+OCR+extract+PDF/A+store) | "
         "officer sign s/doc | CPU s/page | queued | OCR fields/doc | model load s/worker |",

@@ -1,5 +1,5 @@
-"""OCR benchmark: shipped AsterNet int8, the opt-in cascade (fast CTC → AsterNet int8), the fast CTC
-alone, the fp32 AsterNet reference and Tesseract 5 ``vie`` side by side.
+"""OCR benchmark: the shipped cascade (fast CTC → AsterNet int8), AsterNet int8 alone (the previous
+default), the fast CTC alone, the fp32 AsterNet reference and Tesseract 5 ``vie`` side by side.
 
 Pages (bench/ocr_pages.py): the independent held-out generator's ``tune`` and ``never`` slices
 (300 dpi, fonts and texts no other renderer uses; ``never`` is never looked at while tuning) and,
@@ -10,7 +10,7 @@ line matching (service.ocr.metrics): duplicated, missed and merged lines all cou
 
     python -m bench ocr --quick      # 2 pages per slice and condition (~6 min on a free core)
     python -m bench ocr              # 4 pages per slice and condition, + the project renderer
-    python -m bench.ocr --slice tune --engines int8 --pages 4 --keep /tmp/pages   # layout tuning
+    python -m bench.ocr --slice tune --engines cascade --pages 4 --keep /tmp/pages   # layout tuning
 """
 
 from __future__ import annotations
@@ -33,10 +33,11 @@ from service.ocr.metrics import match_lines, normalize
 TIME = ["/usr/bin/time", "-f", "MAXRSS_KB %M"] if Path("/usr/bin/time").exists() else []
 #: key -> (row label, engine settings over the shipped OcrConfig; None: Tesseract)
 ENGINES: dict[str, tuple[str, dict[str, object] | None]] = {
-    "int8": ("sohoa, int8 DBNet + AsterNet int8 (shipped)", {}),
-    "cascade": ("sohoa, fast CTC → AsterNet int8 where its weakest char < 0.5 (opt-in)",
-                {"recognizer": "rec-fastctc", "fallback_recognizer": "rec-asternet-int8", "fallback_below": 0.5}),
-    "fast": ("sohoa, fast CTC alone (no fallback)", {"recognizer": "rec-fastctc", "fallback_recognizer": None}),
+    "cascade": ("sohoa (shipped): fast CTC → AsterNet int8 where its weakest char < 0.5 (short header lines: < 0.98)",
+                {}),
+    "int8": ("sohoa, int8 DBNet + AsterNet int8 alone (the previous default)",
+             {"recognizer": "rec-asternet-int8", "fallback_recognizer": None}),
+    "fast": ("sohoa, fast CTC alone (no fallback)", {"fallback_recognizer": None}),
     "fp32": ("sohoa, fp32 DBNet + AsterNet reference", {"detector": "det-ppocrv4", "recognizer": "rec-asternet",
                                                        "fallback_recognizer": None, "rec_squeeze": 1.0,
                                                        "rec_short_squeeze": 1.0}),
@@ -160,7 +161,7 @@ def measure(pages: list[Page], engines: list[str]) -> list[str]:
                         f"{bag:.2f} | {res.cpu / max(1, len(subset)):.2f} | {res.rss_mb:.0f} |"
                         + (f" fallback {100 * res.fallback:.0f} % of lines" if res.fallback else "")
                         + (f" {res.error}" if res.error else ""))
-    for key in ("int8", "cascade", "fast"):
+    for key in ("cascade", "int8", "fast"):
         if key in cpu and cpu.get("tesseract"):
             rows.append(f"\nCPU, all pages: {key} / tesseract = {cpu[key] / cpu['tesseract']:.2f}× "
                         f"({cpu[key]:.0f} s vs {cpu['tesseract']:.0f} s)")
@@ -193,7 +194,7 @@ def cpu_line() -> str:
 
 
 def run(quick: bool, *, slices: tuple[str, ...] = ("tune", "never"), per: int | None = None,
-        engines: tuple[str, ...] = ("int8", "cascade", "fast", "fp32", "tesseract"), keep: Path | None = None) -> str:
+        engines: tuple[str, ...] = ("cascade", "int8", "fast", "fp32", "tesseract"), keep: Path | None = None) -> str:
     """Render (or reuse) pages, run the engines per slice and condition, return the table."""
     per = per or (2 if quick else 4)
     with tempfile.TemporaryDirectory(prefix="bench-ocr-") as tmp:
@@ -210,7 +211,7 @@ def main(argv: list[str]) -> int:
     """CLI for layout work: one slice, chosen engines, a page cache folder."""
     ap = argparse.ArgumentParser(prog="python -m bench.ocr")
     ap.add_argument("--slice", action="append", choices=("tune", "never", "project"))
-    ap.add_argument("--engines", default="int8,cascade,fast,fp32,tesseract",
+    ap.add_argument("--engines", default="cascade,int8,fast,fp32,tesseract",
                     help=f"comma-separated, of: {', '.join(ENGINES)}")
     ap.add_argument("--pages", type=int, default=None)
     ap.add_argument("--keep", type=Path, default=None, help="folder to cache rendered pages in")

@@ -18,11 +18,13 @@ class OcrConfig(StrictModel):
     manifest: Path | None = Field(default=None, description="models manifest; default: the repository's models/")
     detector: str = Field(default="det-ppocrv4-int8",
                           description="manifest name of the text-line detector (det-ppocrv4: float32 original)")
-    recognizer: str = Field(default="rec-asternet-int8",
-                            description="manifest name of the line recognizer (rec-asternet: float32 original)")
+    recognizer: str = Field(default="rec-fastctc",
+                            description="manifest name of the line recognizer read first (the small FastCtc; "
+                                        "rec-asternet-int8 / rec-asternet: AsterNet int8 / float32)")
     fallback_recognizer: str | None = Field(
-        default=None, description="cascade: manifest name of the recognizer that re-reads lines the first one "
-                                  "is unsure of (None: no cascade)")
+        default="rec-asternet-int8",
+        description="cascade: manifest name of the recognizer that re-reads lines the first one is unsure of "
+                    "(None: no cascade, the first recognizer's reading stands)")
     fallback_below: float = Field(default=0.5, ge=0, le=1,
                                   description="cascade: a line whose least sure character is below this "
                                               "probability is re-read by the fallback recognizer (1.0: every line)")
@@ -30,9 +32,15 @@ class OcrConfig(StrictModel):
         default=1.0, ge=0, le=1,
         description="cascade: a line is also re-read when a character the first recognizer left out reached "
                     "this probability (a likely dropped character; 1.0: off)")
-    fallback_squeeze: float | None = Field(default=None, ge=0.4, le=1.25,
+    fallback_header_below: float = Field(
+        default=0.98, ge=0, le=1,
+        description="cascade: short lines in the top third of a page (agency, Số, date, type and summary: the "
+                    "fields extraction reads) are re-read when their least sure character is below this, "
+                    "stricter than fallback_below (1.0: always; 0: like any other line)")
+    fallback_squeeze: float | None = Field(default=1.0, ge=0.4, le=1.25,
                                            description="cascade: horizontal scale of the lines the fallback "
-                                                       "re-reads (None: the model's own, from the manifest)")
+                                                       "re-reads (1.0: unsqueezed, as few lines are; None: the "
+                                                       "model's own, from the manifest)")
     threads: int = Field(default=1, ge=1, le=16, description="onnxruntime intra-op threads per model")
     det_long_side: int = Field(default=800, ge=320, le=4096, description="detector input long side (pixels)")
     det_threshold: float = Field(default=0.3, gt=0, lt=1, description="text probability that counts as text")

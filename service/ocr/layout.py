@@ -142,6 +142,26 @@ def find_rules(ink: Array, kh: int) -> tuple[Array, list[Box]]:
     return rules, boxes
 
 
+def _own_rows(band: Array, k0: int, k1: int, above: bool, below: bool) -> Array:
+    """Ink per row of ``band`` (a kernel's rows ``k0:k1`` with the space around them) that belongs
+    to this line: where a line lies close above (``above``) or below, ink reaching into that
+    line's side of the band is left out, and each loose mark goes to the nearer line."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(band.astype(np.uint8), connectivity=8)
+    keep = np.ones(count, dtype=bool)
+    keep[0] = False
+    h = band.shape[0]
+    for i in range(1, count):
+        top, height = int(stats[i, cv2.CC_STAT_TOP]), int(stats[i, cv2.CC_STAT_HEIGHT])
+        bottom = top + height
+        if bottom > k0 and top < k1:
+            continue  # part of this line's letters
+        if top < k0:  # wholly above the kernel: a mark of ours or the line above's descender
+            keep[i] = not above or (top > 0 and k0 - bottom <= top)
+        else:  # wholly below: a mark or descender of ours, or the line below's ascender or mark
+            keep[i] = not below or (bottom < h and top - k1 <= h - bottom)
+    return np.asarray(keep[labels].sum(axis=1))
+
+
 def _grow(kernel: Kernel, ink: Array, ceiling: int, floor: int, reach: int = 0) -> Box:
     """Grow a kernel box to its ink: sideways by half a height, up/down across diacritic gaps;
     ``reach``: the least height to search by (a small mark's kernel is a sliver of its glyph)."""
@@ -151,7 +171,11 @@ def _grow(kernel: Kernel, ink: Array, ceiling: int, floor: int, reach: int = 0) 
     gx0, gx1 = max(0, x0 - kh // 2), min(w_img, x1 + kh // 2)
     tol = max(2, int(DIACRITIC_GAP * kh))
     top, bottom = max(ceiling, y0 - int(1.1 * kh)), min(floor, y1 + int(0.8 * kh))
-    rows = ink[top:bottom, gx0:gx1].sum(axis=1) >= 2
+    above, below = 0 < ceiling and y0 - ceiling < 2 * kh, floor < h_img and floor - y1 < 2 * kh  # close lines
+    if above or below:
+        rows = _own_rows(ink[top:bottom, gx0:gx1], y0 - top, y1 - top, above, below) >= 2
+    else:
+        rows = ink[top:bottom, gx0:gx1].sum(axis=1) >= 2
     k0, k1 = y0 - top, y1 - top
     up, blank = k0, 0
     for r in range(k0 - 1, -1, -1):

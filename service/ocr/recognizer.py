@@ -37,6 +37,13 @@ class Reading:
     dropped: float = 0.0  # the surest character the decoding left out (a likely deletion; see ctc_dropped)
 
 
+def is_short(gray: Array) -> bool:
+    """Whether a line crop is short (at most ``SHORT_LINE`` px wide at 32 px high): the header,
+    "Số", dates, titles and summary lines, whose exactness matters most."""
+    h, w = gray.shape[:2]
+    return w * HEIGHT / max(1, h) <= SHORT_LINE
+
+
 def _ink_columns(gray: Array) -> Array:
     """True for columns holding ink (Otsu threshold, at least one dark pixel)."""
     if gray.size == 0:
@@ -161,8 +168,7 @@ class Recognizer:
 
     def squeeze_for(self, gray: Array) -> float:
         """Horizontal scale of a line crop: milder for short lines (header, "Số", dates, titles)."""
-        h, w = gray.shape[:2]
-        return self.short_squeeze if w * HEIGHT / max(1, h) <= SHORT_LINE else self.squeeze
+        return self.short_squeeze if is_short(gray) else self.squeeze
 
     def tensor(self, gray: Array, squeeze: float) -> Array:
         """The model input for a line crop: 32 px high, squeezed, ``x/255``, gray in all 3 channels."""

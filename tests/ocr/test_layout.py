@@ -39,6 +39,20 @@ def test_diacritics_above_the_kernel_are_inside_the_box() -> None:
     assert lines[0].box[1] == 191
 
 
+def test_a_line_box_stops_where_the_next_close_line_begins() -> None:
+    # tight leading: line one (letters 100-130) has descenders to 139; line two's accents and
+    # ascenders start at 141 and its letters at 150 (kernel 155). No blank row is wide enough to
+    # stop the growth, so the box must end at the thinnest row between, not at line two's kernel.
+    descenders = [(120 + i * 60, 130, 126 + i * 60, 139) for i in range(8)]
+    marks = [(140 + i * 60, 141, 146 + i * 60, 149) for i in range(8)]
+    gray = _page_with([(100, 100, 600, 130), (100, 150, 600, 180), *descenders, *marks])
+    gray[139:141, 100:600:40] = 0  # a few specks join the two bands (no fully blank row)
+    kernels = [Kernel((100, 105, 600, 125), 0.9), Kernel((100, 155, 600, 175), 0.9)]
+    first, second = sorted(lay_out(kernels, gray), key=lambda ln: ln.box[1])
+    assert 136 <= first.box[3] <= 142, first.box  # its descenders kept, line two's marks left out
+    assert 139 <= second.box[1] <= 142, second.box  # line two keeps its marks
+
+
 def test_two_column_rows_are_read_column_by_column() -> None:
     agency1, motto1 = LayoutLine((50, 10, 400, 40), 20), LayoutLine((600, 10, 1100, 40), 20)
     agency2, motto2 = LayoutLine((120, 50, 330, 80), 20), LayoutLine((650, 50, 1050, 80), 20)

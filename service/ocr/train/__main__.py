@@ -26,7 +26,7 @@ import torch
 
 from service.ocr.manifest import sha256_of
 from service.ocr.metrics import levenshtein, normalize
-from service.ocr.recognizer import ctc_greedy
+from service.ocr.recognizer import ctc_dropped, ctc_greedy
 from service.ocr.train.lines import corpus_text, font_files, make_sample, to_input, vocabulary
 from service.ocr.train.model import FastCtc
 
@@ -175,9 +175,11 @@ def evaluate(args: argparse.Namespace) -> None:
     model = FastCtc(len(chars))
     model.load_state_dict(state["model"])
     model.eval()
-    aster = Recognizer(resolve("rec-asternet-int8", OcrConfig().manifest), threads=1)
+    # unsqueezed, as the recommended cascade re-reads (ocr.fallback_squeeze: 1.0)
+    aster = Recognizer(resolve("rec-asternet-int8", OcrConfig().manifest), threads=1, squeeze=1.0, short_squeeze=1.0)
     crops = load_crops(args.eval_crops)[: args.eval]
-    rows: list[tuple[str, int, int, int, float, int]] = []  # condition, chars, fast errs, aster errs, weakest, cols
+    # condition, chars, fast errs, aster errs, weakest, cols, dropped
+    rows: list[tuple[str, int, int, int, float, int, float]] = []
     tones: dict[tuple[str, str], int] = {}
     t_fast = t_aster = 0.0
     for gray, text, condition in crops:
@@ -191,14 +193,14 @@ def evaluate(args: argparse.Namespace) -> None:
         ref = aster.read(gray).text
         t_fast, t_aster = t_fast + t1 - t0, t_aster + time.process_time() - t1
         rows.append((condition, len(text), levenshtein(text, got), levenshtein(text, ref),
-                     min(confs) if confs else 0.0, x.shape[1]))
+                     min(confs) if confs else 0.0, x.shape[1], ctc_dropped(lp)))
         if len(got) == len(text):
             for a, b in zip(text, got, strict=True):
                 if unicodedata.normalize("NFD", a)[:1].lower() == unicodedata.normalize("NFD", b)[:1].lower():
                     key = (_tone(a), _tone(b))
                     tones[key] = tones.get(key, 0) + 1
     print(f"held-out crops: {len(rows)} ({', '.join(args.eval_crops)}); step {state['step']}")
-    print("| condition | lines | fast CER % | AsterNet int8 CER % |\n|---|---|---|---|")
+    print("| condition | lines | fast CER % | AsterNet int8 (unsqueezed) CER % |\n|---|---|---|---|")
     for cond in sorted({r[0] for r in rows}):
         sub = [r for r in rows if r[0] == cond]
         n = max(1, sum(r[1] for r in sub))
@@ -208,14 +210,14 @@ def evaluate(args: argparse.Namespace) -> None:
     params = sum(p.numel() for p in model.parameters()) / 1e6
     print(f"\nfast {params:.2f} M params: {1000 * t_fast / max(1, len(rows)):.1f} CPU ms/line (torch); "
           f"AsterNet int8 {1000 * t_aster / max(1, len(rows)):.1f} ms/line")
-    print("\n| fallback below (weakest char) | lines re-read % | columns re-read % | cascade CER % |\n"
-          "|---|---|---|---|")
+    print("\n| fallback below (weakest char) | or dropped above | lines re-read % | columns re-read % | "
+          "cascade CER % |\n|---|---|---|---|---|")
     cols = max(1, sum(r[5] for r in rows))
-    for th in (0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95):
-        back = [r for r in rows if r[4] < th]
-        errs = sum(r[3] if r[4] < th else r[2] for r in rows)
-        print(f"| {th} | {100 * len(back) / max(1, len(rows)):.1f} | {100 * sum(r[5] for r in back) / cols:.1f} | "
-              f"{100 * errs / n:.2f} |")
+    for th, dr in [(t, 1.0) for t in (0.3, 0.5, 0.6, 0.7, 0.8, 0.9)] + [(0.5, d) for d in (0.3, 0.2, 0.1)]:
+        back = [r for r in rows if r[4] < th or r[6] > dr]
+        errs = sum(r[3] if r[4] < th or r[6] > dr else r[2] for r in rows)
+        print(f"| {th} | {dr if dr < 1 else 'off'} | {100 * len(back) / max(1, len(rows)):.1f} | "
+              f"{100 * sum(r[5] for r in back) / cols:.1f} | {100 * errs / n:.2f} |")
     names = ["ngang", *TONES.values()]
     print("\nfast tone confusions (rows: truth, columns: read; same-length readings only)")
     print("| truth \\ read | " + " | ".join(names) + " |\n|---|" + "---|" * len(names))
