@@ -33,7 +33,7 @@ from service.ocr.metrics import match_lines, normalize
 TIME = ["/usr/bin/time", "-f", "MAXRSS_KB %M"] if Path("/usr/bin/time").exists() else []
 #: key -> (row label, engine settings over the shipped OcrConfig; None: Tesseract)
 ENGINES: dict[str, tuple[str, dict[str, object] | None]] = {
-    "cascade": ("sohoa (shipped): fast CTC → AsterNet int8 where its weakest char < 0.5 (short header lines: < 0.98)",
+    "cascade": ("sohoa (shipped): fast CTC → AsterNet int8 where its weakest char < 0.5 (top third: < 0.98)",
                 {}),
     "int8": ("sohoa, int8 DBNet + AsterNet int8 alone (the previous default)",
              {"recognizer": "rec-asternet-int8", "fallback_recognizer": None}),

@@ -34,9 +34,13 @@ class OcrConfig(StrictModel):
                     "this probability (a likely dropped character; 1.0: off)")
     fallback_header_below: float = Field(
         default=0.98, ge=0, le=1,
-        description="cascade: short lines in the top third of a page (agency, Số, date, type and summary: the "
-                    "fields extraction reads) are re-read when their least sure character is below this, "
-                    "stricter than fallback_below (1.0: always; 0: like any other line)")
+        description="cascade: lines in the top third of a page (agency, Số, date, type and summary: the fields "
+                    "extraction reads) are re-read when their least sure character is below this, stricter than "
+                    "fallback_below (1.0: always; 0: like any other line)")
+    fallback_header_dropped_above: float = Field(
+        default=0.05, ge=0, le=1,
+        description="cascade: lines in the top third of a page are also re-read when a character the first "
+                    "recognizer left out reached this probability (1.0: off)")
     fallback_squeeze: float | None = Field(default=1.0, ge=0.4, le=1.25,
                                            description="cascade: horizontal scale of the lines the fallback "
                                                        "re-reads (1.0: unsqueezed, as few lines are; None: the "

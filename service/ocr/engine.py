@@ -25,7 +25,7 @@ from service.ocr.detector import Detector
 from service.ocr.images import iter_pages, without_red_ink
 from service.ocr.layout import crop_box, lay_out
 from service.ocr.manifest import resolve
-from service.ocr.recognizer import Reading, Recognizer, is_short
+from service.ocr.recognizer import Reading, Recognizer
 from service.ocr.types import OcrLine, OcrPage
 
 log = logging.getLogger(__name__)
@@ -97,13 +97,14 @@ class OcrEngine:
         self.read_prepared(prepare(canvas, "scanner"))
         self.ready = True
 
-    def _unsure(self, reading: Reading, crop: Array, header: bool) -> bool:
+    def _unsure(self, reading: Reading, header: bool) -> bool:
         """Cascade: whether the fallback recognizer should read this line again (``header``: the
-        line stands in the top third of its page)."""
+        line stands in the top third of its page, where the fields extraction reads are)."""
         below = self.config.fallback_below
         return (below >= 1.0 or reading.weakest < below or reading.dropped > self.config.fallback_dropped_above
-                or header and is_short(crop) and (reading.weakest < self.config.fallback_header_below
-                                                  or self.config.fallback_header_below >= 1.0))
+                or header and (self.config.fallback_header_below >= 1.0
+                               or reading.weakest < self.config.fallback_header_below
+                               or reading.dropped > self.config.fallback_header_dropped_above))
 
     def read_prepared(self, clean: CleanPage) -> OcrPage:
         """OCR a prepared page; boxes are in ``clean.image`` pixels."""
@@ -118,7 +119,7 @@ class OcrEngine:
             crop = gray[y0:y1, x0:x1]
             reading = self.recognizer.read(crop)
             self.lines_read += 1
-            if self.fallback is not None and self._unsure(reading, crop, header=y0 < gray.shape[0] / 3):
+            if self.fallback is not None and self._unsure(reading, header=y0 < gray.shape[0] / 3):
                 reading = self.fallback.read(crop)
                 self.lines_fallback += 1
             if not reading.text or reading.confidence < self.config.min_confidence:

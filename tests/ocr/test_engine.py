@@ -148,6 +148,7 @@ def test_cascade_rereads_the_lines_the_first_recognizer_is_unsure_of() -> None:
     full_width = OcrConfig(recognizer="rec-asternet", rec_squeeze=1.0, rec_short_squeeze=1.0)
     reference = get_engine(full_width).read_page(image)
     assert [ln.text for ln in page.lines] == [ln.text for ln in reference.lines]
-    never = get_engine(OcrConfig(fallback_recognizer="rec-asternet", fallback_below=0.0, fallback_header_below=0.0))
+    never = get_engine(OcrConfig(fallback_recognizer="rec-asternet", fallback_below=0.0, fallback_header_below=0.0,
+                    fallback_header_dropped_above=1.0))
     never.read_page(image)
     assert never.lines_read > 0 and never.lines_fallback == 0

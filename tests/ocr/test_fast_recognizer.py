@@ -30,7 +30,8 @@ def _crop(text: str, font: str = "liberation", size: int = 44, blur: float = 0.0
 
 
 CASCADE = OcrConfig(recognizer="rec-fastctc", fallback_recognizer="rec-asternet-int8", fallback_below=0.5,
-                    fallback_header_below=0.0)  # by confidence alone
+                    fallback_header_below=0.0,
+                    fallback_header_dropped_above=1.0)  # by confidence alone
 
 
 def test_the_fast_recognizer_is_a_hash_checked_manifest_model() -> None:
@@ -100,10 +101,10 @@ def test_the_cascade_also_rereads_a_line_that_may_have_dropped_a_character() -> 
     assert off.lines_read > before[0] and off.lines_fallback == before[1]
 
 
-def test_the_cascade_is_stricter_with_the_short_header_lines() -> None:
-    # short lines in a page's top third (agency, "Số", date, type and summary: what extraction reads)
-    # go to AsterNet unless the fast reading is surer than fallback_header_below; at 1.0 they all go,
-    # while sure long lines, and sure short lines lower down, stay with the fast recognizer
+def test_the_cascade_is_stricter_with_the_header_lines() -> None:
+    # lines in a page's top third (agency, "Số", date, type and summary: what extraction reads) go
+    # to AsterNet unless the fast reading is surer than fallback_header_below; at 1.0 they all go,
+    # while sure lines lower down stay with the fast recognizer
     shipped = get_engine().config
     assert shipped.recognizer == "rec-fastctc" and shipped.fallback_recognizer == "rec-asternet-int8"
     assert shipped.fallback_below < shipped.fallback_header_below < 1.0
@@ -111,7 +112,7 @@ def test_the_cascade_is_stricter_with_the_short_header_lines() -> None:
     short, long_ = _crop(LINES[0]), _crop(LINES[2] + " " + LINES[4])
     assert engine.recognizer.read(short).weakest >= engine.config.fallback_below
     assert engine.recognizer.read(long_).weakest >= engine.config.fallback_below
-    for crop, y, rereads in ((short, 60, 1), (short, 700, 0), (long_, 60, 0)):
+    for crop, y, rereads in ((short, 60, 1), (short, 700, 0), (long_, 60, 1), (long_, 700, 0)):
         canvas = Image.new("RGB", (crop.shape[1] + 200, 900), "white")
         canvas.paste(Image.fromarray(crop).convert("RGB"), (100, y))
         before = (engine.lines_read, engine.lines_fallback)
