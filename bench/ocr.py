@@ -181,16 +181,12 @@ NOTE = ("slices: tune / never = held-out generator (service.synth.heldout: Tinos
 def cpu_line() -> str:
     """The CPU and its int8 dot-product instructions: the same int8 models read differently on
     different CPUs (models/README.md), so a table says which one it was measured on."""
-    try:
-        info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return "CPU: unknown"
-    model = next((ln.split(":", 1)[1].strip() for ln in info.splitlines()
-                  if ln.startswith(("model name", "Model"))), "unknown")
-    flags = set(next((ln.split(":", 1)[1].split() for ln in info.splitlines()
-                      if ln.startswith(("flags", "Features"))), []))
-    dot = sorted(flags & {"avx512_vnni", "avx_vnni", "asimddp", "i8mm"})
-    return f"CPU: {model}; int8 dot-product instructions: {', '.join(dot) or 'none'}"
+    from service.ocr.cpu import this_cpu
+
+    model, dot = this_cpu()
+    shape = "squeezed" if dot else "unsqueezed"
+    return (f"CPU: {model}; int8 dot-product instructions: {', '.join(dot) or 'none'} "
+            f"(so the cascade's fallback reads lines {shape})")
 
 
 def run(quick: bool, *, slices: tuple[str, ...] = ("tune", "never"), per: int | None = None,

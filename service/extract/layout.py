@@ -28,6 +28,12 @@ _VV = re.compile(r"^v\s*/\s*v\b")
 _BODY_START = re.compile(r"^(can cu|xet |theo |kinh gui|dieu \d|chuong |thuc hien)")
 
 
+def _opens_sentence(text: str) -> bool:
+    """True when ``text`` starts with a capitalised word ("Theo", "Điều"), not "theo" nor "THEO"."""
+    letters = [c for c in text[:3] if c.isalpha()]
+    return len(letters) >= 2 and letters[0].isupper() and letters[1].islower()
+
+
 @dataclass(frozen=True, slots=True)
 class Found:
     """A value read from one or more lines, with the confidence of reading it."""
@@ -150,7 +156,9 @@ def _summary(lines: list[Line], i: int, heading: HeadingMatch, *, joined: bool =
         body_wide = ln.width >= 0.93 * full and len(row) == 1
         authority = bool(picked) and not picked[-1].is_upper() and ln.is_upper()
         lowered = bool(picked) and picked[-1].is_upper() and not ln.is_upper()
-        body = any(_BODY_START.match(piece.folded) for piece in row)
+        # "Căn cứ …", "Theo đề nghị …": a body paragraph opens with a capital; a summary's own next line
+        # ("theo Luật …", or "THEO LUẬT …" in an upper-case summary) does not stop it
+        body = any(_BODY_START.match(piece.folded) and _opens_sentence(piece.text) for piece in row)
         if far or authority or lowered or body_wide or body or off_centre:
             break
         picked.append(ln)

@@ -2,9 +2,13 @@
 
 Only words written entirely without diacritics are touched (a word that carries marks may be a
 place name such as ĐỨC or BẢN): such a word, when it is not in the vocabulary but its form matches
-exactly one vocabulary word, is replaced by it. Ambiguous folds ("TAI" = TÀI / TẢI) are left alone.
-Words that carry a wrong mark are restored only inside a fixed agency phrase ("BỘ TỪ PHÁP" →
-"BỘ TƯ PHÁP": no agency name holds "TỪ PHÁP"), where the whole phrase folds to the known one.
+exactly one vocabulary word, is replaced by it. Ambiguous folds ("TAI" = TÀI / TẢI) are left to the
+phrase rule below.
+Words that carry a wrong mark, and ambiguous accent-free ones, are restored only inside a fixed
+agency phrase ("BỘ TỪ PHÁP" → "BỘ TƯ PHÁP": no agency name holds "TỪ PHÁP"; "GIAO THÔNG VẬN TÁI";
+"NHÂN DÂN TINH" → "NHÂN DÂN TỈNH", though TINH alone may be the TĨNH of Hà Tĩnh), where the whole
+phrase folds to the known one. The first word names the kind of body, so one that folds to such a
+head word is that word ("SỚ TƯ PHÁP" → "SỞ TƯ PHÁP").
 """
 
 from __future__ import annotations
@@ -42,7 +46,9 @@ _PHRASES = tuple(p.split() for p in (
     "CÔNG THƯƠNG", "NỘI VỤ", "TÀI CHÍNH", "Y TẾ", "QUẢN LÝ", "ĐẤT ĐAI", "GIAO THÔNG VẬN TẢI", "XÂY DỰNG",
     "KẾ HOẠCH", "ĐẦU TƯ", "LAO ĐỘNG", "THƯƠNG BINH", "XÃ HỘI", "VĂN HÓA", "THỂ THAO", "DU LỊCH", "NÔNG NGHIỆP",
     "PHÁT TRIỂN", "NÔNG THÔN", "KHOA HỌC", "CÔNG NGHỆ", "THÔNG TIN", "TRUYỀN THÔNG", "HỘI ĐỒNG", "ỦY BAN",
-    "TỔNG CỤC", "CHI CỤC", "THANH TRA", "KHO BẠC", "NGÂN HÀNG", "HẢI QUAN", "BẢO HIỂM", "CÔNG AN"))
+    "TỔNG CỤC", "CHI CỤC", "THANH TRA", "KHO BẠC", "NGÂN HÀNG", "HẢI QUAN", "BẢO HIỂM", "CÔNG AN",
+    # the unit an ủy ban / hội đồng nhân dân belongs to
+    "DÂN TỈNH", "DÂN HUYỆN", "DÂN QUẬN", "DÂN XÃ", "DÂN PHƯỜNG", "DÂN THỊ XÃ", "DÂN THỊ TRẤN", "DÂN THÀNH PHỐ"))
 _PHRASE_FOLDS = {tuple(fold(w) for w in p): p for p in _PHRASES}
 _PHRASE_LENGTHS = sorted({len(p) for p in _PHRASES}, reverse=True)
 
@@ -53,14 +59,28 @@ def _restore_phrases(words: list[str]) -> int:
     for i in range(len(words)):
         for n in _PHRASE_LENGTHS:
             run = words[i:i + n]
-            # accent-free words are the word-level rule's (it leaves ambiguous ones such as TAI alone)
-            if len(run) < n or not all(w.isupper() and fold(w) != w.lower() for w in run):
+            phrase = _PHRASE_FOLDS.get(tuple(fold(w) for w in run)) if len(run) == n else None
+            # the phrase settles what a word alone cannot: TAI before CHÍNH is TÀI, TINH after NHÂN DÂN is TỈNH
+            if phrase is None or not all(w.isupper() for w in run):
                 continue
-            phrase = _PHRASE_FOLDS.get(tuple(fold(w) for w in run))
-            if phrase is not None and run != phrase:
+            if run != phrase:
                 words[i:i + n] = phrase
                 fixes += 1
     return fixes
+
+
+#: Words an agency name opens with (the kind of body); a first word folding to one of them is it.
+_HEADS = {fold(w): w for w in ("SỞ", "BỘ", "CỤC", "PHÒNG", "ỦY", "UBND", "TỔNG", "CHI", "VĂN", "TRUNG", "HỘI",
+                                "KHO", "NGÂN", "TÒA", "VIỆN", "THANH", "BẢO", "CÔNG", "ĐOÀN", "BAN")}
+
+
+def _restore_head(words: list[str]) -> int:
+    """Restore, in place, the first word when it folds to an agency head ("SỚ TƯ PHÁP" → "SỞ")."""
+    head = _HEADS.get(fold(words[0])) if words and words[0].isupper() else None
+    if head is None or head == words[0]:
+        return 0
+    words[0] = head
+    return 1
 
 
 def restore_agency(text: str) -> tuple[str, int]:
@@ -77,7 +97,7 @@ def restore_agency(text: str) -> tuple[str, int]:
             fixes += 1
         else:
             out.append(word)
-    fixes += _restore_phrases(out)
+    fixes += _restore_phrases(out) + _restore_head(out)
     return " ".join(out), fixes
 
 

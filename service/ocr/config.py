@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -41,10 +42,11 @@ class OcrConfig(StrictModel):
         default=0.05, ge=0, le=1,
         description="cascade: lines in the top third of a page are also re-read when a character the first "
                     "recognizer left out reached this probability (1.0: off)")
-    fallback_squeeze: float | None = Field(default=1.0, ge=0.4, le=1.25,
-                                           description="cascade: horizontal scale of the lines the fallback "
-                                                       "re-reads (1.0: unsqueezed, as few lines are; None: the "
-                                                       "model's own, from the manifest)")
+    fallback_squeeze: Annotated[float, Field(ge=0.4, le=1.25)] | Literal["auto"] | None = Field(
+        default="auto",
+        description="cascade: horizontal scale of the lines the fallback re-reads (\"auto\": the model's own "
+                    "where the CPU has int8 dot-product instructions (VNNI, Arm dotprod), else 1.0, unsqueezed: "
+                    "without them the squeezed int8 model loses accuracy; None: the model's own, from the manifest)")
     threads: int = Field(default=1, ge=1, le=16, description="onnxruntime intra-op threads per model")
     det_long_side: int = Field(default=800, ge=320, le=4096, description="detector input long side (pixels)")
     det_threshold: float = Field(default=0.3, gt=0, lt=1, description="text probability that counts as text")

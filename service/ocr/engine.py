@@ -21,6 +21,7 @@ from PIL import Image
 
 from service.imaging import CleanPage, Source, prepare
 from service.ocr.config import OcrConfig
+from service.ocr.cpu import fallback_squeeze, this_cpu
 from service.ocr.detector import Detector
 from service.ocr.images import iter_pages, without_red_ink
 from service.ocr.layout import crop_box, lay_out
@@ -81,9 +82,9 @@ class OcrEngine:
         self.fallback: Recognizer | None = None
         if self.config.fallback_recognizer:
             fb_spec = resolve(self.config.fallback_recognizer, self.config.manifest)
+            squeeze = fallback_squeeze(self.config.fallback_squeeze, dot_product=bool(this_cpu()[1]))
             self.fallback = Recognizer(fb_spec, threads=self.config.threads, max_width=self.config.rec_max_width,
-                                       squeeze=self.config.fallback_squeeze,
-                                       short_squeeze=self.config.fallback_squeeze)
+                                       squeeze=squeeze, short_squeeze=squeeze)
         self.lines_read = 0
         self.lines_fallback = 0  # cascade: lines the fallback recognizer re-read
         self.ready = False

@@ -50,3 +50,13 @@ def test_single_line_agency_without_parent_is_found() -> None:
                        today=TODAY)
     fv = ex.get("issuing_agency")
     assert fv is not None and fv.value == "VĂN PHÒNG CHÍNH PHỦ" and ex.get("parent_agency") is None
+
+
+def test_summary_line_opening_with_theo_continues_it_and_a_capitalised_preamble_stops_it() -> None:
+    got = _summary(*HEAD, line("THÔNG BÁO", "centre", 300),
+                   line("Về việc công bố danh mục thủ tục hành chính", "centre", 336),
+                   line("theo Luật số 102-SL/L-004 ngày 20-5-1957", "centre", 372),
+                   line("Căn cứ Luật Trẻ em;", "centre", 408),
+                   OcrLine("Ủy ban nhân dân tỉnh công bố danh mục thủ tục hành chính mới ban hành như sau",
+                           (TEXT_LEFT, 480, 1140, 506), 0.95))
+    assert got == "Về việc công bố danh mục thủ tục hành chính theo Luật số 102-SL/L-004 ngày 20-5-1957"

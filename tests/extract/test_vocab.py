@@ -14,7 +14,15 @@ from tests.extract.pages import residence_certificate
     ("PHÒNG TÀI NGUYEN VÀ MÔI TRƯỜNG", "PHÒNG TÀI NGUYÊN VÀ MÔI TRƯỜNG"),
     ("ỦY BAN NHÂN DÂN XÃ ĐỨC LIỄU", "ỦY BAN NHÂN DÂN XÃ ĐỨC LIỄU"),  # ĐỨC is a place, not GIÁO DỤC
     ("TRUNG TÂM Y TẾ HUYỆN VỤ BẢN", "TRUNG TÂM Y TẾ HUYỆN VỤ BẢN"),  # BẢN is not BAN
-    ("BỘ TAI CHINH", "BỘ TAI CHÍNH"),  # TAI is ambiguous (TÀI / TẢI): left alone
+    ("BỘ TAI CHINH", "BỘ TÀI CHÍNH"),  # TAI alone is ambiguous (TÀI / TẢI); before CHÍNH it is TÀI
+    ("SỞ TAI", "SỞ TAI"),  # ... and outside a phrase it is left alone
+    ("BỘ GIAO THÔNG VẬN TÁI", "BỘ GIAO THÔNG VẬN TẢI"),  # a misread mark in a phrase that holds accent-free GIAO
+    ("ỦY BAN NHÂN DÂN TINH KON TUM", "ỦY BAN NHÂN DÂN TỈNH KON TUM"),  # TINH may be TĨNH (Hà Tĩnh) but not here
+    ("ỦY BAN NHÂN DÂN TỈNH HÀ TINH", "ỦY BAN NHÂN DÂN TỈNH HÀ TINH"),  # a place name is not a phrase
+    ("SỚ TƯ PHÁP", "SỞ TƯ PHÁP"),  # the first word is the kind of body
+    ("BÔ NỘI VỤ", "BỘ NỘI VỤ"),
+    ("PHÒNG TƯ PHÁP HUYỆN BỐ TRẠCH", "PHÒNG TƯ PHÁP HUYỆN BỐ TRẠCH"),  # ... later words are not heads
+    ("ỦY BAN NHÂN DÂN XÃ VÂN TÁI", "ỦY BAN NHÂN DÂN XÃ VÂN TÁI"),  # outside a phrase a marked word is kept
 ])
 def test_restore_agency(text: str, expected: str) -> None:
     assert restore_agency(text)[0] == expected

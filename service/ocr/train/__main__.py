@@ -175,7 +175,7 @@ def evaluate(args: argparse.Namespace) -> None:
     model = FastCtc(len(chars))
     model.load_state_dict(state["model"])
     model.eval()
-    # unsqueezed, as the recommended cascade re-reads (ocr.fallback_squeeze: 1.0)
+    # unsqueezed, as the cascade re-reads on a CPU without int8 dot products (ocr.fallback_squeeze: auto)
     aster = Recognizer(resolve("rec-asternet-int8", OcrConfig().manifest), threads=1, squeeze=1.0, short_squeeze=1.0)
     crops = load_crops(args.eval_crops)[: args.eval]
     # condition, chars, fast errs, aster errs, weakest, cols, dropped
