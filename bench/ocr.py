@@ -199,7 +199,7 @@ def run(quick: bool, *, slices: tuple[str, ...] = ("tune", "never"), per: int | 
         if "project" in slices or not quick and slices == ("tune", "never"):
             pages += project_pages(folder, max(1, per // 2))
         rows = measure(pages, list(engines))
-    return f"OCR ({'quick' if quick else 'full'}, {per} pages per held-out slice and condition)\n{HEAD}\n" \
+    return f"OCR ({per} pages per held-out slice and condition{', quick' if quick else ''})\n{HEAD}\n" \
            + "\n".join(rows) + f"\n{cpu_line()}\n{NOTE}"
 
 
