@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.ocr_pages import Page, heldout_pages, project_pages
+from service.ocr.cpu import this_cpu
 from service.ocr.metrics import match_lines, normalize
 
 # GNU time (apt "time") reports the child's own peak RSS; without it the column reads 0
@@ -181,8 +182,6 @@ NOTE = ("slices: tune / never = held-out generator (service.synth.heldout: Tinos
 def cpu_line() -> str:
     """The CPU and its int8 dot-product instructions: the same int8 models read differently on
     different CPUs (models/README.md), so a table says which one it was measured on."""
-    from service.ocr.cpu import this_cpu
-
     model, dot = this_cpu()
     shape = "squeezed" if dot else "unsqueezed"
     return (f"CPU: {model}; int8 dot-product instructions: {', '.join(dot) or 'none'} "

@@ -61,9 +61,7 @@ def _restore_phrases(words: list[str]) -> int:
             run = words[i:i + n]
             phrase = _PHRASE_FOLDS.get(tuple(fold(w) for w in run)) if len(run) == n else None
             # the phrase settles what a word alone cannot: TAI before CHÍNH is TÀI, TINH after NHÂN DÂN is TỈNH
-            if phrase is None or not all(w.isupper() for w in run):
-                continue
-            if run != phrase:
+            if phrase is not None and run != phrase and all(w.isupper() for w in run):
                 words[i:i + n] = phrase
                 fixes += 1
     return fixes

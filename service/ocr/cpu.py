@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 #: /proc/cpuinfo flags of int8 dot-product instructions (x86 "flags", Arm "Features")
 DOT_PRODUCT_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "asimddp", "i8mm"})
@@ -31,9 +32,9 @@ def this_cpu() -> tuple[str, list[str]]:
         return "unknown", []
 
 
-def fallback_squeeze(setting: float | str | None, dot_product: bool) -> float | None:
+def fallback_squeeze(setting: float | Literal["auto"] | None, dot_product: bool) -> float | None:
     """The cascade fallback's horizontal scale for ``ocr.fallback_squeeze``: ``"auto"`` is the
     model's own (``None``) on a CPU with int8 dot products, else unsqueezed (1.0); a number stands."""
     if setting == "auto":
         return None if dot_product else 1.0
-    return None if setting is None else float(setting)
+    return setting
