@@ -36,6 +36,7 @@ TIME = ["/usr/bin/time", "-f", "MAXRSS_KB %M"] if Path("/usr/bin/time").exists()
 ENGINES: dict[str, tuple[str, dict[str, object] | None]] = {
     "cascade": ("sohoa (shipped): fast CTC → AsterNet int8 where its weakest char < 0.5 (top third: < 0.98)",
                 {}),
+    "nolex": ("sohoa, the shipped cascade without the lexicon text step", {"lexicon": False}),
     "int8": ("sohoa, int8 DBNet + AsterNet int8 alone (the previous default)",
              {"recognizer": "rec-asternet-int8", "fallback_recognizer": None}),
     "fast": ("sohoa, fast CTC alone (no fallback)", {"fallback_recognizer": None}),
@@ -189,7 +190,8 @@ def cpu_line() -> str:
 
 
 def run(quick: bool, *, slices: tuple[str, ...] = ("tune", "never"), per: int | None = None,
-        engines: tuple[str, ...] = ("cascade", "int8", "fast", "fp32", "tesseract"), keep: Path | None = None) -> str:
+        engines: tuple[str, ...] = ("cascade", "nolex", "int8", "fast", "fp32", "tesseract"),
+        keep: Path | None = None) -> str:
     """Render (or reuse) pages, run the engines per slice and condition, return the table."""
     per = per or (2 if quick else 4)
     with tempfile.TemporaryDirectory(prefix="bench-ocr-") as tmp:
@@ -206,7 +208,7 @@ def main(argv: list[str]) -> int:
     """CLI for layout work: one slice, chosen engines, a page cache folder."""
     ap = argparse.ArgumentParser(prog="python -m bench.ocr")
     ap.add_argument("--slice", action="append", choices=("tune", "never", "project"))
-    ap.add_argument("--engines", default="cascade,int8,fast,fp32,tesseract",
+    ap.add_argument("--engines", default="cascade,nolex,int8,fast,fp32,tesseract",
                     help=f"comma-separated, of: {', '.join(ENGINES)}")
     ap.add_argument("--pages", type=int, default=None)
     ap.add_argument("--keep", type=Path, default=None, help="folder to cache rendered pages in")

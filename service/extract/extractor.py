@@ -28,6 +28,7 @@ from service.extract.layout import Header, parse_header
 from service.extract.lines import Line, prepare
 from service.extract.types import UNKNOWN_TYPE, DocumentType, Extraction, Flag
 from service.extract.vocab import restore_address, restore_agency
+from service.ocr.lexicon import correct_lines
 from service.ocr.types import OcrPage
 
 DATE_FIELDS = ("owner_birth_date", "issue_date", "valid_until")
@@ -113,7 +114,9 @@ def _header_fields(b: _Builder, header: Header) -> None:
     elif header.date_error and header.date:
         b.invalid("issue_date", None, header.date.confidence, f"'{header.date.value}': {header.date_error.reason}")
     if header.summary:
-        b.put("summary", header.summary.value, header.summary.confidence)
+        # an upper-case summary ("HƯỚNG DẪN … LUẬT VIÊN THÔNG") kept its marks through the OCR's text step
+        (summary,), _ = correct_lines([header.summary.value])
+        b.put("summary", summary, header.summary.confidence)
 
 
 def _kv_fields(b: _Builder, kvs: list[KeyValue], today: date | None) -> None:

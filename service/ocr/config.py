@@ -61,4 +61,8 @@ class OcrConfig(StrictModel):
                                                         "high: header, Số, dates, titles; None: the model's own)")
     max_pixels: int = Field(default=80_000_000, ge=1_000_000,
                             description="largest image accepted (pixels); bigger ones are refused as a bomb")
+    lexicon: bool = Field(default=True,
+                          description="set right words the Vietnamese word-pair lexicon is sure of (a lost space, "
+                                      "O for 0 beside digits, tone marks and c/e in lower-case words); False: the "
+                                      "recognizers' text as read")
     min_confidence: float = Field(default=0.0, ge=0, le=1, description="lines below this confidence are dropped")

@@ -13,6 +13,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -25,6 +26,7 @@ from service.ocr.cpu import fallback_squeeze, this_cpu
 from service.ocr.detector import Detector
 from service.ocr.images import iter_pages, without_red_ink
 from service.ocr.layout import crop_box, lay_out
+from service.ocr.lexicon import correct_lines
 from service.ocr.manifest import resolve
 from service.ocr.recognizer import Reading, Recognizer
 from service.ocr.types import OcrLine, OcrPage
@@ -127,6 +129,9 @@ class OcrEngine:
                 continue
             text = tidy(reading.text)
             lines.append(OcrLine(text, ln.box, float(min(1.0, max(0.0, reading.confidence)))))
+        if self.config.lexicon:
+            texts, _ = correct_lines([ln.text for ln in lines], upper=False)
+            lines = [replace(ln, text=t) for ln, t in zip(lines, texts, strict=True)]
         h, w = gray.shape[:2]
         release_heap()
         return OcrPage(w, h, tuple(lines))

@@ -60,3 +60,10 @@ def test_summary_line_opening_with_theo_continues_it_and_a_capitalised_preamble_
                    OcrLine("Ủy ban nhân dân tỉnh công bố danh mục thủ tục hành chính mới ban hành như sau",
                            (TEXT_LEFT, 480, 1140, 506), 0.95))
     assert got == "Về việc công bố danh mục thủ tục hành chính theo Luật số 102-SL/L-004 ngày 20-5-1957"
+
+
+def test_an_upper_case_summary_gets_the_lexicon_fixes_the_ocr_leaves_to_extraction() -> None:
+    got = _summary(*HEAD, line("HƯỚNG DẪN", "centre", 300), line("HƯỚNG DẪN MỘT SỐ NỘI DUNG CỦA", "centre", 336),
+                   line("HỌI ĐỒNG NHÂN DÂN", "centre", 372),
+                   line("Căn cứ Luật Tổ chức Chính phủ ngày 19 tháng 6 năm 2015;", 250, 470))
+    assert got == "HƯỚNG DẪN MỘT SỐ NỘI DUNG CỦA HỘI ĐỒNG NHÂN DÂN"

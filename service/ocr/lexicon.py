@@ -1,0 +1,152 @@
+"""The OCR's text step: words the recognizer got wrong that the Vietnamese word-pair lexicon can set
+right ("TRỢ TỪ PHÁP" → "TRỢ TƯ PHÁP", "Luật trẻ cm" → "Luật trẻ em", "THƯTÍN" → "THƯ TÍN", "L.OO5" →
+"L.005").
+
+The lexicon (``data/vi-lexicon.tsv``, built by ``python -m service.ocr.train.lexicon`` from legal text
+the benchmarks never render) counts words and adjacent word pairs. A word is replaced only when it
+forms no known pair with its neighbours (across a line break too) and a variant that differs by tone
+marks or one common letter confusion (c/e, n/u, i/l) forms a known pair with each of them.
+Title-case words are left alone: mid-sentence they are names (Thị Hoa is not Thị Hóa).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from service.domain.text import fold
+
+DATA = Path(__file__).resolve().parent / "data" / "vi-lexicon.tsv"
+_TOKEN = re.compile(r"^(\W*)([^\W\d_]+)(\W*)$")
+_O_DIGIT = re.compile(r"(?<![^\W\d_])O+(?=\d)|(?<=\d)O+(?![^\W\d_])")
+_NUMBER = "0"  # how service.ocr.train.lexicon counts a number
+_CONFUSED = {"c": "e", "e": "c", "n": "u", "u": "n", "i": "l", "l": "i"}
+MIN_SUPPORT = 10
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Word and word-pair counts, and the words of each accent-free form."""
+
+    words: dict[str, int]
+    pairs: dict[str, int]
+    by_fold: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def load(cls, path: Path = DATA) -> Lexicon:
+        """Read a lexicon file written by service.ocr.train.lexicon."""
+        words: dict[str, int] = {}
+        pairs: dict[str, int] = {}
+        for row in path.read_text(encoding="utf-8").splitlines():
+            kind, key, n = row.split("\t")
+            (words if kind == "1" else pairs)[key] = int(n)
+        by_fold: dict[str, list[str]] = {}
+        for w in words:
+            by_fold.setdefault(fold(w), []).append(w)
+        return cls(words, pairs, {k: tuple(v) for k, v in by_fold.items()})
+
+    def pair(self, a: str | None, b: str | None) -> int:
+        """How often ``a b`` occurs (0 for a missing neighbour)."""
+        return self.pairs.get(f"{a} {b}", 0) if a and b else 0
+
+    def variants(self, word: str) -> set[str]:
+        """Known words with the same letters up to tone marks, or one confused letter."""
+        key = fold(word)
+        keys = {key} | {key[:i] + _CONFUSED[c] + key[i + 1:] for i, c in enumerate(key) if c in _CONFUSED}
+        return {v for k in keys for v in self.by_fold.get(k, ()) if _spelling(v) != _spelling(word)}
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    """The shipped lexicon, read once."""
+    return Lexicon.load()
+
+
+_TONES = {"\u0300", "\u0301", "\u0309", "\u0303", "\u0323"}
+
+
+def _spelling(word: str) -> tuple[str, str]:
+    """(letters without tone marks, tone marks): "doạ" and "dọa" spell one word with the tone placed
+    the old or the new way; they are never swapped."""
+    marks = unicodedata.normalize("NFD", word)
+    return ("".join(c for c in marks if c not in _TONES), "".join(sorted(c for c in marks if c in _TONES)))
+
+
+def _cased(word: str, like: str) -> str:
+    return word.upper() if like.isupper() else word
+
+
+def _split_glued(core: str, lex: Lexicon) -> str:
+    """``core`` with a missing space put back ("THƯTÍN" → "THƯ TÍN") when that is a known pair."""
+    low = core.lower()
+    if low in lex.words or len(low) < 4:
+        return core
+    best = max(((lex.pair(low[:i], low[i:]), i) for i in range(2, len(low) - 1)
+                if low[:i] in lex.words and low[i:] in lex.words), default=(0, 0))
+    return f"{core[:best[1]]} {core[best[1]:]}" if best[0] else core
+
+
+def _word(token: str, m: re.Match[str] | None) -> str | None:
+    """The lexicon word ``token`` stands as for its neighbours: its letters, the number word, or
+    ``None`` (punctuation around it breaks the pair)."""
+    if m is not None:
+        return m.group(2).lower()
+    return _NUMBER if any(c.isdigit() for c in token) else None
+
+
+def _better(lex: Lexicon, left: str | None, word: str, right: str | None) -> str | None:
+    """The variant of ``word`` its neighbours agree on, or ``None``. ``word`` must form no known pair
+    with either neighbour; the variant must form a known pair with each word beside it, MIN_SUPPORT
+    in all. A number beside the word may keep it ("số 15/2024") but never changes it."""
+    if lex.pair(left, word) or lex.pair(word, right):
+        return None
+    left, right = (None if left == _NUMBER else left), (None if right == _NUMBER else right)
+    if left is None and right is None:
+        return None
+    best, support = None, 0
+    for v in sorted(lex.variants(word)):
+        v_left, v_right = lex.pair(left, v), lex.pair(v, right)
+        if (left is None or v_left) and (right is None or v_right) and v_left + v_right > support:
+            best, support = v, v_left + v_right
+    return best if support >= MIN_SUPPORT else None
+
+
+def correct_lines(texts: list[str], lex: Lexicon | None = None, *, upper: bool = True) -> tuple[list[str], int]:
+    """``texts`` (one page's lines in reading order) with lexicon fixes applied; returns (texts, fixes).
+
+    ``upper=False`` leaves the tone marks and letters of upper-case words as read: a page's upper-case
+    lines are its agency, heading and signature, names the legal text seldom holds (CỤC QUẢN LÝ DƯỢC
+    is not ĐƯỢC); extraction sets right the summary alone, knowing it is one.
+    """
+    lex = lex or lexicon()
+    fixes = 0
+    lines = []
+    for text in texts:
+        fixed = _O_DIGIT.sub(lambda m: "0" * len(m.group()), text)
+        tokens = []
+        for tok in fixed.split(" "):
+            m = _TOKEN.match(tok)
+            if m and (m.group(2).isupper() or m.group(2).islower()):
+                tok = m.group(1) + _split_glued(m.group(2), lex) + m.group(3)
+            tokens.extend(tok.split(" "))
+        fixes += fixed != text or len(tokens) != len(text.split(" "))
+        lines.append(tokens)
+    flat = [(li, ti) for li, toks in enumerate(lines) for ti in range(len(toks))]
+    parts = [_TOKEN.match(lines[li][ti]) for li, ti in flat]
+    words = [_word(lines[li][ti], m) for (li, ti), m in zip(flat, parts, strict=True)]
+    for k, m in enumerate(parts):
+        if m is None or not (m.group(2).isupper() and upper or m.group(2).islower()):
+            continue
+        # the neighbours as read (not as set right), so one fix never props up the next
+        before, after = (parts[k - 1] if k else None), (parts[k + 1] if k + 1 < len(parts) else None)
+        left = words[k - 1] if k and not m.group(1) and not (before and before.group(3)) else None
+        right = words[k + 1] if k + 1 < len(words) and not m.group(3) and not (after and after.group(1)) else None
+        variant = _better(lex, left, m.group(2).lower(), right)
+        if variant is not None:
+            li, ti = flat[k]
+            lines[li][ti] = m.group(1) + _cased(variant, m.group(2)) + m.group(3)
+            fixes += 1
+    return [" ".join(toks) for toks in lines], fixes
