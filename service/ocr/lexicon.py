@@ -20,9 +20,13 @@ from pathlib import Path
 from service.domain.text import fold
 
 DATA = Path(__file__).resolve().parent / "data" / "vi-lexicon.tsv"
-_TOKEN = re.compile(r"^(\W*)([^\W\d_]+)(\W*)$")
-_O_DIGIT = re.compile(r"(?<![^\W\d_])O+(?=\d)|(?<=\d)O+(?![^\W\d_])")
-_NUMBER = "0"  # how service.ocr.train.lexicon counts a number
+LETTER = r"[^\W\d_]"
+WORD = LETTER + "+"  # a word: a run of letters
+NUMBER = "0"  # the word a number stands as: "số 15/2024/QĐ-UBND" is the pair "số 0"
+#: The five tone marks (combining characters, NFD), by name.
+TONES = {"\u0300": "huyền", "\u0301": "sắc", "\u0309": "hỏi", "\u0303": "ngã", "\u0323": "nặng"}
+_TOKEN = re.compile(rf"^(\W*)({WORD})(\W*)$")
+_O_DIGIT = re.compile(rf"(?<!{LETTER})O+(?=\d)|(?<=\d)O+(?!{LETTER})")
 _CONFUSED = {"c": "e", "e": "c", "n": "u", "u": "n", "i": "l", "l": "i"}
 MIN_SUPPORT = 10
 
@@ -56,7 +60,8 @@ class Lexicon:
         """Known words with the same letters up to tone marks, or one confused letter."""
         key = fold(word)
         keys = {key} | {key[:i] + _CONFUSED[c] + key[i + 1:] for i, c in enumerate(key) if c in _CONFUSED}
-        return {v for k in keys for v in self.by_fold.get(k, ()) if _spelling(v) != _spelling(word)}
+        spelling = _spelling(word)
+        return {v for k in keys for v in self.by_fold.get(k, ()) if _spelling(v) != spelling}
 
 
 @lru_cache(maxsize=1)
@@ -65,14 +70,11 @@ def lexicon() -> Lexicon:
     return Lexicon.load()
 
 
-_TONES = {"\u0300", "\u0301", "\u0309", "\u0303", "\u0323"}
-
-
 def _spelling(word: str) -> tuple[str, str]:
     """(letters without tone marks, tone marks): "doạ" and "dọa" spell one word with the tone placed
     the old or the new way; they are never swapped."""
     marks = unicodedata.normalize("NFD", word)
-    return ("".join(c for c in marks if c not in _TONES), "".join(sorted(c for c in marks if c in _TONES)))
+    return ("".join(c for c in marks if c not in TONES), "".join(sorted(c for c in marks if c in TONES)))
 
 
 def _cased(word: str, like: str) -> str:
@@ -94,7 +96,7 @@ def _word(token: str, m: re.Match[str] | None) -> str | None:
     ``None`` (punctuation around it breaks the pair)."""
     if m is not None:
         return m.group(2).lower()
-    return _NUMBER if any(c.isdigit() for c in token) else None
+    return NUMBER if any(c.isdigit() for c in token) else None
 
 
 def _better(lex: Lexicon, left: str | None, word: str, right: str | None) -> str | None:
@@ -103,7 +105,7 @@ def _better(lex: Lexicon, left: str | None, word: str, right: str | None) -> str
     in all. A number beside the word may keep it ("số 15/2024") but never changes it."""
     if lex.pair(left, word) or lex.pair(word, right):
         return None
-    left, right = (None if left == _NUMBER else left), (None if right == _NUMBER else right)
+    left, right = (None if left == NUMBER else left), (None if right == NUMBER else right)
     if left is None and right is None:
         return None
     best, support = None, 0

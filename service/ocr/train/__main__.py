@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from service.ocr.lexicon import TONES
 from service.ocr.manifest import sha256_of
 from service.ocr.metrics import levenshtein, normalize
 from service.ocr.recognizer import ctc_dropped, ctc_greedy
@@ -31,7 +32,6 @@ from service.ocr.train.lines import corpus_text, font_files, make_sample, to_inp
 from service.ocr.train.model import FastCtc
 
 SQUEEZE = (0.6, 0.9)  # horizontal scale range in training; the engine runs the model at 0.75
-TONES = {"\u0300": "huyền", "\u0301": "sắc", "\u0309": "hỏi", "\u0303": "ngã", "\u0323": "nặng"}
 
 
 def _real_sample(rng: random.Random, crops: list[tuple[np.ndarray, str, str]]) -> tuple[np.ndarray, str]:

@@ -19,15 +19,16 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
+from service.ocr.lexicon import DATA, NUMBER, WORD
+
 REPO = Path(__file__).resolve().parents[3]
 CORPUS = REPO.parent / "shared" / "data" / "vi_legal_corpus.jsonl"
 HELDOUT = REPO / "bench" / "data" / "heldout_corpus.jsonl"
-OUT = REPO / "service" / "ocr" / "data" / "vi-lexicon.tsv"
+OUT = DATA
 MIN_BIGRAM = 2  # a pair seen once is as likely a typo as a word pair
-_WORD = re.compile(r"[^\W\d_]+")
+_WORD = re.compile(WORD)
 _NUMBER = re.compile(r"\S*\d\S*")
 _BREAK = re.compile(r"[^\w\s]|_|\n")
-NUMBER = "0"  # the word a number stands as: "số 15/2024/QĐ-UBND" counts as the pair "số 0"
 #: Signature-block titles (Decree 30/2020/NĐ-CP, Phụ lục I): the corpus holds no signatures.
 TITLES = ("KT. BỘ TRƯỞNG\nTHỨ TRƯỞNG", "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH", "TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH",
           "KT. GIÁM ĐỐC\nPHÓ GIÁM ĐỐC", "KT. CỤC TRƯỞNG\nPHÓ CỤC TRƯỞNG", "KT. TRƯỞNG PHÒNG\nPHÓ TRƯỞNG PHÒNG",
