@@ -148,7 +148,7 @@ def _install_hooks(app: Flask) -> None:
     @app.context_processor
     def _globals() -> dict[str, Any]:
         return {"t": t, "lang": lang(), "csrf_token": security.csrf_token, "me": security.current(),
-                "settings": g.get("settings")}
+                "settings": g.get("settings"), "device_seq": lambda: backend().devices.current_seq()}
 
     @app.errorhandler(401)
     def _unauth(_e: HTTPException) -> Response:

@@ -3,16 +3,18 @@
 ``GET /devices/events`` returns what happened since this session last asked: QR reader scans
 (``qr``: the page fills its ``[data-qr-fill]`` input), refused scans (``qr_error``: a Vietnamese
 message) and the panel's capture button (``capture``: the capture screen takes a page). A session
-never sees events from before it first asked. The poll is passive: it neither keeps a session alive
-nor ends one (see ``PASSIVE_ENDPOINTS`` in :mod:`kiosk_ui.app`). ``POST /devices/receipt/<draft_id>/print`` prints the
-receipt on the roll printer; when the printer is not ready the page says why and offers the PDF.
+never sees events from before its first page was made: that page says the newest event then
+(``?since=N``), so a scan between the page appearing and its first poll still reaches it. The poll
+is passive: it neither keeps a session alive nor ends one (see ``PASSIVE_ENDPOINTS`` in
+:mod:`kiosk_ui.app`). ``POST /devices/receipt/<draft_id>/print`` prints the receipt on the roll
+printer; when the printer is not ready the page says why and offers the PDF.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, request, url_for
 
 from kiosk_ui import security
 from kiosk_ui.context import audit, backend, drafts, t
@@ -32,8 +34,12 @@ def events() -> Response:
     hub = backend().devices
     seen = s.data.get(SEEN_KEY)
     if seen is None or not seen.isdigit():
-        s.data[SEEN_KEY] = str(hub.current_seq())
-        return jsonify({"events": []})
+        now = hub.current_seq()
+        since = request.args.get("since", "")
+        if not (since.isascii() and since.isdigit() and len(since) < 12 and int(since) <= now):
+            s.data[SEEN_KEY] = str(now)
+            return jsonify({"events": []})
+        seen = s.data[SEEN_KEY] = since
     out = []
     for event in hub.events_after(int(seen)):
         item: dict[str, str] = {"kind": event.kind}

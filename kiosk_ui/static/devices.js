@@ -7,6 +7,9 @@
   var script = document.currentScript;
   var url = script && script.dataset.events;
   if (!url) { return; }
+  var since = script.dataset.since;  /* the newest event when the page was made: a scan right after
+                                        the page appears is not lost before the first poll */
+  if (since && /^[0-9]+$/.test(since)) { url += (url.indexOf("?") < 0 ? "?" : "&") + "since=" + since; }
   var POLL_MS = 700;
   var stopped = false;
 

@@ -151,3 +151,42 @@ def test_panel_button_and_lights_follow_the_kiosk() -> None:
     finally:
         hub.close()
     assert hub.panel is None
+
+
+def test_a_scan_right_after_the_page_appears_reaches_it_once() -> None:
+    """The citizen scans before the look-up page's first poll: the page still gets the code, once;
+    a forged or future ``since`` only gives what happens from now on."""
+    import re
+
+    from kiosk_ui.app import create_app
+
+    app = create_app({"secret_key": "test-secret-key-" + "x" * 32, "dev_accounts": True})
+    app.config["TESTING"] = True
+    hub = app.extensions["kiosk_backend"].devices
+    try:
+        client = app.test_client()
+        start = client.get("/citizen/").get_data(as_text=True)
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', start)
+        assert csrf
+        hub.scan_line("an earlier scan, before this citizen began")
+        page = client.post("/citizen/begin", data={"mode": "lookup", "csrf_token": csrf.group(1)},
+                           follow_redirects=True).get_data(as_text=True)
+        since = re.search(r'data-since="(\d+)"', page)
+        assert since and 'data-qr-fill="lookup"' in page
+        hub.scan_line("000.00.70.H99-991231-0001")  # before the page's first poll
+        first = client.get(f"/devices/events?since={since.group(1)}").get_json()
+        assert first == {"events": [{"kind": "qr", "text": "000.00.70.H99-991231-0001"}]}
+        assert client.get(f"/devices/events?since={since.group(1)}").get_json() == {"events": []}
+
+        for forged in ("99999999", "-1", "1e3", "٣", ""):
+            other = app.test_client()
+            html = other.get("/citizen/").get_data(as_text=True)
+            token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+            assert token
+            other.post("/citizen/begin", data={"mode": "lookup", "csrf_token": token.group(1)})
+            assert other.get(f"/devices/events?since={forged}").get_json() == {"events": []}
+            hub.scan_line(f"after {forged!r}")
+            assert other.get(f"/devices/events?since={forged}").get_json() == {
+                "events": [{"kind": "qr", "text": f"after {forged!r}"}]}
+    finally:
+        app.extensions["kiosk_backend"].close()
