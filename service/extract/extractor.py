@@ -114,7 +114,7 @@ def _header_fields(b: _Builder, header: Header) -> None:
     elif header.date_error and header.date:
         b.invalid("issue_date", None, header.date.confidence, f"'{header.date.value}': {header.date_error.reason}")
     if header.summary:
-        # an upper-case summary ("HƯỚNG DẪN … LUẬT VIÊN THÔNG") kept its marks through the OCR's text step
+        # an upper-case summary ("VỀ VIỆC … HỌI ĐỒNG") kept its marks through the OCR's text step
         (summary,), _ = correct_lines([header.summary.value])
         b.put("summary", summary, header.summary.confidence)
 

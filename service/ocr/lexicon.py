@@ -1,16 +1,19 @@
 """The OCR's text step: words the recognizer got wrong that the Vietnamese word-pair lexicon can set
-right ("TRỢ TỪ PHÁP" → "TRỢ TƯ PHÁP", "Luật trẻ cm" → "Luật trẻ em", "THƯTÍN" → "THƯ TÍN", "L.OO5" →
+right ("HỌI ĐỒNG" → "HỘI ĐỒNG", "Luật trẻ cm" → "Luật trẻ em", "THƯTÍN" → "THƯ TÍN", "L.OO5" →
 "L.005").
 
 The lexicon (``data/vi-lexicon.tsv``, built by ``python -m service.ocr.train.lexicon`` from legal text
-the benchmarks never render) counts words and adjacent word pairs. A word is replaced only when it
-forms no known pair with its neighbours (across a line break too) and a variant that differs by tone
-marks or one common letter confusion (c/e, n/u, i/l) forms a known pair with each of them.
-Title-case words are left alone: mid-sentence they are names (Thị Hoa is not Thị Hóa).
+the benchmarks never render) counts words and adjacent word pairs. A word is weighed against its
+variants, the known words that differ by tone marks or one common letter confusion (c/e, n/u, i/l),
+by how likely each is between the words beside it (across a line break too): a bigram model
+smoothed towards word frequency. A variant replaces the word only when it is :data:`MARGIN` times
+likelier in log-odds, which stands for how seldom the recognizer misreads a word. Title-case words are
+left alone: mid-sentence they are names (Thị Hoa is not Thị Hóa).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -28,7 +31,10 @@ TONES = {"\u0300": "huyền", "\u0301": "sắc", "\u0309": "hỏi", "\u0303": "n
 _TOKEN = re.compile(rf"^(\W*)({WORD})(\W*)$")
 _O_DIGIT = re.compile(rf"(?<!{LETTER})O+(?=\d)|(?<=\d)O+(?!{LETTER})")
 _CONFUSED = {"c": "e", "e": "c", "n": "u", "u": "n", "i": "l", "l": "i"}
-MIN_SUPPORT = 10
+MIN_SUPPORT = 10  # a variant needs this many sightings beside its neighbours, both sides together
+MU = 300.0  # smoothing: a pair never seen counts as MU x the second word's frequency
+MARGIN = 7.0  # natural-log odds a variant must win by (about 1,100 to 1); MU and MARGIN were chosen
+# on the tune slice's OCR and on the tune rows' own text (models/README.md, the lexicon text step)
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,7 @@ class Lexicon:
     words: dict[str, int]
     pairs: dict[str, int]
     by_fold: dict[str, tuple[str, ...]]
+    total: int
 
     @classmethod
     def load(cls, path: Path = DATA) -> Lexicon:
@@ -50,7 +57,7 @@ class Lexicon:
         by_fold: dict[str, list[str]] = {}
         for w in words:
             by_fold.setdefault(fold(w), []).append(w)
-        return cls(words, pairs, {k: tuple(v) for k, v in by_fold.items()})
+        return cls(words, pairs, {k: tuple(v) for k, v in by_fold.items()}, max(1, sum(words.values())))
 
     def pair(self, a: str | None, b: str | None) -> int:
         """How often ``a b`` occurs (0 for a missing neighbour)."""
@@ -99,21 +106,37 @@ def _word(token: str, m: re.Match[str] | None) -> str | None:
     return NUMBER if any(c.isdigit() for c in token) else None
 
 
+def _score(lex: Lexicon, word: str, left: str | None, right: str | None) -> float:
+    """log P(word | left) + log P(right | word) in the lexicon's bigrams, each smoothed towards the
+    frequency of the word it predicts (a side without a neighbour weighs the word's frequency)."""
+    def freq(w: str) -> float:
+        return (lex.words.get(w, 0) + 0.5) / lex.total
+
+    score = math.log((lex.pair(left, word) + MU * freq(word)) / (lex.words.get(left, 0) + MU)) if left \
+        else math.log(freq(word))
+    if right:
+        score += math.log((lex.pair(word, right) + MU * freq(right)) / (lex.words.get(word, 0) + MU))
+    return score
+
+
 def _better(lex: Lexicon, left: str | None, word: str, right: str | None) -> str | None:
-    """The variant of ``word`` its neighbours agree on, or ``None``. ``word`` must form no known pair
-    with either neighbour; the variant must form a known pair with each word beside it, MIN_SUPPORT
-    in all. A number beside the word may keep it ("số 15/2024") but never changes it."""
-    if lex.pair(left, word) or lex.pair(word, right):
+    """The variant of ``word`` its neighbours make :data:`MARGIN` likelier than ``word``, or ``None``.
+    The variant must have been seen beside them MIN_SUPPORT times. A number beside the word may keep
+    it ("số 15/2024") but never changes it."""
+    if (left == NUMBER and lex.pair(left, word)) or (right == NUMBER and lex.pair(word, right)):
         return None
     left, right = (None if left == NUMBER else left), (None if right == NUMBER else right)
     if left is None and right is None:
         return None
-    best, support = None, 0
+    base = _score(lex, word, left, right)
+    best, gain = None, MARGIN
     for v in sorted(lex.variants(word)):
-        v_left, v_right = lex.pair(left, v), lex.pair(v, right)
-        if (left is None or v_left) and (right is None or v_right) and v_left + v_right > support:
-            best, support = v, v_left + v_right
-    return best if support >= MIN_SUPPORT else None
+        if lex.pair(left, v) + lex.pair(v, right) < MIN_SUPPORT:
+            continue
+        g = _score(lex, v, left, right) - base
+        if g > gain:
+            best, gain = v, g
+    return best
 
 
 def correct_lines(texts: list[str], lex: Lexicon | None = None, *, upper: bool = True) -> tuple[list[str], int]:

@@ -21,9 +21,18 @@ def test_the_ocr_step_leaves_upper_case_names_as_read_but_still_mends_spaces_and
     assert texts == ["CỤC QUẢN LÝ DƯỢC", "HỌI ĐỒNG NHÂN DÂN", "SỐ 103-SL/L.005 THƯ TÍN", "của điều ước"]
 
 
-def test_a_word_is_kept_when_a_neighbour_already_pairs_with_it() -> None:
-    # "hỗ trợ từ" is a known pair, so TỪ after TRỢ stays, though TƯ PHÁP is likelier
+def test_the_likelier_word_between_its_two_neighbours_wins() -> None:
+    # neither "hướng dân" nor "dẫn một" was ever seen; between the two, "dẫn" is still far likelier
+    assert correct_lines(["Hướng dân một số nội dung", "có vai trò thúc đắy sự phát triển"], upper=False) == (
+        ["Hướng dẫn một số nội dung", "có vai trò thúc đẩy sự phát triển"], 2)
+
+
+def test_a_word_is_kept_unless_a_variant_is_much_likelier() -> None:
+    # "hỗ trợ từ" is common, so TỪ after TRỢ stays, though TƯ PHÁP is likelier after it: not by enough
     assert correct_lines(["TRỢ TỪ PHÁP"]) == (["TRỢ TỪ PHÁP"], 0)
+    # a common word with one neighbour to go by stays (the variant pairs better only with that one)
+    for text in ("nộp tiền thuế, tiền phạt", "vận động viên nghiệp dư và"):
+        assert correct_lines([text], upper=False) == ([text], 0)
     # punctuation breaks the pair: "vật," does not vouch for the word after it
     assert correct_lines(["đồ vật, trẻ em"]) == (["đồ vật, trẻ em"], 0)
 
