@@ -116,14 +116,17 @@ def _one_edit(a: str, b: str) -> bool:
 
 
 def _fix_unit(word: str) -> str | None:
-    """The unit word ``word`` was meant to be, for accent-free OCR output only (else ``None``).
+    """The unit word ``word`` was meant to be (else ``None``): accent-free OCR output ("tnh", "Thon"),
+    or a lower-case word one letter off a unit ("tiỉnh").
 
-    A word that carries diacritics is a real word (Tịnh Biên, Bình Phước) and is never touched.
+    A capitalised word with diacritics is a place (Tịnh Biên, Bình Phước) and is never touched, nor a
+    word that differs from a unit by its marks alone ("quán" is not "quận").
     """
     key = fold(word)
     if key != word.lower():
-        return None
-    if key in _UNIT_BY_FOLD:
+        if not word.islower() or key in _UNIT_BY_FOLD:
+            return None
+    elif key in _UNIT_BY_FOLD:
         unit = _UNIT_BY_FOLD[key]
         return None if word.lower() == unit else unit
     hits = [u for k, u in _UNIT_BY_FOLD.items()

@@ -33,6 +33,9 @@ def test_restore_agency(text: str, expected: str) -> None:
     ("Thon 6, xa Duc Lieu, huyen Bu Dang", "Thôn 6, xã Duc Lieu, huyện Bu Dang"),
     ("Tịnh Biên, Bình Phước", "Tịnh Biên, Bình Phước"),  # real words with diacritics are never touched
     ("Số 1 phố Huế, Hà Nội", "Số 1 phố Huế, Hà Nội"),
+    ("Thôn 5, xã Đức Liễu, huyện Bù Đăng, tiỉnh Bình Phước", "Thôn 5, xã Đức Liễu, huyện Bù Đăng, tỉnh Bình Phước"),
+    ("quán Bà Ba, đường Lê Lợi, quận 1", "quán Bà Ba, đường Lê Lợi, quận 1"),  # other words are kept
+    ("Thửa 12, tờ bản đồ 5, khóm 3", "Thửa 12, tờ bản đồ 5, khóm 3"),
 ])
 def test_restore_address(text: str, expected: str) -> None:
     assert restore_address(text)[0] == expected
