@@ -17,6 +17,7 @@ simulation. Nothing here runs on a production box.
 
 from __future__ import annotations
 
+import io
 import os
 import select
 import stat
@@ -28,6 +29,8 @@ from pathlib import Path
 from types import TracebackType
 
 from PIL import Image
+
+from service.durable import write_durable
 
 SANE_TEST_CONF = """\
 number_of_devices 2
@@ -261,13 +264,16 @@ class SimulatedReceiptPrinter(PtyPrinter):
             self._job.clear()
             if job.replace(b"\x10\x04\x01", b"").replace(b"\x10\x04\x02", b"").replace(b"\x10\x04\x04", b""):
                 self.jobs += 1
-                (self.folder / f"job-{self.jobs:04d}.escpos").write_bytes(job)
+                # whole files only: a developer's viewer (or a test) may open a job the moment it appears
+                write_durable(self.folder / f"job-{self.jobs:04d}.escpos", job, 0o644)
                 try:
                     image = raster_images(job)
                 except ValueError:
                     image = None  # a cut-off job is kept as bytes only
                 if image is not None:
-                    image.save(self.folder / f"job-{self.jobs:04d}.png")
+                    png = io.BytesIO()
+                    image.save(png, format="PNG")
+                    write_durable(self.folder / f"job-{self.jobs:04d}.png", png.getvalue(), 0o644)
 
     def _follow_state(self) -> None:
         if self.state_file is None:
