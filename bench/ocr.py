@@ -190,8 +190,7 @@ def cpu_line() -> str:
 
 
 def run(quick: bool, *, slices: tuple[str, ...] = ("tune", "never"), per: int | None = None,
-        engines: tuple[str, ...] = ("cascade", "nolex", "int8", "fast", "fp32", "tesseract"),
-        keep: Path | None = None) -> str:
+        engines: tuple[str, ...] = tuple(ENGINES), keep: Path | None = None) -> str:
     """Render (or reuse) pages, run the engines per slice and condition, return the table."""
     per = per or (2 if quick else 4)
     with tempfile.TemporaryDirectory(prefix="bench-ocr-") as tmp:
@@ -208,7 +207,7 @@ def main(argv: list[str]) -> int:
     """CLI for layout work: one slice, chosen engines, a page cache folder."""
     ap = argparse.ArgumentParser(prog="python -m bench.ocr")
     ap.add_argument("--slice", action="append", choices=("tune", "never", "project"))
-    ap.add_argument("--engines", default="cascade,nolex,int8,fast,fp32,tesseract",
+    ap.add_argument("--engines", default=",".join(ENGINES),
                     help=f"comma-separated, of: {', '.join(ENGINES)}")
     ap.add_argument("--pages", type=int, default=None)
     ap.add_argument("--keep", type=Path, default=None, help="folder to cache rendered pages in")

@@ -123,12 +123,12 @@ def _fix_unit(word: str) -> str | None:
     word that differs from a unit by its marks alone ("quán" is not "quận").
     """
     key = fold(word)
-    if key != word.lower():
-        if not word.islower() or key in _UNIT_BY_FOLD:
-            return None
-    elif key in _UNIT_BY_FOLD:
+    marked = key != word.lower()
+    if key in _UNIT_BY_FOLD:
         unit = _UNIT_BY_FOLD[key]
-        return None if word.lower() == unit else unit
+        return None if marked or word.lower() == unit else unit
+    if marked and not word.islower():
+        return None
     hits = [u for k, u in _UNIT_BY_FOLD.items()
             if len(k) >= 4 and " " not in k and k[0] == key[:1] and _one_edit(key, k)]
     return hits[0] if len(hits) == 1 else None

@@ -17,7 +17,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from service.domain.text import fold
@@ -44,7 +44,11 @@ class Lexicon:
     words: dict[str, int]
     pairs: dict[str, int]
     by_fold: dict[str, tuple[str, ...]]
-    total: int
+
+    @cached_property
+    def total(self) -> int:
+        """All word sightings (at least 1): the denominator of a word's frequency."""
+        return max(1, sum(self.words.values()))
 
     @classmethod
     def load(cls, path: Path = DATA) -> Lexicon:
@@ -57,7 +61,7 @@ class Lexicon:
         by_fold: dict[str, list[str]] = {}
         for w in words:
             by_fold.setdefault(fold(w), []).append(w)
-        return cls(words, pairs, {k: tuple(v) for k, v in by_fold.items()}, max(1, sum(words.values())))
+        return cls(words, pairs, {k: tuple(v) for k, v in by_fold.items()})
 
     def pair(self, a: str | None, b: str | None) -> int:
         """How often ``a b`` occurs (0 for a missing neighbour)."""

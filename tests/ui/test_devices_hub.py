@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import zxingcpp
@@ -14,6 +16,7 @@ import zxingcpp
 from firmware.config import DevicesConfig, EscposSerialPrinterConfig, PanelConfig, SerialQrReaderConfig
 from provisioning.simdevices import PtyPair, PtyPrinter, raster_images
 from service.usecases.kiosk_devices import DeviceEvent, DeviceHub, KioskActivity
+from tests.ui.desk_client import desk_app
 
 CCCD_QR = "036088001234||Nguyễn Văn Thử|14021988|Nam|Xóm 5, xã Hải Minh, huyện Hải Hậu, tỉnh Nam Định|15032021"
 
@@ -153,24 +156,23 @@ def test_panel_button_and_lights_follow_the_kiosk() -> None:
     assert hub.panel is None
 
 
+def _citizen_lookup(app: Any) -> tuple[Any, str]:
+    """A new browser's citizen look-up session: its client and the look-up page's HTML."""
+    client = app.test_client()
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/citizen/").get_data(as_text=True))
+    assert csrf
+    page = client.post("/citizen/begin", data={"mode": "lookup", "csrf_token": csrf.group(1)},
+                       follow_redirects=True).get_data(as_text=True)
+    return client, page
+
+
 def test_a_scan_right_after_the_page_appears_reaches_it_once() -> None:
     """The citizen scans before the look-up page's first poll: the page still gets the code, once;
     a forged or future ``since`` only gives what happens from now on."""
-    import re
-
-    from kiosk_ui.app import create_app
-
-    app = create_app({"secret_key": "test-secret-key-" + "x" * 32, "dev_accounts": True})
-    app.config["TESTING"] = True
-    hub = app.extensions["kiosk_backend"].devices
-    try:
-        client = app.test_client()
-        start = client.get("/citizen/").get_data(as_text=True)
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', start)
-        assert csrf
+    with desk_app() as app:
+        hub = app.extensions["kiosk_backend"].devices
         hub.scan_line("an earlier scan, before this citizen began")
-        page = client.post("/citizen/begin", data={"mode": "lookup", "csrf_token": csrf.group(1)},
-                           follow_redirects=True).get_data(as_text=True)
+        client, page = _citizen_lookup(app)
         since = re.search(r'data-since="(\d+)"', page)
         assert since and 'data-qr-fill="lookup"' in page
         hub.scan_line("000.00.70.H99-991231-0001")  # before the page's first poll
@@ -179,14 +181,8 @@ def test_a_scan_right_after_the_page_appears_reaches_it_once() -> None:
         assert client.get(f"/devices/events?since={since.group(1)}").get_json() == {"events": []}
 
         for forged in ("99999999", "-1", "1e3", "٣", ""):
-            other = app.test_client()
-            html = other.get("/citizen/").get_data(as_text=True)
-            token = re.search(r'name="csrf_token" value="([^"]+)"', html)
-            assert token
-            other.post("/citizen/begin", data={"mode": "lookup", "csrf_token": token.group(1)})
+            other, _ = _citizen_lookup(app)
             assert other.get(f"/devices/events?since={forged}").get_json() == {"events": []}
             hub.scan_line(f"after {forged!r}")
             assert other.get(f"/devices/events?since={forged}").get_json() == {
                 "events": [{"kind": "qr", "text": f"after {forged!r}"}]}
-    finally:
-        app.extensions["kiosk_backend"].close()
