@@ -223,7 +223,8 @@ def test_citizen_lookup_by_reader_and_ticket_on_the_roll(station: Station, page:
     station.scan("000.00.70.H99\u202e-991231".encode())  # a bidi override: refused by the text hygiene rule
     expect(page.get_by_test_id("device-message")).to_contain_text("Không đọc được mã vừa quét")
     assert box.input_value() == receipt_qr
-    page.get_by_test_id("lookup-submit").click()
+    with page.expect_navigation():  # the look-up is a form post: wait for its answer page
+        page.get_by_test_id("lookup-submit").click()
     assert page.get_by_test_id("lookup-none").is_visible()
 
     # Self-service scan: the panel button captures, the hand-in prints the ticket on the roll.
