@@ -4,8 +4,9 @@ they are still running.
 libsane's backends read each page in a thread they stop with an *asynchronous* pthread cancel
 (sanei_thread). A cancel that lands while that thread is inside ``malloc``/``free`` leaves the
 allocator's lock held for ever and freezes the whole process, GIL and all, so no Python timeout
-can fire. The scanner driver therefore lets the reader reach a blocking call (a full pipe) or
-leave before it cancels or starts the next page: :func:`wait_quiet`.
+can fire. libsane therefore lives in a child process (``sane_worker``), which lets the reader
+reach a blocking call (a full pipe) or leave before it cancels or starts the next page
+(:func:`wait_quiet`): that narrows the window; the child being killable closes it.
 """
 
 from __future__ import annotations

@@ -1,14 +1,18 @@
-"""SANE scanners through python-sane: ADF, duplex, colour/grey, resolution; errors become typed faults."""
+"""SANE scanners through python-sane: ADF, duplex, colour/grey, resolution; errors become typed faults.
+
+libsane runs in a child process (``sane_worker``), one per open device: a backend that freezes
+(see that module) costs one scan, reported as a timeout, never the process that drives it.
+"""
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import importlib
-import signal
+import socket
+import subprocess
+import sys
 import threading
-import time
 from collections.abc import Iterator
+from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,53 +24,19 @@ from firmware.errors import (
     DeviceFault,
     DeviceIOFault,
     DeviceMissing,
+    DeviceTimeout,
     FeederEmpty,
     ScannerJam,
 )
 from firmware.scanner.base import ScannedPage, side_of
-from firmware.scanner.native_threads import task_ids, wait_quiet
-from firmware.timeouts import call_with_timeout
 
-_init_lock = threading.Lock()
-_sane_module: Any = None
 ADF_WORDS = ("adf", "feeder", "automatic document")
-REAP_S = 5.0
+WORKER = Path(__file__).with_name("sane_worker.py")
+STARTUP_S = 20.0  # the longest wait for the child to load libsane (a busy Pi, a slow SD card)
+EXIT_S = 2.0  # the longest wait for the child to leave after ``close`` before it is killed
 
 
-def _restore_sigpipe_ignore() -> None:
-    """Put SIGPIPE back to "ignored" after a SANE call.
-
-    libsane's reader threads reset SIGPIPE to its default action; a later write to a closed
-    socket anywhere in the process (MQTT, HTTP, the browser pipe) would then kill the whole
-    service instead of raising EPIPE. ``signal.signal`` only works on the main thread, so the
-    C library's ``signal`` is called directly (process-wide, any thread).
-    """
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
-        return
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    libc.signal.restype = ctypes.c_void_p
-    libc.signal.argtypes = (ctypes.c_int, ctypes.c_void_p)
-    libc.signal(int(signal.SIGPIPE), ctypes.c_void_p(1))  # 1 == SIG_IGN
-
-
-def load_sane() -> Any:
-    """The initialised ``sane`` module (initialised once per process)."""
-    global _sane_module
-    with _init_lock:
-        if _sane_module is None:
-            try:
-                module = importlib.import_module("sane")
-                module.init()
-                _restore_sigpipe_ignore()
-            except Exception as exc:  # noqa: BLE001 - ImportError or libsane failing to load
-                raise DeviceMissing("scanner", f"SANE is not available ({exc})",
-                                    remedy="install libsane1 and python-sane") from exc
-            _sane_module = module
-    return _sane_module
-
-
-def map_sane_error(exc: Exception, pages_done: int) -> DeviceFault:
+def map_sane_error(exc: Exception | str, pages_done: int) -> DeviceFault:
     """The typed fault for a python-sane error message (sane_strstatus text)."""
     text = str(exc)
     low = text.lower()
@@ -89,14 +59,84 @@ def map_sane_error(exc: Exception, pages_done: int) -> DeviceFault:
                          remedy="check the cable and power; restart the scanner")
 
 
+class _SaneError(Exception):
+    """A libsane status reported by the child (its sane_strstatus text)."""
+
+
+class _Refused(Exception):
+    """A value python-sane would not take for an option."""
+
+
+def _with_pages_kept(fault: DeviceTimeout | DeviceIOFault, pages_done: int) -> DeviceFault:
+    """The same fault for a page of a batch, saying how many pages are kept and what to rescan."""
+    message = fault.message.removeprefix("scanner: ")
+    return type(fault)("scanner", f"{message}; {pages_done} page(s) of this batch were scanned and kept",
+                       remedy="take the sheets not yet scanned out of the feeder, check the cable and power, "
+                              "and scan them again")
+
+
 def _choose(options: list[str], wanted: str | None, words: tuple[str, ...]) -> str | None:
     if wanted is not None:
         return wanted if wanted in options else None
     return next((o for o in options if any(w in o.lower() for w in words)), None)
 
 
-START_SETTLE_S = 0.02  # see _scan: the reader thread must be past its allocations before a cancel
-READER_QUIET_S = 1.0  # the longest wait for libsane's reader thread to park or leave
+class _Child:
+    """The libsane child process and its end of the socket; every request is bounded in time."""
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair()
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-E", "-s", str(WORKER), str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        except OSError as exc:
+            ours.close()
+            raise DeviceMissing("scanner", f"cannot start the SANE driver process ({exc})",
+                                remedy="reinstall the service (make setup)") from exc
+        finally:
+            theirs.close()
+        self.conn = Connection(ours.detach())
+
+    def request(self, op: str, args: tuple[Any, ...], timeout_s: float, what: str) -> Any:
+        """Send one request and return its value; typed errors for a libsane status, a refused value,
+        a child that died (DeviceIOFault) or one that did not answer within ``timeout_s`` (killed)."""
+        try:
+            self.conn.send((op, args))
+            answered = self.conn.poll(timeout_s)
+            status, value = self.conn.recv() if answered else ("timeout", None)
+        except (EOFError, OSError) as exc:
+            self.kill()
+            raise DeviceIOFault("scanner", f"the SANE driver process stopped while {what}",
+                                remedy="check the cable and power; restart the scanner") from exc
+        if status == "timeout":
+            self.kill()
+            raise DeviceTimeout("scanner", f"{what} did not finish within {timeout_s:g} s",
+                                remedy="check the cable and power, then try again; "
+                                       "restart the device if it persists")
+        if status == "sane":
+            raise _SaneError(value)
+        if status == "refused":
+            raise _Refused(value)
+        if status != "ok":
+            raise DeviceIOFault("scanner", f"the SANE driver failed while {what}: {value}",
+                                remedy="restart the scanner; report the message if it persists")
+        return value
+
+    def close(self) -> None:
+        """Let the child leave, or kill it."""
+        try:
+            self.proc.wait(EXIT_S)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self.conn.close()
+
+    def kill(self) -> None:
+        """Stop the child at once (a frozen libsane cannot be asked)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.conn.close()
 
 
 class SaneScanner:
@@ -106,81 +146,91 @@ class SaneScanner:
         """Configure; nothing is opened until a scan or self-check."""
         self.config = config
         self.name = f"scanner(sane:{config.device or 'auto'})"
-        self._dev: Any = None
+        self._child: _Child | None = None
+        self._options: dict[str, list[Any] | None] = {}
         self._lock = threading.Lock()
-        self._stuck = False
+        self._rpc = threading.RLock()
 
-    def _call(self, fn: Any, what: str) -> Any:
-        try:
-            return call_with_timeout(fn, self.config.timeout_s, "scanner", what, on_timeout=self._reap)
-        finally:
-            _restore_sigpipe_ignore()
-
-    def _reap(self, thread: threading.Thread) -> None:
-        """A SANE call hung: cancel it (allowed from another thread) and wait a little for it to return.
-
-        If it still does not return, the handle is abandoned rather than closed under its feet.
-        """
-        dev = self._dev
-        if dev is not None:
+    def _call(self, op: str, *args: Any, what: str, timeout_s: float | None = None) -> Any:
+        with self._rpc:
+            child = self._child
+            if child is None:
+                raise DeviceIOFault("scanner", f"the scanner is not open while {what}",
+                                    remedy="start the scan again")
             try:
-                dev.cancel()
-            except Exception:  # noqa: BLE001 - best effort on a device that already misbehaves
-                pass
-        thread.join(REAP_S)
-        self._stuck = thread.is_alive()
+                return child.request(op, args, self.config.timeout_s if timeout_s is None else timeout_s, what)
+            except (DeviceTimeout, DeviceIOFault):
+                if child.proc.poll() is not None:
+                    self._child = None
+                raise
 
-    def _device_name(self) -> str:
-        sane = load_sane()
-        if self.config.device:
-            return self.config.device
-        devices = self._call(sane.get_devices, "listing devices")
+    def open(self) -> None:
+        """Start the driver process and open the device (DeviceMissing if it is not there)."""
+        with self._rpc:
+            if self._child is not None:
+                return
+            self._child = _Child()
+            try:
+                try:
+                    self._call("init", what="loading SANE", timeout_s=max(STARTUP_S, self.config.timeout_s))
+                except (_SaneError, DeviceIOFault) as exc:
+                    raise DeviceMissing("scanner", f"SANE is not available ({exc})",
+                                        remedy="install libsane1 and python-sane") from exc
+                name = self.config.device or self._first_device()
+                try:
+                    self._options = self._call("open", name, what=f"opening {name}")
+                except _SaneError as exc:
+                    raise DeviceMissing("scanner", f"cannot open SANE device {name} ({exc})",
+                                        remedy="check `scanimage -L` and devices.scanner.device") from exc
+            except BaseException:
+                self._drop()
+                raise
+            self.name = f"scanner(sane:{name})"
+
+    def _first_device(self) -> str:
+        try:
+            devices = self._call("devices", what="listing devices")
+        except _SaneError as exc:
+            raise DeviceMissing("scanner", f"SANE cannot list scanners ({exc})",
+                                remedy="plug in and power on the scanner; check `scanimage -L`") from exc
         if not devices:
             raise DeviceMissing("scanner", "no SANE scanner found",
                                 remedy="plug in and power on the scanner; check `scanimage -L`")
         return str(devices[0][0])
 
-    def open(self) -> None:
-        """Open the device (DeviceMissing if it is not there)."""
-        if self._dev is not None:
-            return
-        sane = load_sane()
-        name = self._device_name()
-        try:
-            self._dev = self._call(lambda: sane.open(name), f"opening {name}")
-        except sane._sane.error as exc:
-            raise DeviceMissing("scanner", f"cannot open SANE device {name} ({exc})",
-                                remedy="check `scanimage -L` and devices.scanner.device") from exc
-        self.name = f"scanner(sane:{name})"
+    def _drop(self) -> None:
+        child, self._child = self._child, None
+        if child is not None:
+            child.kill()
 
     def close(self) -> None:
-        """Close the device; safe to call twice."""
-        dev, self._dev = self._dev, None
-        if self._stuck:
-            self._stuck = False
-            return
-        if dev is not None:
+        """Close the device and let its driver process go; safe to call twice."""
+        with self._rpc:
+            child = self._child
+            if child is None:
+                return
             try:
-                self._call(dev.close, "closing")
-            except DeviceFault:
+                self._call("close", what="closing")
+            except (DeviceFault, _SaneError):
                 pass
+            self._child = None
+            child.close()
 
     def set_option(self, name: str, value: str | int | float | bool) -> None:
         """Set a SANE option by its name (``test-picture``, ``read-return-value`` ...)."""
         self.open()
         attr = name.replace("-", "_")
-        if attr not in self._dev.opt:
+        if attr not in self._options:
             raise DeviceIOFault("scanner", f"the scanner has no option {name!r}",
                                 remedy="list its options with `scanimage -d DEVICE -A`; fix devices.scanner.options")
         try:
-            self._call(lambda: setattr(self._dev, attr, value), f"setting {name}")
-        except (AttributeError, ValueError, TypeError, load_sane()._sane.error) as exc:
+            self._call("set", attr, value, what=f"setting {name}")
+        except (_Refused, _SaneError) as exc:
             raise DeviceIOFault("scanner", f"option {name}={value!r} refused ({exc})",
                                 remedy="check the option with `scanimage -d DEVICE -A`") from exc
 
     def _source_options(self) -> list[str]:
-        opt = self._dev.opt.get("source")
-        return list(opt.constraint) if opt is not None and isinstance(opt.constraint, list) else []
+        return [str(s) for s in self._options.get("source") or []]
 
     def _prepare(self, duplex: bool, dpi: int, color: bool) -> bool:
         """Set source, mode and resolution; returns True when the source is a feeder."""
@@ -194,7 +244,7 @@ class SaneScanner:
             source = _choose(sources, self.config.adf_source, ADF_WORDS)
         if source is not None:
             self.set_option("source", source)
-        modes = list(self._dev.opt["mode"].constraint) if "mode" in self._dev.opt else []
+        modes = [str(m) for m in self._options.get("mode") or []]
         want = ("color",) if color else ("gray", "grey")
         mode = next((m for m in modes if any(w in m.lower() for w in want)), None)
         if mode is None and modes:
@@ -202,7 +252,7 @@ class SaneScanner:
                                 remedy="choose another colour setting")
         if mode is not None:
             self.set_option("mode", mode)
-        if "resolution" in self._dev.opt:
+        if "resolution" in self._options:
             self.set_option("resolution", dpi)
         for key, value in self.config.options.items():
             self.set_option(key, value)
@@ -219,49 +269,32 @@ class SaneScanner:
             self._lock.release()
 
     def _scan(self, duplex: bool, dpi: int, color: bool) -> Iterator[ScannedPage]:
-        sane = load_sane()
         self.open()
         feeder = self._prepare(duplex, dpi, color)
-        actual_dpi = float(getattr(self._dev, "resolution", dpi))
-        dev = self._dev
-
-        def one() -> Any:
-            # libsane's backends read in a thread they cancel asynchronously (sanei_thread): a cancel
-            # that lands while that thread allocates or frees its buffer leaves the malloc arena
-            # locked and freezes the process (seen with the test backend on a jam, and at the end
-            # of an ADF page under load). The reader is let reach a blocking call, or leave, both
-            # before a read can fail and before the next start or cancel (native_threads).
-            before = task_ids()
-            dev.start()
-            readers = task_ids() - before
-            if not readers:
-                time.sleep(START_SETTLE_S)  # no /proc (or the reader is done already): the old fixed settle
-            wait_quiet(readers, READER_QUIET_S)
-            try:
-                return dev.snap()
-            finally:
-                wait_quiet(readers, READER_QUIET_S)
-
+        resolution = self._call("get", "resolution", what="reading the resolution")
+        actual_dpi = float(resolution) if isinstance(resolution, (int, float)) else float(dpi)
         for position in range(self.config.max_pages if feeder else 1):
             try:
-                image = self._call(one, f"scanning page {position + 1}")
-            except sane._sane.error as exc:
+                width, height, bands, pixels = self._call("page", color, what=f"scanning page {position + 1}")
+            except _SaneError as exc:
                 fault = map_sane_error(exc, position)
                 self._cancel()
                 if isinstance(fault, FeederEmpty) and position > 0:
                     return
                 raise fault from exc
+            except (DeviceTimeout, DeviceIOFault) as exc:
+                raise _with_pages_kept(exc, position) from exc
             sheet, side = side_of(position, duplex)
-            arr = np.asarray(image.convert("RGB" if color else "L"))
+            shape = (height, width, bands) if bands > 1 else (height, width)
+            arr = np.frombuffer(bytearray(pixels), dtype=np.uint8).reshape(shape)
             yield ScannedPage(index=position + 1, sheet=sheet, side=side, image=arr, dpi=actual_dpi, color=color)
         self._cancel()
 
     def _cancel(self) -> None:
-        if self._dev is not None:
-            try:
-                self._call(self._dev.cancel, "cancelling")
-            except DeviceFault:
-                pass
+        try:
+            self._call("cancel", what="cancelling")
+        except (DeviceFault, _SaneError):
+            pass
 
     def self_check(self) -> str:
         """Open the device and report its sources."""

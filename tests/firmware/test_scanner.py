@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from pathlib import Path
@@ -19,7 +20,7 @@ from firmware.errors import (
     FeederEmpty,
     ScannerJam,
 )
-from firmware.scanner import FilesScanner, SaneScanner, Scanner, open_scanner
+from firmware.scanner import FilesScanner, SaneScanner, ScannedPage, Scanner, open_scanner
 from tests.support.sane import sane_options, sane_test_backend
 
 
@@ -147,3 +148,44 @@ def test_files_scanner(tmp_path: Path) -> None:
         list(FilesScanner(FilesScannerConfig(folder=empty)).scan_batch())
     with pytest.raises(DeviceMissing):
         FilesScanner(FilesScannerConfig(folder=tmp_path / "nope")).self_check()
+
+
+def test_the_service_process_never_loads_libsane() -> None:
+    # libsane can freeze the process that loads it (an asynchronous cancel inside malloc); it runs
+    # in a child process, so the kiosk and the sync never share its fate.
+    assert len(list(_scanner().scan_batch(dpi=50))) == 10
+    maps = Path("/proc/self/maps").read_text()
+    assert "libsane" not in maps
+
+
+def _signal_driver_process_at(scanner: SaneScanner, index: int, sig: signal.Signals, got: list[ScannedPage]) -> None:
+    """Scan a batch into ``got``, sending ``sig`` to the driver's child process once page ``index`` arrived."""
+    for page in scanner.scan_batch(dpi=50):
+        got.append(page)
+        if page.index == index:
+            child = scanner._child  # test-side hook: the driver's child process
+            assert child is not None
+            os.kill(child.proc.pid, sig)
+
+
+def test_a_frozen_driver_process_times_out_keeps_the_pages_and_the_next_scan_works() -> None:
+    scanner = _scanner(timeout_s=1)
+    got: list[ScannedPage] = []
+    start = time.monotonic()
+    with pytest.raises(DeviceTimeout) as info:
+        _signal_driver_process_at(scanner, 2, signal.SIGSTOP, got)  # frozen, as a libsane freeze looks
+    assert time.monotonic() - start < 8
+    assert [p.index for p in got] == [1, 2]
+    assert "page 3" in info.value.message and "2 page(s)" in info.value.message
+    assert "not yet scanned" in (info.value.remedy or "")
+    assert len(list(scanner.scan_batch(dpi=50))) == 10  # the same driver, a fresh child
+
+
+def test_a_driver_process_that_dies_mid_batch_is_a_typed_fault_with_the_pages_kept() -> None:
+    scanner = _scanner()
+    got: list[ScannedPage] = []
+    with pytest.raises(DeviceIOFault, match="stopped while scanning page 4") as info:
+        _signal_driver_process_at(scanner, 3, signal.SIGKILL, got)
+    assert [p.index for p in got] == [1, 2, 3]
+    assert "3 page(s)" in info.value.message
+    assert len(list(scanner.scan_batch(dpi=50))) == 10
