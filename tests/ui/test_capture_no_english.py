@@ -58,7 +58,8 @@ def _press(desk: Desk, url: str, **form: Any) -> tuple[str, str]:
 
 
 def test_camera_failures_are_worded_by_the_catalogue(capture_page: Any, sohoa_home: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     request: pytest.FixtureRequest) -> None:
     empty = sohoa_home / "no-images"
     empty.mkdir()
     _devices(sohoa_home, camera={"type": "files", "folder": str(empty)})
@@ -75,6 +76,8 @@ def test_camera_failures_are_worded_by_the_catalogue(capture_page: Any, sohoa_ho
     monkeypatch.delitem(sys.modules, "picamera2", raising=False)
     import picamera2  # the stand-in: "no-camera" raises as an unplugged ribbon does, "hang" never returns
 
+    # monkeypatch restores only what existed before: the stand-in would stay imported for later tests
+    request.addfinalizer(lambda: sys.modules.pop("picamera2", None))
     monkeypatch.setattr(picamera2.Picamera2, "mode", "no-camera")
     small = {"type": "picamera2", "width": 64, "height": 48, "preview_width": 32, "preview_height": 24,
              "timeout_s": 1}
