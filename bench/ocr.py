@@ -34,7 +34,8 @@ from service.ocr.metrics import match_lines, normalize
 TIME = ["/usr/bin/time", "-f", "MAXRSS_KB %M"] if Path("/usr/bin/time").exists() else []
 #: key -> (row label, engine settings over the shipped OcrConfig; None: Tesseract)
 ENGINES: dict[str, tuple[str, dict[str, object] | None]] = {
-    "cascade": ("sohoa (shipped): fast CTC → AsterNet int8 where its weakest char < 0.5 (top third: < 0.98)",
+    "cascade": ("sohoa (shipped): fast CTC → AsterNet int8 where its weakest char < 0.5 (top third: < 0.98), "
+                "the surer reading kept",
                 {}),
     "nolex": ("sohoa, the shipped cascade without the lexicon text step", {"lexicon": False}),
     "int8": ("sohoa, int8 DBNet + AsterNet int8 alone (the previous default)",
@@ -54,6 +55,7 @@ class Result:
     cpu: float = 0.0
     rss_mb: float = 0.0
     fallback: float = 0.0  # cascade: share of lines re-read by the fallback recognizer
+    kept: float = 0.0  # cascade: share of the re-read lines that kept the first reading (it was surer)
     error: str = ""
 
 
@@ -86,6 +88,7 @@ def run_ours(pages: list[Page], engine: str) -> Result:
         if "rss_mb" in row:  # the worker's own high-water mark (a forked child inherits ours)
             res.rss_mb = row["rss_mb"]
             res.fallback = row["fallback"]
+            res.kept = row["kept"]
         if "file" in row:
             res.texts.append(row["lines"])
             res.cpu += row["cpu"]
@@ -121,8 +124,8 @@ def _worker(key: str, items: list[str]) -> int:
                           "lines": [ln.text for ln in page.lines]}, ensure_ascii=False), flush=True)
     status = Path("/proc/self/status").read_text()
     hwm = next(int(ln.split()[1]) for ln in status.splitlines() if ln.startswith("VmHWM:"))
-    print(json.dumps({"rss_mb": hwm / 1024, "fallback": engine.lines_fallback / max(1, engine.lines_read)}),
-          flush=True)
+    print(json.dumps({"rss_mb": hwm / 1024, "fallback": engine.lines_fallback / max(1, engine.lines_read),
+                      "kept": engine.lines_kept_first / max(1, engine.lines_fallback)}), flush=True)
     return 0
 
 
@@ -161,7 +164,8 @@ def measure(pages: list[Page], engines: list[str]) -> list[str]:
             cpu[key] = cpu.get(key, 0.0) + res.cpu
             rows.append(f"| {slice_} | {condition} | {name} | {len(subset)} | {page_cer:.2f} | {line_cer:.2f} | "
                         f"{bag:.2f} | {res.cpu / max(1, len(subset)):.2f} | {res.rss_mb:.0f} |"
-                        + (f" fallback {100 * res.fallback:.0f} % of lines" if res.fallback else "")
+                        + (f" fallback {100 * res.fallback:.0f} % of lines (first reading kept on "
+                           f"{100 * res.kept:.0f} % of them)" if res.fallback else "")
                         + (f" {res.error}" if res.error else ""))
     for key in ("cascade", "int8", "fast"):
         if key in cpu and cpu.get("tesseract"):

@@ -42,6 +42,11 @@ class OcrConfig(StrictModel):
         default=0.05, ge=0, le=1,
         description="cascade: lines in the top third of a page are also re-read when a character the first "
                     "recognizer left out reached this probability (1.0: off)")
+    fallback_keeps: Literal["surer", "fallback"] = Field(
+        default="surer",
+        description="cascade: which reading a re-read line keeps (\"surer\": the fallback's only where its "
+                    "characters are at least as sure on average as the first reading's, so a confident first "
+                    "reading is not replaced by a doubtful re-read; \"fallback\": always the fallback's)")
     fallback_squeeze: Annotated[float, Field(ge=0.4, le=1.25)] | Literal["auto"] | None = Field(
         default="auto",
         description="cascade: horizontal scale of the lines the fallback re-reads (\"auto\": the model's own "

@@ -89,6 +89,7 @@ class OcrEngine:
                                        squeeze=squeeze, short_squeeze=squeeze)
         self.lines_read = 0
         self.lines_fallback = 0  # cascade: lines the fallback recognizer re-read
+        self.lines_kept_first = 0  # cascade: re-read lines that kept the first reading (it was surer)
         self.ready = False
         log.info("ocr models loaded and verified in %.2f s (%s, %s)", time.perf_counter() - started,
                  det_spec.name, rec_spec.name)
@@ -109,6 +110,14 @@ class OcrEngine:
                                or reading.weakest < self.config.fallback_header_below
                                or reading.dropped > self.config.fallback_header_dropped_above))
 
+    def _second_opinion(self, first: Reading, again: Reading) -> Reading:
+        """Cascade: the reading a re-read line keeps (``fallback_keeps``); counts the re-read."""
+        self.lines_fallback += 1
+        if self.config.fallback_keeps == "fallback" or again.confidence >= first.confidence:
+            return again
+        self.lines_kept_first += 1
+        return first
+
     def read_prepared(self, clean: CleanPage) -> OcrPage:
         """OCR a prepared page; boxes are in ``clean.image`` pixels."""
         gray = clean.image
@@ -123,8 +132,7 @@ class OcrEngine:
             reading = self.recognizer.read(crop)
             self.lines_read += 1
             if self.fallback is not None and self._unsure(reading, header=y0 < gray.shape[0] / 3):
-                reading = self.fallback.read(crop)
-                self.lines_fallback += 1
+                reading = self._second_opinion(reading, self.fallback.read(crop))
             if not reading.text or reading.confidence < self.config.min_confidence:
                 continue
             text = tidy(reading.text)

@@ -142,7 +142,8 @@ def test_number_and_date_read_exactly_in_dejavu_at_200_dpi() -> None:
 
 def test_cascade_rereads_the_lines_the_first_recognizer_is_unsure_of() -> None:
     image = _line_image("Số: 1403/QĐ-SNV ngày 09/8/2022")
-    always = get_engine(OcrConfig(fallback_recognizer="rec-asternet", fallback_below=1.0, fallback_squeeze=1.0))
+    always = get_engine(OcrConfig(fallback_recognizer="rec-asternet", fallback_below=1.0, fallback_squeeze=1.0,
+                                  fallback_keeps="fallback"))
     page = always.read_page(image)
     assert always.lines_read > 0 and always.lines_fallback == always.lines_read
     full_width = OcrConfig(recognizer="rec-asternet", rec_squeeze=1.0, rec_short_squeeze=1.0)

@@ -119,3 +119,24 @@ def test_the_cascade_is_stricter_with_the_header_lines() -> None:
         page = engine.read_page(canvas)
         assert engine.lines_read - before[0] == 1 and engine.lines_fallback - before[1] == rereads, (y, rereads)
         assert len(page.lines) == 1
+
+
+def test_a_reread_line_keeps_the_first_reading_where_it_was_surer() -> None:
+    # AsterNet reads the "l" of this legal code as "1", less surely than the fast recognizer reads it
+    # right: the surer reading stands, and "fallback" (always AsterNet's) is still there to choose
+    text = "theo Luật sắc lệnh luật số 102-sl/l-004 ngày"
+    crop = _crop(text, size=44)
+    canvas = Image.new("RGB", (crop.shape[1] + 200, 900), "white")
+    canvas.paste(Image.fromarray(crop).convert("RGB"), (100, 700))
+    every = get_engine().config.model_copy(update={"fallback_below": 1.0})
+    assert every.fallback_keeps == "surer"  # shipped
+    surer = get_engine(every)
+    first, again = surer.recognizer.read(crop), surer.fallback.read(crop)  # type: ignore[union-attr]
+    assert first.text == text and again.text != text and first.confidence > again.confidence
+    before = (surer.lines_fallback, surer.lines_kept_first)
+    assert [ln.text for ln in surer.read_page(canvas).lines] == [text]
+    assert (surer.lines_fallback - before[0], surer.lines_kept_first - before[1]) == (1, 1)
+    always = get_engine(every.model_copy(update={"fallback_keeps": "fallback"}))
+    before = (always.lines_fallback, always.lines_kept_first)
+    assert [ln.text for ln in always.read_page(canvas).lines] != [text]  # AsterNet's misreading
+    assert (always.lines_fallback - before[0], always.lines_kept_first - before[1]) == (1, 0)
