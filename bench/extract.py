@@ -262,7 +262,7 @@ def heldout_table(engine: object, slice_: str, per_condition: int) -> str:
         cells = []
         for cond in CONDITIONS:
             ok, total = results.get(cond, {}).get(name, (0, 0))
-            cells.append(f"{100 * ok / total:.0f} % ({ok}/{total})" if total else "–")
+            cells.append(f"{100 * ok / total:.1f} % ({ok}/{total})" if total else "–")
         rows.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
