@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.ocr_pages import Page, heldout_pages, project_pages
+from service.ocr.config import OcrConfig
 from service.ocr.cpu import this_cpu
 from service.ocr.metrics import match_lines, normalize
 
@@ -34,7 +35,8 @@ from service.ocr.metrics import match_lines, normalize
 TIME = ["/usr/bin/time", "-f", "MAXRSS_KB %M"] if Path("/usr/bin/time").exists() else []
 #: key -> (row label, engine settings over the shipped OcrConfig; None: Tesseract)
 ENGINES: dict[str, tuple[str, dict[str, object] | None]] = {
-    "cascade": ("sohoa (shipped): fast CTC → AsterNet int8 where its weakest char < 0.5 (top third: < 0.98), "
+    "cascade": ("sohoa (shipped): fast CTC → AsterNet int8 where its weakest char < "
+                f"{OcrConfig().fallback_below:g} (top third: < {OcrConfig().fallback_header_below:g}), "
                 "the surer reading kept",
                 {}),
     "nolex": ("sohoa, the shipped cascade without the lexicon text step", {"lexicon": False}),
