@@ -235,6 +235,15 @@ def _measure(cases: list[Case], engine: object | None, dpi: int, seed: int) -> t
     return admin, cert, spent, pages
 
 
+def extracted(ex: object, name: str) -> str | None:
+    """The value extraction found for field ``name`` (a document type as its catalogue code), as the
+    held-out pages' truth writes it; ``None`` where it found none."""
+    if name == "document_type":
+        return ex.document_type.code  # type: ignore[attr-defined, no-any-return]
+    fv = ex.get(name)  # type: ignore[attr-defined]
+    return fv.value if fv else None  # type: ignore[no-any-return]
+
+
 def heldout_table(engine: object, slice_: str, per_condition: int) -> str:
     """Exact match per field on held-out first pages (service.synth.heldout) read by ``engine``."""
     import tempfile
@@ -251,8 +260,7 @@ def heldout_table(engine: object, slice_: str, per_condition: int) -> str:
                 want = page.fields.get(name)
                 if want is None:
                     continue
-                fv = None if name == "document_type" else ex.get(name)
-                got = ex.document_type.code if name == "document_type" else (fv.value if fv else None)
+                got = extracted(ex, name)
                 ok, total = res.get(name, (0, 0))
                 res[name] = (ok + (got == want), total + 1)
     rows = [f"Extraction on the held-out '{slice_}' slice through the OCR engine ({per_condition} first pages per "

@@ -12,7 +12,7 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from service.ocr.config import OcrConfig
 from service.ocr.cpu import fallback_squeeze, this_cpu
 from service.ocr.detector import Detector
 from service.ocr.images import iter_pages, without_red_ink
-from service.ocr.layout import crop_box, lay_out
+from service.ocr.layout import Box, crop_box, lay_out
 from service.ocr.lexicon import correct_lines
 from service.ocr.manifest import resolve
 from service.ocr.recognizer import Reading, Recognizer
@@ -69,6 +69,22 @@ def tidy(text: str) -> str:
     return text
 
 
+def unsure(config: OcrConfig, reading: Reading, *, header: bool) -> bool:
+    """Cascade: whether the fallback recognizer should read a line again (``header``: the line stands
+    in the top third of its page, where the fields extraction reads are)."""
+    below = config.fallback_below
+    return (below >= 1.0 or reading.weakest < below or reading.dropped > config.fallback_dropped_above
+            or header and (config.fallback_header_below >= 1.0
+                           or reading.weakest < config.fallback_header_below
+                           or reading.dropped > config.fallback_header_dropped_above))
+
+
+def keeps_first(config: OcrConfig, first: Reading, again: Reading) -> bool:
+    """Cascade: whether a re-read line keeps its first reading (``fallback_keeps: surer`` and the
+    first reading's characters are surer on average than the re-read's)."""
+    return config.fallback_keeps == "surer" and again.confidence < first.confidence
+
+
 class OcrEngine:
     """Vietnamese page OCR on ONNX Runtime (one thread per model by default)."""
 
@@ -101,46 +117,45 @@ class OcrEngine:
         self.read_prepared(prepare(canvas, "scanner"))
         self.ready = True
 
-    def _unsure(self, reading: Reading, header: bool) -> bool:
-        """Cascade: whether the fallback recognizer should read this line again (``header``: the
-        line stands in the top third of its page, where the fields extraction reads are)."""
-        below = self.config.fallback_below
-        return (below >= 1.0 or reading.weakest < below or reading.dropped > self.config.fallback_dropped_above
-                or header and (self.config.fallback_header_below >= 1.0
-                               or reading.weakest < self.config.fallback_header_below
-                               or reading.dropped > self.config.fallback_header_dropped_above))
-
     def _second_opinion(self, first: Reading, again: Reading) -> Reading:
         """Cascade: the reading a re-read line keeps (``fallback_keeps``); counts the re-read."""
         self.lines_fallback += 1
-        if self.config.fallback_keeps == "fallback" or again.confidence >= first.confidence:
-            return again
-        self.lines_kept_first += 1
-        return first
+        if keeps_first(self.config, first, again):
+            self.lines_kept_first += 1
+            return first
+        return again
 
     def read_prepared(self, clean: CleanPage) -> OcrPage:
         """OCR a prepared page; boxes are in ``clean.image`` pixels."""
-        gray = clean.image
+        readings: list[tuple[Box, Reading]] = []
+        for box, crop, header in self.line_crops(clean.image):
+            reading = self.recognizer.read(crop)
+            self.lines_read += 1
+            if self.fallback is not None and unsure(self.config, reading, header=header):
+                reading = self._second_opinion(reading, self.fallback.read(crop))
+            readings.append((box, reading))
+        return self.page_of(readings, clean.image.shape[:2])
+
+    def line_crops(self, gray: Array) -> Iterator[tuple[Box, Array, bool]]:
+        """A prepared page's lines in reading order: ink box, the recognizer's crop, and whether
+        the line stands in the page's top third (where the header rule of the cascade applies)."""
         kernels = self.detector.detect(gray)
         release_heap()
         layout = lay_out(kernels, gray)
         release_heap()
-        lines: list[OcrLine] = []
         for ln in layout:
             x0, y0, x1, y1 = crop_box(ln.box, gray.shape[:2])
-            crop = gray[y0:y1, x0:x1]
-            reading = self.recognizer.read(crop)
-            self.lines_read += 1
-            if self.fallback is not None and self._unsure(reading, header=y0 < gray.shape[0] / 3):
-                reading = self._second_opinion(reading, self.fallback.read(crop))
-            if not reading.text or reading.confidence < self.config.min_confidence:
-                continue
-            text = tidy(reading.text)
-            lines.append(OcrLine(text, ln.box, float(min(1.0, max(0.0, reading.confidence)))))
+            yield ln.box, gray[y0:y1, x0:x1], y0 < gray.shape[0] / 3
+
+    def page_of(self, readings: Iterable[tuple[Box, Reading]], shape: tuple[int, ...]) -> OcrPage:
+        """The page reported from each line's chosen reading (``shape``: the prepared page's): empty
+        and too unsure readings left out, the text tidied and, with ``lexicon``, set right."""
+        lines = [OcrLine(tidy(r.text), box, float(min(1.0, max(0.0, r.confidence))))
+                 for box, r in readings if r.text and r.confidence >= self.config.min_confidence]
         if self.config.lexicon:
             texts, _ = correct_lines([ln.text for ln in lines], upper=False)
             lines = [replace(ln, text=t) for ln, t in zip(lines, texts, strict=True)]
-        h, w = gray.shape[:2]
+        h, w = shape[:2]
         release_heap()
         return OcrPage(w, h, tuple(lines))
 
