@@ -5,7 +5,7 @@ re-reads every line the widest rule below would send it. A rule is then a choice
 recorded readings (``service.ocr.engine.unsure`` / ``keeps_first`` under a variant of the shipped
 ``ocr`` settings), assembled into the page the engine would report (``OcrEngine.page_of``) and
 scored: page CER per condition, exact extraction of the five header fields, and the share of
-lines re-read. Ten rules cost one OCR pass instead of ten. Choose on ``tune`` only; the ``never``
+lines re-read. All the rules share one OCR pass. Choose on ``tune`` only; the ``never``
 slice is for reporting (models/README.md).
 
     python -m bench.cascade --slice tune --pages 30 --keep /tmp/pages
