@@ -1,6 +1,7 @@
 """Vietnamese dates <-> ISO (NĐ 30/2020 Phụ lục I; docs/REGULATION.md §7.2).
 
-Accepted forms: "<Place>, ngày 05 tháng 01 năm 2020" (with or without diacritics), "05/4/2023",
+Accepted forms: "<Place>, ngày 05 tháng 01 năm 2020" (with or without diacritics, the month word
+with its vowel misread as OCR may: "thóng"), "05/4/2023",
 "09-08-2022", "09.08.2022", ISO "2022-08-09". A date-shaped text that is not a calendar date
 (31/02) is a :class:`ValidationError`, never a guess.
 """
@@ -16,7 +17,9 @@ from service.domain.errors import ValidationError
 from service.domain.text import fold, nfc
 
 # Patterns run on the folded text (lower case, no diacritics), which keeps the offsets of nfc(text).
-_LONG = re.compile(r"ngay\s*(\d{1,2})\s*[,.]?\s*thang\s*(\d{1,2})\s*[,.]?\s*nam\s*(\d{4})")
+# The month word may have its vowel misread ("thóng", "thung": OCR): between the day and the month,
+# in the fixed "ngày D … M năm Y" frame, the three numbers alone say which date it is.
+_LONG = re.compile(r"ngay\s*(\d{1,2})\s*[,.]?\s*th[aeiouy]ng\s*(\d{1,2})\s*[,.]?\s*nam\s*(\d{4})")
 _NUMERIC = re.compile(r"(?<!\d)(\d{1,2})\s*([/.\-])\s*(\d{1,2})\s*\2\s*(\d{4})(?!\d)")
 _ISO = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _PLACE = re.compile(r"^(.*?)[,\s]*$")

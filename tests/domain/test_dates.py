@@ -54,6 +54,19 @@ def test_impossible_dates(text: str) -> None:
         parse_vn_date(text)
 
 
+@pytest.mark.parametrize("text", ["Đà Lợt, ngày 23 thóng 02 năm 2022", "Đà Lợt, ngày 23 THUNG 02 năm 2022",
+                                  "Đà Lợt, ngày 23 thăng 02 năm 2022"])
+def test_a_month_word_with_its_vowel_misread_still_dates_the_header(text: str) -> None:
+    # OCR read "tháng" with the wrong vowel; the day, month and year are still there to file the paper by
+    match = search_vn_date(text)
+    assert match is not None and match.value == date(2022, 2, 23) and match.place == "Đà Lợt"
+
+
+def test_a_month_word_misread_beyond_its_vowel_is_no_date() -> None:
+    assert search_vn_date("ngày 23 tnhng 02 năm 2022") is None
+    assert search_vn_date("ngày 23 thóng năm 2022") is None
+
+
 def test_no_date_at_all() -> None:
     assert search_vn_date("Độc lập - Tự do - Hạnh phúc") is None
     with pytest.raises(ValidationError, match="no readable date"):
