@@ -88,13 +88,12 @@ def page_under(engine: OcrEngine, rec: Recorded, rule: OcrConfig) -> OcrPage:
 
 
 def score(engine: OcrEngine, recorded: list[Recorded], rule: OcrConfig) -> tuple[dict[str, float], Counter[str],
-                                                                                   Counter[str], float]:
-    """Page CER % per condition, exact fields per condition (``"cond field"``), pages per condition
-    and the share of lines re-read, for the pages the engine would report under ``rule``."""
+                                                                                   float]:
+    """Page CER % per condition, exact fields per condition (``"cond field"``) and the share of
+    lines re-read, for the pages the engine would report under ``rule``."""
     errors: Counter[str] = Counter()
     chars: Counter[str] = Counter()
     exact: Counter[str] = Counter()
-    pages: Counter[str] = Counter()
     reread = total = 0
     for rec in recorded:
         total += len(rec.lines)
@@ -105,11 +104,10 @@ def score(engine: OcrEngine, recorded: list[Recorded], rule: OcrConfig) -> tuple
         errors[cond] += match.page_errors
         chars[cond] += match.gt_chars
         ex = extract_pages([ocr])
-        pages[cond] += 1
         for name in ADMIN_FIELDS:
             exact[f"{cond} {name}"] += extracted(ex, name) == rec.page.fields.get(name)
     cer = {c: 100 * errors[c] / max(1, chars[c]) for c in chars}
-    return cer, exact, pages, reread / max(1, total)
+    return cer, exact, reread / max(1, total)
 
 
 def table(recorded: list[Recorded], engine: OcrEngine) -> str:
@@ -119,10 +117,11 @@ def table(recorded: list[Recorded], engine: OcrEngine) -> str:
             + " | ".join(f"{f} {'/'.join(conds)}" for f in ADMIN_FIELDS) + " | lines re-read |")
     rows = [head, "|---" * (2 + len(conds) + len(ADMIN_FIELDS)) + "|"]
     for label, settings in RULES:
-        cer, exact, pages, share = score(engine, recorded, engine.config.model_copy(update=settings))
+        cer, exact, share = score(engine, recorded, engine.config.model_copy(update=settings))
         fields = [" / ".join(f"{exact[f'{c} {f}']}" for c in conds) for f in ADMIN_FIELDS]
         rows.append(f"| {label} | " + " | ".join(f"{cer[c]:.3f}" for c in conds) + " | "
                     + " | ".join(fields) + f" | {100 * share:.1f} % |")
+    pages = Counter(r.page.condition for r in recorded)
     counts = ", ".join(f"{c} {pages[c]}" for c in conds)
     return "\n".join(rows) + f"\n(first pages per condition: {counts}; fields: exact matches)"
 

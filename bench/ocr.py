@@ -33,10 +33,11 @@ from service.ocr.metrics import match_lines, normalize
 
 # GNU time (apt "time") reports the child's own peak RSS; without it the column reads 0
 TIME = ["/usr/bin/time", "-f", "MAXRSS_KB %M"] if Path("/usr/bin/time").exists() else []
+_SHIPPED = OcrConfig()
 #: key -> (row label, engine settings over the shipped OcrConfig; None: Tesseract)
 ENGINES: dict[str, tuple[str, dict[str, object] | None]] = {
     "cascade": ("sohoa (shipped): fast CTC → AsterNet int8 where its weakest char < "
-                f"{OcrConfig().fallback_below:g} (top third: < {OcrConfig().fallback_header_below:g}), "
+                f"{_SHIPPED.fallback_below:g} (top third: < {_SHIPPED.fallback_header_below:g}), "
                 "the surer reading kept",
                 {}),
     "nolex": ("sohoa, the shipped cascade without the lexicon text step", {"lexicon": False}),
