@@ -20,13 +20,15 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from bench.extract import ADMIN_FIELDS, extracted
 from bench.ocr_pages import CONDITIONS, Page, heldout_pages
 from service.extract.extractor import extract_pages
 from service.imaging import Source, prepare
 from service.ocr.config import OcrConfig
-from service.ocr.engine import OcrEngine, get_engine, keeps_first, unsure
-from service.ocr.images import iter_pages
+from service.ocr.engine import OcrEngine, get_engine, keeps_first, placed, unsure
+from service.ocr.images import iter_pages, without_red_ink
 from service.ocr.layout import Box
 from service.ocr.metrics import match_lines
 from service.ocr.recognizer import Reading
@@ -34,25 +36,34 @@ from service.ocr.types import OcrPage
 
 #: (row label, settings over the shipped OcrConfig); the first row's re-reads hold every other row's
 RULES: list[tuple[str, dict[str, object]]] = [
-    ("top third < 0.98, the surer kept", {"fallback_header_below": 0.98, "fallback_keeps": "surer"}),
-    ("top third < 0.98, AsterNet's kept", {"fallback_header_below": 0.98, "fallback_keeps": "fallback"}),
-    ("top third < 0.95, the surer kept", {"fallback_header_below": 0.95, "fallback_keeps": "surer"}),
-    ("top third < 0.9, the surer kept", {"fallback_header_below": 0.9, "fallback_keeps": "surer"}),
-    ("top third < 0.8, the surer kept", {"fallback_header_below": 0.8, "fallback_keeps": "surer"}),
+    ("top third < 0.98 or a non-syllable word, the surer kept", {"fallback_header_below": 0.98,
+                                                                "fallback_header_spelling": True,
+                                                                "fallback_keeps": "surer"}),
+    ("top third < 0.98, the surer kept", {"fallback_header_below": 0.98, "fallback_header_spelling": False,
+                                          "fallback_keeps": "surer"}),
+    ("top third < 0.98 or a non-syllable word, AsterNet's kept", {"fallback_header_below": 0.98,
+                                                                 "fallback_header_spelling": True,
+                                                                 "fallback_keeps": "fallback"}),
+    ("top third < 0.95 or a non-syllable word, the surer kept", {"fallback_header_below": 0.95,
+                                                                "fallback_header_spelling": True}),
+    ("top third < 0.9 or a non-syllable word, the surer kept", {"fallback_header_below": 0.9,
+                                                               "fallback_header_spelling": True}),
     ("no header rule, the surer kept", {"fallback_header_below": 0.0, "fallback_header_dropped_above": 1.0,
-                                        "fallback_keeps": "surer"}),
+                                        "fallback_header_spelling": False, "fallback_keeps": "surer"}),
     ("no re-read (FastCtc alone)", {"fallback_below": 0.0, "fallback_header_below": 0.0,
-                                    "fallback_header_dropped_above": 1.0}),
+                                    "fallback_header_dropped_above": 1.0, "fallback_header_spelling": False}),
 ]
 
 
 @dataclass
 class Recorded:
-    """One page's line readings: (ink box on the input image, FastCtc's reading, AsterNet's or None,
-    in the page's top third)."""
+    """One page's line readings: (ink box on the clean page, FastCtc's reading, AsterNet's or None,
+    in the page's top third), and how the clean page maps onto the input image."""
 
     page: Page
-    shape: tuple[int, int]  # the input image's (height, width): boxes are mapped back onto it
+    shape: tuple[int, int]  # the clean page's (height, width)
+    size: tuple[int, int]  # the input image's (width, height): boxes are placed back onto it
+    matrix: np.ndarray  # input pixels -> clean page pixels (service.imaging.CleanPage.matrix)
     lines: list[tuple[Box, Reading, Reading | None, bool]]
 
 
@@ -64,13 +75,13 @@ def record(engine: OcrEngine, pages: list[Page], widest: OcrConfig) -> list[Reco
     for page in pages:
         source: Source = "camera" if page.condition == "phone" else "scanner"
         image = next(iter_pages(page.path, engine.config.max_pixels))
-        clean = prepare(image, source, max_pixels=engine.config.max_pixels)
+        clean = prepare(without_red_ink(image), source, max_pixels=engine.config.max_pixels)
         lines = []
         for box, crop, header in engine.line_crops(clean.image):
             first = engine.recognizer.read(crop)
             again = engine.fallback.read(crop) if unsure(widest, first, header=header) else None
-            lines.append((clean.to_input(box, image.size), first, again, header))
-        out.append(Recorded(page, (image.size[1], image.size[0]), lines))
+            lines.append((box, first, again, header))
+        out.append(Recorded(page, clean.image.shape[:2], image.size, clean.matrix, lines))
     return out
 
 
@@ -82,9 +93,9 @@ def page_under(engine: OcrEngine, rec: Recorded, rule: OcrConfig) -> OcrPage:
         if unsure(rule, first, header=header):
             if again is None:
                 raise ValueError("a rule re-reads a line the recording did not: record with the widest rule")
-            reading = first if keeps_first(rule, first, again) else again
+            reading = first if keeps_first(rule, first, again, header=header) else again
         chosen.append((box, reading))
-    return engine.page_of(chosen, rec.shape)
+    return placed(engine.page_of(chosen, rec.shape), rec.matrix, rec.size)
 
 
 def score(engine: OcrEngine, recorded: list[Recorded], rule: OcrConfig) -> tuple[dict[str, float], Counter[str],

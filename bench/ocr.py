@@ -37,7 +37,8 @@ _SHIPPED = OcrConfig()
 #: key -> (row label, engine settings over the shipped OcrConfig; None: Tesseract)
 ENGINES: dict[str, tuple[str, dict[str, object] | None]] = {
     "cascade": ("sohoa (shipped): fast CTC → AsterNet int8 where its weakest char < "
-                f"{_SHIPPED.fallback_below:g} (top third: < {_SHIPPED.fallback_header_below:g}), "
+                f"{_SHIPPED.fallback_below:g} (top third: < {_SHIPPED.fallback_header_below:g}"
+                f"{' or a word no syllable' if _SHIPPED.fallback_header_spelling else ''}), "
                 "the surer reading kept",
                 {}),
     "nolex": ("sohoa, the shipped cascade without the lexicon text step", {"lexicon": False}),

@@ -224,7 +224,7 @@ def extract_pages(pages: Sequence[OcrPage], *, config: ExtractConfig | None = No
     prepared = prepare(list(pages))
     b = _Builder(cfg)
     first: list[Line] = prepared[0]
-    header = parse_header(first, cat, pages[0].width)
+    header = parse_header(first, cat, pages[0].layout_width)
     _header_fields(b, header)
     body = first[header.body_start:] + [ln for page in prepared[1:] for ln in page]
     _kv_fields(b, key_values(body, cfg.fuzzy_key_ratio), today)

@@ -95,9 +95,10 @@ def prepare(pages: list[OcrPage]) -> list[list[Line]]:
     for index, page in enumerate(pages):
         lines: list[Line] = []
         for n, raw in enumerate(page.lines, start=1):
-            if len(raw.box) != 4 or raw.box[0] > raw.box[2] or raw.box[1] > raw.box[3]:
-                raise InputError(f"OCR page {index + 1} line {n}: box must be 4 numbers x0, y0, x1, y1 "
-                                 "with x0 <= x1 and y0 <= y1", remedy="pass the output of 'sohoa ocr --json'")
+            for name, at in (("box", raw.box), ("flat_box", raw.flat)):
+                if at is not None and (len(at) != 4 or at[0] > at[2] or at[1] > at[3]):
+                    raise InputError(f"OCR page {index + 1} line {n}: {name} must be 4 numbers x0, y0, x1, y1 "
+                                     "with x0 <= x1 and y0 <= y1", remedy="pass the output of 'sohoa ocr --json'")
             lines.extend(_from_ocr(raw, index))
         out.append(lines)
     return out
@@ -107,7 +108,8 @@ def _from_ocr(raw: OcrLine, page: int) -> list[Line]:
     text = nfc(raw.text)
     if not text:
         return []
-    box = (int(raw.box[0]), int(raw.box[1]), int(raw.box[2]), int(raw.box[3]))
+    at = raw.layout_box  # a photographed page's straightened box: its columns and centres line up
+    box = (int(at[0]), int(at[1]), int(at[2]), int(at[3]))
     conf = min(1.0, max(0.0, float(raw.confidence)))
     return split_merged(Line(text, fold(text), box, conf, page))
 

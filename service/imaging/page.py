@@ -39,14 +39,21 @@ class CleanPage:
 
     def to_input(self, box: tuple[int, int, int, int], input_size: tuple[int, int]) -> tuple[int, int, int, int]:
         """Map a box on the clean image back to the input image (axis-aligned hull, clipped)."""
-        if np.allclose(self.matrix, np.eye(3)):
-            return box
-        x0, y0, x1, y1 = box
-        pts = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64).reshape(-1, 1, 2)
-        back = cv2.perspectiveTransform(pts, np.linalg.inv(self.matrix)).reshape(-1, 2)
-        w, h = input_size
-        return (max(0, int(np.floor(back[:, 0].min()))), max(0, int(np.floor(back[:, 1].min()))),
-                min(w, int(np.ceil(back[:, 0].max()))), min(h, int(np.ceil(back[:, 1].max()))))
+        return box_to_input(self.matrix, box, input_size)
+
+
+def box_to_input(matrix: Array, box: tuple[int, int, int, int],
+                 input_size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Map a box on a clean image back to the input image through the clean page's ``matrix``
+    (axis-aligned hull, clipped to ``input_size``)."""
+    if np.allclose(matrix, np.eye(3)):
+        return box
+    x0, y0, x1, y1 = box
+    pts = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64).reshape(-1, 1, 2)
+    back = cv2.perspectiveTransform(pts, np.linalg.inv(matrix)).reshape(-1, 2)
+    w, h = input_size
+    return (max(0, int(np.floor(back[:, 0].min()))), max(0, int(np.floor(back[:, 1].min()))),
+            min(w, int(np.ceil(back[:, 0].max()))), min(h, int(np.ceil(back[:, 1].max()))))
 
 
 def to_gray(image: Array | Image.Image, max_pixels: int = MAX_PIXELS) -> Array:

@@ -42,6 +42,11 @@ class OcrConfig(StrictModel):
         default=0.05, ge=0, le=1,
         description="cascade: lines in the top third of a page are also re-read when a character the first "
                     "recognizer left out reached this probability (1.0: off)")
+    fallback_header_spelling: bool = Field(
+        default=True,
+        description="cascade: lines in the top third of a page are also re-read when an upper-case word cannot "
+                    "be a Vietnamese syllable (\"TNH\" for TỈNH: letters dropped), and a re-read with fewer such "
+                    "words is kept whatever the confidence (False: off)")
     fallback_keeps: Literal["surer", "fallback"] = Field(
         default="surer",
         description="cascade: which reading a re-read line keeps (\"surer\": the fallback's only where its "

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from service.imaging import CleanPage, Source, prepare
+from service.imaging.page import box_to_input
 from service.ocr.config import OcrConfig
 from service.ocr.cpu import fallback_squeeze, this_cpu
 from service.ocr.detector import Detector
@@ -29,6 +30,7 @@ from service.ocr.layout import Box, crop_box, lay_out
 from service.ocr.lexicon import correct_lines
 from service.ocr.manifest import resolve
 from service.ocr.recognizer import Reading, Recognizer
+from service.ocr.spelling import unspelled
 from service.ocr.types import OcrLine, OcrPage
 
 log = logging.getLogger(__name__)
@@ -76,12 +78,18 @@ def unsure(config: OcrConfig, reading: Reading, *, header: bool) -> bool:
     return (below >= 1.0 or reading.weakest < below or reading.dropped > config.fallback_dropped_above
             or header and (config.fallback_header_below >= 1.0
                            or reading.weakest < config.fallback_header_below
-                           or reading.dropped > config.fallback_header_dropped_above))
+                           or reading.dropped > config.fallback_header_dropped_above
+                           or config.fallback_header_spelling and unspelled(reading.text) > 0))
 
 
-def keeps_first(config: OcrConfig, first: Reading, again: Reading) -> bool:
-    """Cascade: whether a re-read line keeps its first reading (``fallback_keeps: surer`` and the
-    first reading's characters are surer on average than the re-read's)."""
+def keeps_first(config: OcrConfig, first: Reading, again: Reading, *, header: bool) -> bool:
+    """Cascade: whether a re-read line keeps its first reading: on a header line with
+    ``fallback_header_spelling`` the re-read wins where it has fewer words that cannot be
+    syllables (never the other way: highland names such as ĐẮK MAR are no syllables either);
+    otherwise (``fallback_keeps: surer``) the first stays where its characters are surer on
+    average than the re-read's."""
+    if header and config.fallback_header_spelling and unspelled(again.text) < unspelled(first.text):
+        return False
     return config.fallback_keeps == "surer" and again.confidence < first.confidence
 
 
@@ -117,10 +125,10 @@ class OcrEngine:
         self.read_prepared(prepare(canvas, "scanner"))
         self.ready = True
 
-    def _second_opinion(self, first: Reading, again: Reading) -> Reading:
+    def _second_opinion(self, first: Reading, again: Reading, *, header: bool) -> Reading:
         """Cascade: the reading a re-read line keeps (``fallback_keeps``); counts the re-read."""
         self.lines_fallback += 1
-        if keeps_first(self.config, first, again):
+        if keeps_first(self.config, first, again, header=header):
             self.lines_kept_first += 1
             return first
         return again
@@ -132,7 +140,7 @@ class OcrEngine:
             reading = self.recognizer.read(crop)
             self.lines_read += 1
             if self.fallback is not None and unsure(self.config, reading, header=header):
-                reading = self._second_opinion(reading, self.fallback.read(crop))
+                reading = self._second_opinion(reading, self.fallback.read(crop), header=header)
             readings.append((box, reading))
         return self.page_of(readings, clean.image.shape[:2])
 
@@ -164,23 +172,27 @@ class OcrEngine:
 
         The page is deskewed (and, for ``source="camera"``, outlined, rectified and evened out)
         first; the returned boxes are mapped back onto the image passed in, whose size the page
-        reports. Red seal ink on colour pages is lifted first (:func:`without_red_ink`). InputError
-        for empty, tiny or oversized images.
+        reports, and each line keeps its straightened box as ``flat`` (:func:`placed`). Red seal
+        ink on colour pages is lifted first (:func:`without_red_ink`). InputError for empty, tiny
+        or oversized images.
         """
         clean = prepare(without_red_ink(image), source, max_pixels=self.config.max_pixels)
-        page = self.read_prepared(clean)
-        if isinstance(image, Image.Image):
-            size = image.size
-        else:
-            size = (int(image.shape[1]), int(image.shape[0]))
-        if np.allclose(clean.matrix, np.eye(3)):
-            return page
-        lines = tuple(OcrLine(ln.text, clean.to_input(ln.box, size), ln.confidence) for ln in page.lines)
-        return OcrPage(size[0], size[1], lines)
+        size = image.size if isinstance(image, Image.Image) else (int(image.shape[1]), int(image.shape[0]))
+        return placed(self.read_prepared(clean), clean.matrix, size)
 
     def read_file(self, path: Path | str, *, source: Source = "scanner") -> list[OcrPage]:
         """OCR every page of an image file (PNG, JPEG, TIFF incl. multi-page, BMP, WebP)."""
         return [self.read_page(page, source=source) for page in iter_pages(Path(path), self.config.max_pixels)]
+
+
+def placed(page: OcrPage, matrix: Array, size: tuple[int, int]) -> OcrPage:
+    """A page read on a clean image, placed on the input image of ``size`` (width, height): boxes
+    mapped back through the clean page's ``matrix``, the clean ones kept as each line's ``flat``
+    box (the page as it is where the clean image is the input itself)."""
+    if np.allclose(matrix, np.eye(3)):
+        return page
+    lines = tuple(OcrLine(ln.text, box_to_input(matrix, ln.box, size), ln.confidence, ln.box) for ln in page.lines)
+    return OcrPage(size[0], size[1], lines, (page.width, page.height))
 
 
 _ENGINES: dict[str, OcrEngine] = {}

@@ -52,6 +52,9 @@ def test_extract_accepts_a_bare_page_or_a_list(tmp_path: Path, capsys: pytest.Ca
     (b'{"width": 10}', "is not an OCR page"),
     (b'{"pages": []}', "no pages"),
     (b'{"width": 10, "height": 10, "lines": [{"text": "x", "box": [1, 2], "confidence": 1}]}', "box must be"),
+    (b'{"width": 10, "height": 10, "lines": [{"text": "x", "box": [1, 2, 3, 4], "confidence": 1, '
+     b'"flat_box": [5, 2, 3, 4]}]}', "flat_box must be"),
+    (b'{"width": 10, "height": 10, "flat_size": [10], "lines": []}', "flat_size must be"),
 ])
 def test_bad_ocr_json(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, needle: str) -> None:
     f = tmp_path / "bad.json"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from service.extract.extractor import extract_pages
-from service.ocr.types import OcrLine
-from tests.extract.pages import TEXT_LEFT, header, line, page
+from service.ocr.types import OcrLine, OcrPage
+from tests.extract.pages import HEIGHT, TEXT_LEFT, WIDTH, header, line, page
 
 TODAY = date(2026, 1, 1)
 HEAD = header(None, "VĂN PHÒNG CHÍNH PHỦ", "Số: 12/TB-VPCP", "Hà Nội, ngày 03 tháng 4 năm 2024")
@@ -67,3 +67,28 @@ def test_an_upper_case_summary_gets_the_lexicon_fixes_the_ocr_leaves_to_extracti
                    line("HỌI ĐỒNG NHÂN DÂN", "centre", 372),
                    line("Căn cứ Luật Tổ chức Chính phủ ngày 19 tháng 6 năm 2015;", 250, 470))
     assert got == "HƯỚNG DẪN MỘT SỐ NỘI DUNG CỦA HỘI ĐỒNG NHÂN DÂN"
+
+
+def _photographed(ln: OcrLine) -> OcrLine:
+    """``ln`` as a tilted photo shows it: the box around the slanted line is taller than the line
+    (the straightened box is kept as ``flat``)."""
+    x0, y0, x1, y1 = ln.box
+    return OcrLine(ln.text, (x0, y0 - 20, x1, y1 + 20), ln.confidence, ln.box)
+
+
+def test_a_photographed_pages_summary_stops_at_the_body_by_the_straightened_boxes() -> None:
+    # the body's first line is indented: off the summary's centre by more than half a line height,
+    # which the tall boxes of the photo hide
+    lines = [*HEAD, line("NGHỊ QUYẾT", "centre", 300), line("Ban hành Kế hoạch thực hiện Luật", "centre", 336),
+             line("người cao tuổi năm 2020", "centre", 372),
+             OcrLine("Danh mục gồm 25 thủ tục, hiệu lực từ ngày 11/07/2021; liên hệ: (0213)",
+                     (290, 410, 1101, 436), 0.95),
+             OcrLine("3.270.491, mã hồ sơ H74.45-192233-6454 và các thủ tục kèm theo danh mục",
+                     (TEXT_LEFT, 446, 1101, 472), 0.95)]
+    photo = tuple(_photographed(ln) for ln in lines)
+    fv = extract_pages([OcrPage(WIDTH, HEIGHT, photo, (WIDTH, HEIGHT))], today=TODAY).get("summary")
+    assert fv is not None and fv.value == "Ban hành Kế hoạch thực hiện Luật người cao tuổi năm 2020"
+    # the photo's boxes alone: the body line would run on into the summary
+    unflat = tuple(OcrLine(ln.text, ln.box, ln.confidence) for ln in photo)
+    fv = extract_pages([OcrPage(WIDTH, HEIGHT, unflat)], today=TODAY).get("summary")
+    assert fv is not None and fv.value.endswith("(0213)")

@@ -74,6 +74,22 @@ def test_phone_photo_is_rectified_and_reads_number_and_date(decision_phone) -> N
     assert (page.width, page.height) == rendered.image.size  # boxes map back onto the photo
 
 
+def test_a_photos_lines_keep_their_straightened_boxes_for_the_layout(decision_phone) -> None:
+    _, page = decision_phone
+    assert page.flat_size is not None and page.layout_width == page.flat_size[0]
+    fw, fh = page.flat_size
+    for ln in page.lines:
+        assert ln.flat is not None and ln.layout_box == ln.flat
+        assert 0 <= ln.flat[0] <= ln.flat[2] <= fw and 0 <= ln.flat[1] <= ln.flat[3] <= fh
+        assert 0 <= ln.box[0] <= ln.box[2] <= page.width and 0 <= ln.box[1] <= ln.box[3] <= page.height
+    # straightened, the centred motto and the left-aligned "Số" line stand where the layout expects
+    motto = next(ln.flat for ln in page.lines if ln.text == "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
+    number = next(ln.flat for ln in page.lines if ln.text.startswith("Số:"))
+    assert motto is not None and number is not None and number[2] < motto[0]
+    back = OcrPage.from_json(page.to_json())  # the JSON contract carries them
+    assert back.flat_size == page.flat_size and [ln.flat for ln in back.lines] == [ln.flat for ln in page.lines]
+
+
 def test_page_accuracy_and_header_reading_order(decision_300_clean) -> None:
     rendered, page = decision_300_clean
     score = match_lines([t.text for t in rendered.lines], _texts(page))
