@@ -293,7 +293,7 @@ def run(quick: bool) -> str:
     except Exception as exc:  # the OCR room's engine may be absent or its models missing
         out.append(f"engine pipeline skipped: {type(exc).__name__}: {exc}")
         return "\n\n".join(out)
-    out.append(heldout_table(engine, "never", 4 if quick else 30))
+    out.append(heldout_table(engine, "never", 4 if quick else 120))
     extra = 0 if quick else 3
     few = [c for c in cases if c.doc.id.startswith(("qd-", "gxn-"))]  # type: ignore[attr-defined]
     few += [c for c in cases if c.doc.id.startswith("admin-")][:extra]  # type: ignore[attr-defined]
