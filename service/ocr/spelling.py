@@ -1,10 +1,11 @@
 """Vietnamese syllable shape: whether a word read by OCR can be a Vietnamese syllable at all.
 
-Every Vietnamese word is one syllable: an optional initial consonant, one to three vowels and an
-optional final consonant ("tỉnh" = t + i + nh). A word that has no such shape ("TNH", "NGHN") is a
-misreading with letters dropped or swapped, an abbreviation ("UBND") or a foreign word; the cascade
-uses the count of such words to send a header line to the second recognizer and to prefer the
-reading with fewer (service.ocr.engine).
+Each written Vietnamese word (between spaces) is one syllable: an optional initial consonant, one
+to three vowels and an optional final consonant ("tỉnh" = t + i + nh). A word that has no such
+shape ("TNH", "NGHN") is a misreading with letters dropped or swapped, an abbreviation ("UBND"), a
+foreign word or a highland name ("ĐẮK MAR"); the cascade uses the count of such words to send a
+header line to the second recognizer and to prefer a re-read with fewer (service.ocr.engine),
+never to keep a first reading for having fewer.
 """
 
 from __future__ import annotations
