@@ -25,6 +25,7 @@ _NUMBER = re.compile(r"(?:^|\b)s[o0]\s*(?:hieu)?\s*[:.;]?\s*(\d{1,6}\s*/\s*(?:\d
 _PLAIN_NUMBER = re.compile(r"^\s*s[o0]\s*[:.]\s*([0-9a-z][0-9a-z.\-]{0,20})\s*$")
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,6}\s*/\s*(?:\d{4}\s*/\s*)?[a-z][^\s]*)\s*$")
 _VV = re.compile(r"^v\s*/\s*v\b")
+_MONTH_WORD = re.compile(r"th[aeiouy]ng")  # as service.domain.dates reads the month word
 _BODY_START = re.compile(r"^(can cu|xet |theo |kinh gui|dieu \d|chuong |thuc hien)")
 
 
@@ -188,7 +189,7 @@ def _date(lines: list[Line]) -> tuple[Found | None, DateMatch | None, Validation
             return _found([ln]), None, exc
         if m is not None:
             return _found([ln]), m, None
-        if "ngay" in ln.folded and "thang" in ln.folded:
+        if "ngay" in ln.folded and _MONTH_WORD.search(ln.folded):  # "tháng", or its vowel misread ("thóng")
             return _found([ln]), None, ValidationError("issue_date", "the date line is unreadable",
                                                        remedy="type the issue date from the paper")
     return None, None, None

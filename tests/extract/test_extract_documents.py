@@ -148,6 +148,15 @@ def test_unreadable_header_date_is_not_guessed() -> None:
     assert flags(ex)["issue_date"] == "invalid"
 
 
+def test_unreadable_header_date_with_its_month_word_misread_is_flagged_too() -> None:
+    # the month word's vowel misread as well as the day: still the date line, offered for typing in
+    ex = extract_pages([page(*header(None, "THỦ TƯỚNG CHÍNH PHỦ", "Số: 20/2020/QĐ-TTg",
+                                     "Hà Nội, ngày #& thóng 7 năm 2020"), line("QUYẾT ĐỊNH", "centre", 300))],
+                       today=TODAY)
+    assert ex.get("issue_date") is None
+    assert flags(ex)["issue_date"] == "invalid"
+
+
 def test_birth_year_disagreeing_with_personal_id_is_flagged() -> None:
     ex = extract_pages([residence_certificate(dob="14/02/1989")], today=TODAY)
     assert flags(ex)["owner_birth_date"] == "invalid"

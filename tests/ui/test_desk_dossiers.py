@@ -209,6 +209,7 @@ def test_no_english_error_text_reaches_a_vietnamese_page(vi_request: None) -> No
         InputError("no QR code found in the image", remedy="hold the card"): "Không tìm thấy mã QR",
         ValidationError("Giấy chứng sinh", "2 pages captured but 1 declared"): "Giấy chứng sinh: Đã chụp 2 trang",
         ValidationError("pin", "must be 4 to 16 digits"): "Mã PIN phải gồm 4 đến 16 chữ số",
+        ValidationError("issue_date", "the date line is unreadable"): "Không đọc được dòng ngày ban hành",
     }
     for exc, expected in issue.items():
         assert expected in describe(exc) and not ENGLISH.search(describe(exc)), describe(exc)
