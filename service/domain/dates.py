@@ -19,7 +19,8 @@ from service.domain.text import fold, nfc
 # Patterns run on the folded text (lower case, no diacritics), which keeps the offsets of nfc(text).
 # The month word may have its vowel misread ("thóng", "thung": OCR): between the day and the month,
 # in the fixed "ngày D … M năm Y" frame, the three numbers alone say which date it is.
-_LONG = re.compile(r"ngay\s*(\d{1,2})\s*[,.]?\s*th[aeiouy]ng\s*(\d{1,2})\s*[,.]?\s*nam\s*(\d{4})")
+MONTH_WORD = r"th[aeiouy]ng"  # "thang", folded, its vowel as OCR may misread it
+_LONG = re.compile(rf"ngay\s*(\d{{1,2}})\s*[,.]?\s*{MONTH_WORD}\s*(\d{{1,2}})\s*[,.]?\s*nam\s*(\d{{4}})")
 _NUMERIC = re.compile(r"(?<!\d)(\d{1,2})\s*([/.\-])\s*(\d{1,2})\s*\2\s*(\d{4})(?!\d)")
 _ISO = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _PLACE = re.compile(r"^(.*?)[,\s]*$")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from service.domain.dates import DateMatch, search_vn_date
+from service.domain.dates import MONTH_WORD, DateMatch, search_vn_date
 from service.domain.errors import ValidationError
 from service.extract.catalog import Catalog, HeadingMatch
 from service.extract.lines import Line, mean_confidence, typical_height
@@ -25,7 +25,7 @@ _NUMBER = re.compile(r"(?:^|\b)s[o0]\s*(?:hieu)?\s*[:.;]?\s*(\d{1,6}\s*/\s*(?:\d
 _PLAIN_NUMBER = re.compile(r"^\s*s[o0]\s*[:.]\s*([0-9a-z][0-9a-z.\-]{0,20})\s*$")
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,6}\s*/\s*(?:\d{4}\s*/\s*)?[a-z][^\s]*)\s*$")
 _VV = re.compile(r"^v\s*/\s*v\b")
-_MONTH_WORD = re.compile(r"th[aeiouy]ng")  # as service.domain.dates reads the month word
+_MONTH_WORD = re.compile(MONTH_WORD)
 _BODY_START = re.compile(r"^(can cu|xet |theo |kinh gui|dieu \d|chuong |thuc hien)")
 
 

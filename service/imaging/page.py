@@ -22,8 +22,9 @@ MIN_SIDE = 16
 class CleanPage:
     """A page ready for OCR: upright grayscale ``image`` and how it maps to the input image.
 
-    ``matrix`` is the 3×3 homography from input-image pixels to ``image`` pixels; ``skew`` the
-    rotation applied (degrees); ``outline`` the page corners found in a photo (input pixels) or None.
+    ``matrix`` is the 3×3 homography from input-image pixels to ``image`` pixels
+    (:func:`box_to_input` maps a box back through it); ``skew`` the rotation applied (degrees);
+    ``outline`` the page corners found in a photo (input pixels) or None.
     """
 
     image: Array
@@ -36,10 +37,6 @@ class CleanPage:
     def size(self) -> tuple[int, int]:
         """``(width, height)`` of the clean image."""
         return int(self.image.shape[1]), int(self.image.shape[0])
-
-    def to_input(self, box: tuple[int, int, int, int], input_size: tuple[int, int]) -> tuple[int, int, int, int]:
-        """Map a box on the clean image back to the input image (axis-aligned hull, clipped)."""
-        return box_to_input(self.matrix, box, input_size)
 
 
 def box_to_input(matrix: Array, box: tuple[int, int, int, int],

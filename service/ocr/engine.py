@@ -20,8 +20,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from service.imaging import CleanPage, Source, prepare
-from service.imaging.page import box_to_input
+from service.imaging import CleanPage, Source, box_to_input, prepare
 from service.ocr.config import OcrConfig
 from service.ocr.cpu import fallback_squeeze, this_cpu
 from service.ocr.detector import Detector
